@@ -1,0 +1,36 @@
+# Two commands for a new machine: `make demo` and `make test`. Both create .venv when it is missing.
+SHELL := /bin/sh
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-test
+
+.PHONY: demo test lint venv clean
+
+demo: $(STAMP)
+	$(PY) recipes/space_worms.py
+
+test: $(STAMP)
+	$(PY) -m ruff check klmodels tests recipes benchmarks
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check klmodels tests recipes benchmarks
+	$(PY) -m ruff format --check klmodels tests recipes benchmarks
+
+venv: $(STAMP)
+
+# The environment is (re)built when pyproject.toml changes, or when .venv holds a Python older than 3.12.
+$(STAMP): pyproject.toml scripts/find-python
+	@if [ -x $(PY) ] && $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+		echo "Using the existing $(VENV) ($$($(PY) --version))"; \
+	else \
+		python=$$(sh scripts/find-python) || exit 1; \
+		echo "Creating $(VENV) with $$python"; \
+		rm -rf $(VENV) && "$$python" -m venv $(VENV) || exit 1; \
+	fi
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist *.egg-info

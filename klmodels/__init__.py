@@ -1,0 +1,63 @@
+"""klmodels: which probability model loses the least information about your data, and by how much.
+
+Information measures are in bits unless ``base=`` says otherwise. Importing klmodels
+registers the ``.kl`` accessor on pandas Series and DataFrame.
+
+Main entry points
+-----------------
+compare(data, families)      rank families by AICc / KL information loss (a DataFrame)
+select(data, families)       the best Fit
+fit(data, family, **fixed)   one maximum-likelihood (= minimum-KL) fit
+entropy, cross_entropy, kl_divergence, kl_asymmetry, js_divergence
+families                     the read-only registry of built-in families (scipy's names)
+"""
+
+from klmodels import accessor as _accessor  # noqa: F401  (registers the .kl accessor)
+from klmodels.data import Observations
+from klmodels.divergence import entropy, kl_divergence
+from klmodels.errors import (
+    AllFamiliesFailedError,
+    DataError,
+    FitError,
+    KLModelsError,
+    MissingExtraError,
+    ParameterError,
+    ReadOnlyRegistryError,
+    UnknownFamilyError,
+)
+from klmodels.family import CustomFamily, Family, FrozenModel, Parameter, Registry, ScipyFamily
+from klmodels.family import default_registry as families
+from klmodels.fitting import Fit, fit
+from klmodels.information import cross_entropy, js_divergence, kl_asymmetry
+from klmodels.selection import compare, select
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AllFamiliesFailedError",
+    "CustomFamily",
+    "DataError",
+    "Family",
+    "Fit",
+    "FitError",
+    "FrozenModel",
+    "KLModelsError",
+    "MissingExtraError",
+    "Observations",
+    "Parameter",
+    "ParameterError",
+    "ReadOnlyRegistryError",
+    "Registry",
+    "ScipyFamily",
+    "UnknownFamilyError",
+    "__version__",
+    "compare",
+    "cross_entropy",
+    "entropy",
+    "families",
+    "fit",
+    "js_divergence",
+    "kl_asymmetry",
+    "kl_divergence",
+    "select",
+]

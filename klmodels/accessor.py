@@ -1,0 +1,166 @@
+"""The pandas ``.kl`` accessor on Series and DataFrame: thin, stateless delegates to the API.
+
+A Series accessed through ``.kl`` holds *observations* (raw values, or distinct values with
+``weights=``). For a Series that *is* a distribution (index = outcome, values =
+probability), use :func:`klmodels.entropy` and :func:`klmodels.kl_divergence` directly.
+
+pandas builds a new accessor object on every attribute access, so these classes keep only
+the pandas object and validate it cheaply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from klmodels.data import Observations
+from klmodels.divergence import entropy, kl_divergence
+from klmodels.errors import DataError
+from klmodels.family import Candidate
+from klmodels.fitting import Fit, fit
+from klmodels.selection import compare, select
+
+__all__ = ["DataFrameAccessor", "SeriesAccessor"]
+
+
+def _numeric(dtype: Any) -> bool:
+    return (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)) and not (
+        pd.api.types.is_complex_dtype(dtype)
+    )
+
+
+@pd.api.extensions.register_series_accessor("kl")
+class SeriesAccessor:
+    """``Series.kl``: information measures and model selection for a column of observations.
+
+    Raises
+    ------
+    AttributeError
+        On a Series that is not numeric or boolean (pandas' rule for unsuitable accessors).
+    """
+
+    def __init__(self, series: pd.Series):
+        if not _numeric(series.dtype):
+            raise AttributeError(
+                f"the .kl accessor needs a numeric or boolean Series; this one has dtype {series.dtype}. "
+                "Convert it first, e.g. s.astype(float)."
+            )
+        self._obj = series
+
+    def observations(
+        self, weights: Any = None, *, n_obs: float | None = None, nan_policy: str = "raise"
+    ) -> Observations:
+        """The Series as validated :class:`~klmodels.Observations`."""
+        return Observations.from_data(self._obj, weights, n_obs=n_obs, nan_policy=nan_policy)
+
+    def entropy(
+        self, weights: Any = None, *, base: float = 2.0, nan_policy: str = "raise"
+    ) -> float:
+        """Entropy of the observed values' distribution (see :func:`klmodels.entropy`)."""
+        return entropy(self.observations(weights, nan_policy=nan_policy), base=base)
+
+    def divergence(
+        self, other: Any, weights: Any = None, *, base: float = 2.0, nan_policy: str = "raise"
+    ) -> float:
+        """D(these observations ‖ other): other is a Fit, a frozen scipy model, or a Series of observations."""
+        if isinstance(other, pd.Series):
+            other = Observations.from_data(other, nan_policy=nan_policy)
+        return kl_divergence(self.observations(weights, nan_policy=nan_policy), other, base=base)
+
+    def fit(self, family: Candidate, **kwargs: Any) -> Fit:
+        """Fit one family (see :func:`klmodels.fit`; fixed parameters as keywords)."""
+        return fit(self._obj, family, **kwargs)
+
+    def compare(
+        self, families: Candidate | Iterable[Candidate] | None = None, **kwargs: Any
+    ) -> pd.DataFrame:
+        """Rank families by information loss (see :func:`klmodels.compare`)."""
+        return compare(self._obj, families, **kwargs)
+
+    def select(self, families: Candidate | Iterable[Candidate] | None = None, **kwargs: Any) -> Fit:
+        """The best fit (see :func:`klmodels.select`)."""
+        return select(self._obj, families, **kwargs)
+
+
+@pd.api.extensions.register_dataframe_accessor("kl")
+class DataFrameAccessor:
+    """``DataFrame.kl``: the Series methods for a named column, and ``compare()`` over all numeric columns.
+
+    ``weights`` may name a column of the DataFrame.
+
+    Raises
+    ------
+    AttributeError
+        On a DataFrame without numeric or boolean columns.
+    """
+
+    def __init__(self, frame: pd.DataFrame):
+        if not any(_numeric(dtype) for dtype in frame.dtypes):
+            raise AttributeError(
+                "the .kl accessor needs a DataFrame with at least one numeric or boolean column; "
+                f"this one has dtypes {dict(frame.dtypes.astype(str))}"
+            )
+        self._obj = frame
+
+    def _column(self, column: Hashable) -> pd.Series:
+        if column not in self._obj.columns:
+            raise DataError(f"no column {column!r}; the columns are {list(self._obj.columns)}")
+        return self._obj[column]
+
+    def _weights(self, weights: Any) -> Any:
+        if (
+            isinstance(weights, Hashable)
+            and not isinstance(weights, (int, float))
+            and weights is not None
+        ):
+            return self._column(weights)
+        return weights
+
+    def numeric_columns(self) -> list[Hashable]:
+        """Names of the numeric and boolean columns."""
+        return [c for c, dtype in self._obj.dtypes.items() if _numeric(dtype)]
+
+    def entropy(self, column: Hashable, weights: Any = None, **kwargs: Any) -> float:
+        """Entropy of one column's observations (``weights`` may be a column name)."""
+        return self._column(column).kl.entropy(self._weights(weights), **kwargs)
+
+    def fit(self, column: Hashable, family: Candidate, weights: Any = None, **kwargs: Any) -> Fit:
+        """Fit one family to one column (see :func:`klmodels.fit`)."""
+        return fit(self._column(column), family, weights=self._weights(weights), **kwargs)
+
+    def select(
+        self, column: Hashable, families: Any = None, weights: Any = None, **kwargs: Any
+    ) -> Fit:
+        """The best fit for one column (see :func:`klmodels.select`)."""
+        return select(self._column(column), families, weights=self._weights(weights), **kwargs)
+
+    def compare(
+        self,
+        column: Hashable | None = None,
+        families: Candidate | Iterable[Candidate] | Mapping[str, Candidate] | None = None,
+        weights: Any = None,
+        **kwargs: Any,
+    ) -> pd.DataFrame:
+        """Rank families for one column, or for every numeric column (see :func:`klmodels.compare`).
+
+        With ``column=None`` the result has a (column, family) MultiIndex, one block per numeric
+        column (the weights column, if named, is not compared).
+        """
+        w = self._weights(weights)
+        if column is not None:
+            return compare(self._column(column), families, weights=w, **kwargs)
+        columns = [
+            c
+            for c in self.numeric_columns()
+            if not (isinstance(weights, Hashable) and c == weights)
+        ]
+        tables = {}
+        for c in columns:
+            try:
+                tables[c] = compare(self._obj[c], families, weights=w, **kwargs)
+            except Exception as exc:
+                exc.add_note(f"(while comparing families for column {c!r})")
+                raise
+        return pd.concat(tables, names=["column", "family"])

@@ -1,0 +1,391 @@
+"""Turn what users hold (lists, arrays, pandas Series, values with counts) into one validated type.
+
+:class:`Observations` is what every fitting and scoring function works on. It stores values
+and optional non-negative weights; integer-valued raw samples are compressed to their
+distinct values and counts on the way in, so that a million raw integers cost no more than
+their value counts in everything that follows.
+
+Weights mean one of two things, decided by whether they are whole numbers:
+
+- **counts** (every weight an integer): they give the number of observations,
+  ``n_obs = sum(weights)``.
+- **relative frequencies** (any other non-negative weights, e.g. probabilities): they give
+  the shape of the distribution but not how many observations stand behind it, so
+  ``n_obs`` is ``None`` unless passed. KL divergence and cross-entropy need no ``n_obs``;
+  log-likelihood, AIC, AICc and BIC do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from klmodels.errors import DataError, ParameterError
+
+__all__ = ["NanPolicy", "Observations"]
+
+NanPolicy = Literal["raise", "omit"]
+
+# Integer data whose range is at most this many times its length (plus a constant) is
+# counted with np.bincount (O(n)); wider ranges fall back to np.unique (O(n log n)).
+_BINCOUNT_RANGE_FACTOR = 4
+_BINCOUNT_RANGE_SLACK = 1_000_000
+_MAX_EXACT_INTEGER = 2.0**53
+
+
+def _readonly(arr: np.ndarray) -> np.ndarray:
+    arr.flags.writeable = False
+    return arr
+
+
+def _describe(x: Any) -> str:
+    return type(x).__name__ if not hasattr(x, "dtype") else f"{type(x).__name__} of dtype {x.dtype}"
+
+
+def _numeric_array(x: Any, what: str) -> np.ndarray:
+    """Return ``x`` as a new 1-D float64 array (NaN for missing values) or raise DataError."""
+    if isinstance(x, pd.DataFrame):
+        raise DataError(
+            f"{what} must be one column, not a DataFrame with columns {list(x.columns)[:5]}. "
+            "Pass df['column'], or use df.kl.compare('column')."
+        )
+    if isinstance(x, (str, bytes)):
+        raise DataError(f"{what} must be numbers; got the string {x!r}")
+    if isinstance(x, (pd.Series, pd.Index)):
+        dtype = x.dtype
+        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+            example = next((v for v in x if not pd.isna(v)), None)
+            hint = (
+                " Convert it first, e.g. s.astype(float)."
+                if isinstance(dtype, pd.CategoricalDtype)
+                else ""
+            )
+            raise DataError(
+                f"{what} must be numeric or boolean; got dtype {dtype!s} (e.g. {example!r}).{hint}"
+            )
+        if pd.api.types.is_complex_dtype(dtype):
+            raise DataError(f"{what} must be real numbers; got complex dtype {dtype}")
+        return np.array(x.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+    arr = np.asarray(x)
+    if arr.dtype.kind == "O":
+        kind = pd.api.types.infer_dtype(arr.ravel(), skipna=True)
+        if kind not in {
+            "integer",
+            "floating",
+            "mixed-integer-float",
+            "boolean",
+            "decimal",
+            "empty",
+        }:
+            example = next((v for v in arr.ravel() if not pd.isna(v)), None)
+            raise DataError(f"{what} must be numbers; got {kind} values such as {example!r}")
+        arr = pd.Series(arr.ravel()).to_numpy(dtype=np.float64, na_value=np.nan).reshape(arr.shape)
+    elif arr.dtype.kind in "US":
+        example = str(arr.ravel()[0]) if arr.size else ""
+        raise DataError(
+            f"{what} must be numbers; got strings such as {example!r}. "
+            "Convert them first, e.g. pandas.to_numeric(...)"
+        )
+    elif arr.dtype.kind == "c":
+        raise DataError(f"{what} must be real numbers; got complex values ({_describe(arr)})")
+    elif arr.dtype.kind not in "biuf":
+        raise DataError(f"{what} must be numbers; got {_describe(arr)}")
+    if arr.ndim == 0:
+        raise DataError(
+            f"{what} must be a sequence of observations; got the single value {arr.item()!r}"
+        )
+    if arr.ndim != 1:
+        raise DataError(f"{what} must be one-dimensional; got an array of shape {arr.shape}")
+    return np.array(arr, dtype=np.float64)
+
+
+def _value_counts(values: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct integer values (sorted) and their total weight, in O(n) when the range allows."""
+    low, high = values.min(), values.max()
+    span = high - low
+    if span <= _BINCOUNT_RANGE_FACTOR * values.size + _BINCOUNT_RANGE_SLACK:
+        offsets = (values - low).astype(np.int64)
+        totals = np.bincount(offsets, weights=weights, minlength=int(span) + 1)
+        present = np.flatnonzero(totals)
+        return present.astype(np.float64) + low, totals[present].astype(np.float64)
+    distinct, inverse = np.unique(values, return_inverse=True)
+    totals = np.bincount(inverse, weights=weights, minlength=distinct.size).astype(np.float64)
+    keep = totals > 0
+    return distinct[keep], totals[keep]
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Observations:
+    """Validated one-dimensional observations, optionally weighted.
+
+    Build it with :meth:`from_data`; every public function of klmodels accepts what
+    :meth:`from_data` accepts, so most users never build one themselves.
+
+    Attributes
+    ----------
+    values : numpy.ndarray
+        Read-only float64 observed values. Sorted and distinct when ``weights`` is not None.
+    weights : numpy.ndarray or None
+        Read-only positive float64 weight of each value (counts or relative frequencies), or
+        None when each value is one observation.
+    n_obs : float or None
+        Number of observations behind the data; None when only relative frequencies are known.
+    name : str or None
+        The name of the source column, if any.
+    """
+
+    values: np.ndarray
+    weights: np.ndarray | None
+    n_obs: float | None
+    name: str | None = None
+    _from_counts: bool = field(default=False, repr=False)
+
+    # ----------------------------------------------------------------- construction
+    @classmethod
+    def from_data(
+        cls,
+        data: Any,
+        weights: Any = None,
+        *,
+        n_obs: float | None = None,
+        nan_policy: NanPolicy = "raise",
+        name: str | None = None,
+    ) -> Observations:
+        """Validate observations and return them as an :class:`Observations`.
+
+        Parameters
+        ----------
+        data
+            Raw observations (list, tuple, ndarray, pandas Series or Index, including nullable
+            ``Int64``/``Float64``/``boolean`` dtypes), or the distinct values when ``weights``
+            is given. An :class:`Observations` is returned unchanged.
+        weights
+            Optional non-negative weight per value, the same length as ``data``: counts
+            (whole numbers) or relative frequencies such as probabilities. A Series must
+            carry the same index labels as a Series ``data``.
+        n_obs
+            The number of observations behind relative-frequency weights; needed for
+            log-likelihood, AIC, AICc and BIC. Overrides the total of counts when given.
+        nan_policy
+            ``"raise"`` (default): NaN or missing values are an error. ``"omit"``: drop them
+            (and a value whose weight is NaN).
+        name
+            A label for messages and tables; defaults to the Series name.
+
+        Returns
+        -------
+        Observations
+
+        Raises
+        ------
+        DataError
+            Empty, non-numeric, more than one-dimensional, infinite, NaN (with
+            ``nan_policy="raise"``), all-NaN data; negative, NaN or all-zero weights; weights
+            of the wrong length or with a different index.
+        ParameterError
+            ``nan_policy`` not one of the allowed values, ``n_obs`` not positive, or ``n_obs``
+            without ``weights``.
+
+        Notes
+        -----
+        The caller's objects are never modified: values are always copied.
+        """
+        if isinstance(data, Observations):
+            if weights is not None or n_obs is not None:
+                raise ParameterError(
+                    "data is already an Observations object; weights= and n_obs= cannot be "
+                    "applied to it again. Build it with Observations.from_data(values, weights, n_obs=...)."
+                )
+            return data
+        if nan_policy not in ("raise", "omit"):
+            raise ParameterError(f"nan_policy must be 'raise' or 'omit'; got {nan_policy!r}")
+        if name is None and isinstance(data, pd.Series) and data.name is not None:
+            name = str(data.name)
+        values = _numeric_array(data, "data")
+        w = None
+        if weights is not None:
+            both_series = isinstance(weights, pd.Series) and isinstance(data, pd.Series)
+            if both_series and not weights.index.equals(data.index):
+                if not (weights.index.is_unique and set(weights.index) == set(data.index)):
+                    raise DataError(
+                        "data and weights are Series with different indexes; align them first "
+                        "(e.g. take both columns from one DataFrame)"
+                    )
+                weights = weights.reindex(data.index)
+            w = _numeric_array(weights, "weights")
+            if w.size != values.size:
+                raise DataError(
+                    f"weights must have one entry per value: got {w.size} weights for {values.size} values"
+                )
+        elif n_obs is not None:
+            raise ParameterError(
+                "n_obs= says how many observations stand behind relative-frequency weights, so it "
+                "needs weights=; raw observations count themselves"
+            )
+
+        values, w = cls._drop_missing(values, w, nan_policy)
+        if values.size == 0:
+            raise DataError("data is empty: at least one observation is needed")
+        if np.isinf(values).any():
+            first = int(np.flatnonzero(np.isinf(values))[0])
+            raise DataError(
+                f"data has {int(np.isinf(values).sum())} infinite values (first at position {first}: "
+                f"{values[first]}); observations must be finite"
+            )
+        from_counts = False
+        if w is not None:
+            if np.isinf(w).any():
+                raise DataError("weights must be finite; got infinite weights")
+            if (w < 0).any():
+                first = int(np.flatnonzero(w < 0)[0])
+                raise DataError(
+                    f"weights must be >= 0; got {int((w < 0).sum())} negative weights "
+                    f"(first at position {first}: {w[first]})"
+                )
+            keep = w > 0
+            if not keep.any():
+                raise DataError("all weights are 0: at least one value needs a positive weight")
+            values, w = values[keep], w[keep]
+            from_counts = bool(np.all(w == np.floor(w)))
+            if n_obs is None and from_counts:
+                n_obs = float(w.sum())
+        if n_obs is not None:
+            if isinstance(n_obs, bool) or not (
+                np.isscalar(n_obs) and np.isfinite(n_obs) and n_obs > 0
+            ):
+                raise ParameterError(
+                    f"n_obs must be a positive number of observations; got {n_obs!r}"
+                )
+            n_obs = float(n_obs)
+        if w is None:
+            n_obs = float(values.size)
+            from_counts = True
+
+        if cls._all_integers(values):
+            values, w = _value_counts(values, w)
+        elif w is not None:
+            order = np.argsort(values, kind="stable")
+            values, w = values[order], w[order]
+            distinct, start = np.unique(values, return_index=True)
+            if distinct.size < values.size:
+                values, w = distinct, np.add.reduceat(w, start)
+        return cls(
+            values=_readonly(values),
+            weights=None if w is None else _readonly(np.asarray(w, dtype=np.float64)),
+            n_obs=n_obs,
+            name=name,
+            _from_counts=from_counts,
+        )
+
+    @staticmethod
+    def _drop_missing(
+        values: np.ndarray, w: np.ndarray | None, nan_policy: NanPolicy
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        missing = np.isnan(values)
+        missing_w = np.isnan(w) if w is not None else np.zeros_like(missing)
+        if not (missing.any() or missing_w.any()):
+            return values, w
+        if missing.all():
+            raise DataError(f"all {values.size} values are NaN or missing")
+        if nan_policy == "raise":
+            what, mask = ("values", missing) if missing.any() else ("weights", missing_w)
+            first = int(np.flatnonzero(mask)[0])
+            raise DataError(
+                f"data has {int(mask.sum())} NaN or missing {what} (first at position {first}). "
+                "Drop them first, or pass nan_policy='omit' to ignore them."
+            )
+        keep = ~(missing | missing_w)
+        if not keep.any():
+            raise DataError("no observation is left after dropping NaN values and weights")
+        return values[keep], None if w is None else w[keep]
+
+    @staticmethod
+    def _all_integers(values: np.ndarray) -> bool:
+        return bool(
+            np.abs(values).max() < _MAX_EXACT_INTEGER and np.array_equal(values, np.floor(values))
+        )
+
+    # ----------------------------------------------------------------- derived values
+    @property
+    def size(self) -> int:
+        """Number of stored values (distinct values when weighted)."""
+        return int(self.values.size)
+
+    @cached_property
+    def probabilities(self) -> np.ndarray:
+        """Weight of each stored value, normalised to sum to 1 (read-only)."""
+        if self.weights is None:
+            return _readonly(np.full(self.values.size, 1.0 / self.values.size))
+        return _readonly(self.weights / self.weights.sum())
+
+    @cached_property
+    def integer_valued(self) -> bool:
+        """True when every value is a whole number (so discrete families apply)."""
+        return self._all_integers(self.values)
+
+    @property
+    def has_counts(self) -> bool:
+        """True for raw observations or whole-number counts; False for relative frequencies."""
+        return self._from_counts
+
+    @property
+    def min(self) -> float:
+        """Smallest observed value."""
+        return float(self.values[0] if self.weights is not None else self.values.min())
+
+    @property
+    def max(self) -> float:
+        """Largest observed value."""
+        return float(self.values[-1] if self.weights is not None else self.values.max())
+
+    def expect(self, f_values: np.ndarray) -> float:
+        r"""Weighted mean :math:`\sum_i p_i f_i` of per-value quantities under the data.
+
+        Parameters
+        ----------
+        f_values
+            One number per stored value, e.g. ``log q(values)``.
+        """
+        if self.weights is None:
+            return float(np.mean(f_values))
+        return float(np.dot(self.probabilities, f_values))
+
+    def distinct(self) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct values (sorted) and their probabilities, compressing raw values if needed."""
+        if self.weights is not None:
+            return self.values, self.probabilities
+        distinct, counts = np.unique(self.values, return_counts=True)
+        return distinct, counts / counts.sum()
+
+    @cached_property
+    def mean(self) -> float:
+        """Weighted mean of the values."""
+        return self.expect(self.values)
+
+    @cached_property
+    def variance(self) -> float:
+        """Weighted variance of the values (maximum-likelihood form, divisor n)."""
+        return max(self.expect((self.values - self.mean) ** 2), 0.0)
+
+    def plugin_entropy_nats(self) -> float:
+        r"""Entropy of the empirical distribution of the values, :math:`-\sum_x \hat p(x) \ln \hat p(x)`, in nats.
+
+        This is the data's entropy for discrete data. For continuous data it is the entropy of
+        the sample's distinct values (log n for distinct raw values), not a density's entropy.
+        """
+        _, prob = self.distinct()
+        prob = prob[prob > 0]
+        return float(-(prob * np.log(prob)).sum())
+
+    def __repr__(self) -> str:
+        n = "unknown" if self.n_obs is None else f"{self.n_obs:g}"
+        kind = "weighted" if self.weights is not None else "raw"
+        label = f" {self.name!r}" if self.name else ""
+        return (
+            f"<Observations{label}: {self.size} {kind} values in [{self.min:g}, {self.max:g}], "
+            f"n_obs={n}>"
+        )

@@ -1,0 +1,24 @@
+"""Model families: the Family protocol, the built-in families and the registry.
+
+``default_registry`` holds every built-in family under scipy's name and is read-only;
+``klmodels.families`` is that registry.
+"""
+
+from klmodels.family.base import CustomFamily, Family, FrozenModel, Kind, Parameter, ScipyFamily
+from klmodels.family.discrete import discrete_families
+from klmodels.family.registry import Candidate, Registry, resolve
+
+default_registry = Registry(discrete_families(), read_only=True)
+
+__all__ = [
+    "Candidate",
+    "CustomFamily",
+    "Family",
+    "FrozenModel",
+    "Kind",
+    "Parameter",
+    "Registry",
+    "ScipyFamily",
+    "default_registry",
+    "resolve",
+]

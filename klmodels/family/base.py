@@ -1,0 +1,522 @@
+"""What a model family is: named parameters with domains, a log density, and a way to fit it.
+
+A :class:`Family` declares its parameters as data (:class:`Parameter`: name, domain,
+integer or not) and which of them are held fixed unless the user says otherwise
+(``default_fixed``, e.g. ``loc = 0``). Fitting a family means maximising the mean
+log-likelihood over the free parameters, which is the same as minimising the KL divergence
+from the data to the model. A family supplies closed forms where it has them
+(:meth:`Family.estimate`); otherwise :meth:`Family.estimate` falls back to the bounded
+optimiser of :mod:`klmodels.optimize`, started from :meth:`Family.start`.
+
+Three kinds of family live here:
+
+- :class:`ScipyFamily`: a ``scipy.stats`` distribution under its scipy name;
+- :class:`FrozenModel`: a frozen scipy distribution, a fully specified model with no free
+  parameter (k = 0);
+- :class:`CustomFamily`: a user's pmf or pdf with named, bounded parameters.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from scipy import stats
+
+from klmodels.data import Observations
+from klmodels.errors import FitError, ParameterError
+from klmodels.optimize import Domain, maximise
+
+__all__ = [
+    "CustomFamily",
+    "Family",
+    "FrozenModel",
+    "Kind",
+    "Parameter",
+    "ScipyFamily",
+    "Support",
+    "format_support",
+]
+
+Kind = Literal["discrete", "continuous"]
+Support = tuple[float, float | None]
+
+
+def format_support(support: Support) -> str:
+    """``(low, high)`` as the user would write it, e.g. ``(0, 10)`` or ``(1, None)``."""
+    low, high = support
+    return f"({low:g}, {'None' if high is None else f'{high:g}'})"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter of a family: its name, allowed range and whether it is a whole number.
+
+    Attributes
+    ----------
+    name : str
+        The scipy keyword name (e.g. ``"p"``, ``"loc"``).
+    low, high : float
+        The range of allowed values; a fitted value lies strictly inside it.
+    low_closed, high_closed : bool
+        Whether a *fixed* value may equal ``low`` / ``high`` (e.g. binomial p = 0).
+    integer : bool
+        True for whole-number parameters (a binomial ``n``, a shift of a discrete family).
+    """
+
+    name: str
+    low: float = -math.inf
+    high: float = math.inf
+    low_closed: bool = False
+    high_closed: bool = False
+    integer: bool = False
+
+    @property
+    def domain(self) -> Domain:
+        """The open interval used by the optimiser."""
+        return Domain(self.low, self.high)
+
+    def validate(self, value: Any, family: str) -> float:
+        """Return ``value`` as float if it is allowed for this parameter, else raise ParameterError."""
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ParameterError(f"{family}: parameter {self.name} must be a number; got {value!r}")
+        v = float(value)
+        above = v > self.low or (self.low_closed and v == self.low)
+        below = v < self.high or (self.high_closed and v == self.high)
+        if not (math.isfinite(v) and above and below):
+            raise ParameterError(
+                f"{family}: parameter {self.name}={value!r} is outside its range {self.describe_range()}"
+            )
+        if self.integer and v != math.floor(v):
+            raise ParameterError(
+                f"{family}: parameter {self.name} must be a whole number; got {value!r}"
+            )
+        return v
+
+    def describe_range(self) -> str:
+        """The range in interval notation, e.g. ``[0, 1]`` or ``(0, inf)``."""
+        left = "[" if self.low_closed else "("
+        right = "]" if self.high_closed else ")"
+        kind = " integer" if self.integer else ""
+        return f"{left}{self.low:g}, {self.high:g}{right}{kind}"
+
+
+class Family(ABC):
+    """A parametric family of probability distributions that klmodels can fit and score.
+
+    Subclasses set ``name``, ``kind`` and ``parameters`` and implement :meth:`logpdf`; they
+    override :meth:`estimate` where a closed form or a faster exact solver exists.
+
+    Attributes
+    ----------
+    name : str
+        Registry key (scipy's name for scipy-backed families).
+    kind : {"discrete", "continuous"}
+        Whether :meth:`logpdf` is a log probability mass or a log density.
+    parameters : tuple of Parameter
+        Every parameter, including those usually held fixed.
+    default_fixed : Mapping[str, float]
+        Parameters held fixed unless the user fixes them to another value (e.g. ``loc = 0``).
+    summary : str
+        One line on what the family models.
+    """
+
+    name: str
+    kind: Kind
+    parameters: tuple[Parameter, ...]
+    default_fixed: Mapping[str, float] = {}
+    summary: str = ""
+
+    # ------------------------------------------------------------------ the model
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        """Names of all parameters, in scipy's order."""
+        return tuple(p.name for p in self.parameters)
+
+    def parameter(self, name: str) -> Parameter:
+        """The :class:`Parameter` called ``name``; ParameterError if there is none."""
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise ParameterError(
+            f"{self.name} has no parameter {name!r}; its parameters are {', '.join(self.param_names) or 'none'}"
+        )
+
+    @abstractmethod
+    def logpdf(self, x: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
+        """Log probability mass (discrete) or log density (continuous) at ``x``, in nats.
+
+        Parameters
+        ----------
+        x
+            Points at which to evaluate.
+        params
+            A value for every parameter in :attr:`param_names`.
+        """
+
+    def freeze(self, params: Mapping[str, float]) -> Any:
+        """The scipy frozen distribution for a full set of parameters."""
+        raise NotImplementedError(f"{self.name} has no scipy equivalent to freeze")
+
+    # ------------------------------------------------------------------ fitting
+    def params_from_support(self, support: Support) -> dict[str, float]:
+        """Parameters implied by the declared range of the data (e.g. a binomial's ``n``).
+
+        The default ties nothing to the support. Raises FitError when the family cannot
+        have that support.
+        """
+        return {}
+
+    def resolve_fixed(self, support: Support | None, fixed: Mapping[str, Any]) -> dict[str, float]:
+        """Merge default, support-implied and user-given fixed parameters, and validate them.
+
+        User-given values win over the defaults; a user value that contradicts the support
+        raises ParameterError.
+        """
+        merged = dict(self.default_fixed)
+        implied = self.params_from_support(support) if support is not None else {}
+        merged.update(implied)
+        for name, value in fixed.items():
+            param = self.parameter(name)
+            v = param.validate(value, self.name)
+            if name in implied and implied[name] != v:
+                raise ParameterError(
+                    f"{self.name}: {name}={value!r} contradicts support={format_support(support)}, "
+                    f"which implies {name}={implied[name]:g}; give one or the other"
+                )
+            merged[name] = v
+        for name, value in merged.items():
+            merged[name] = self.parameter(name).validate(value, self.name)
+        return merged
+
+    def free_parameters(self, fixed: Mapping[str, float]) -> tuple[Parameter, ...]:
+        """The parameters that are estimated when ``fixed`` are held fixed."""
+        return tuple(p for p in self.parameters if p.name not in fixed)
+
+    def start(self, obs: Observations, fixed: Mapping[str, float]) -> dict[str, float]:
+        """Starting values for the numerical optimiser (the middle of each domain by default)."""
+        out = {}
+        for p in self.free_parameters(fixed):
+            if math.isfinite(p.low) and math.isfinite(p.high):
+                out[p.name] = 0.5 * (p.low + p.high)
+            elif math.isfinite(p.low):
+                out[p.name] = p.low + 1.0
+            elif math.isfinite(p.high):
+                out[p.name] = p.high - 1.0
+            else:
+                out[p.name] = 0.0
+        return out
+
+    def estimate(self, obs: Observations, fixed: Mapping[str, float]) -> dict[str, float]:
+        """Maximum-likelihood values of the free parameters.
+
+        The default maximises the mean log-likelihood numerically (see
+        :func:`klmodels.optimize.maximise`). Subclasses override it with closed forms.
+
+        Raises
+        ------
+        FitError
+            If the family cannot describe the data or the optimiser fails.
+        """
+        free = self.free_parameters(fixed)
+        if not free:
+            return {}
+        integer = [p.name for p in free if p.integer]
+        if integer:
+            raise FitError(
+                f"{self.name}: whole-number parameter(s) {', '.join(integer)} cannot be estimated "
+                f"numerically; fix them, e.g. {integer[0]}=..."
+            )
+
+        def mean_loglik(free_values: dict[str, float]) -> float:
+            logq = self.logpdf(obs.values, {**fixed, **free_values})
+            return obs.expect(logq)
+
+        params, _ = maximise(
+            mean_loglik,
+            {p.name: p.domain for p in free},
+            self.start(obs, fixed),
+            what=self.name,
+        )
+        return params
+
+    def n_free(self, estimated: Mapping[str, float]) -> int:
+        """Number of estimated parameters, k in AIC and BIC."""
+        return len(estimated)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} ({self.kind}; {', '.join(self.param_names) or 'no parameters'})>"
+
+
+class ScipyFamily(Family):
+    """A family backed by a ``scipy.stats`` distribution, under scipy's name and parameters.
+
+    Parameters
+    ----------
+    name
+        The scipy name (``"binom"``, ``"gamma"``, ...).
+    parameters
+        Every parameter, with domains, in scipy's keyword names.
+    default_fixed
+        Parameters held fixed unless given (e.g. ``{"loc": 0}``).
+    summary
+        One line on what the family models.
+    dist
+        The scipy distribution object; defaults to ``getattr(scipy.stats, name)``.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        parameters: tuple[Parameter, ...],
+        *,
+        default_fixed: Mapping[str, float] | None = None,
+        summary: str = "",
+        dist: Any = None,
+    ):
+        self.name = name
+        self.dist = dist if dist is not None else getattr(stats, name)
+        self.kind = "discrete" if isinstance(self.dist, stats.rv_discrete) else "continuous"
+        self.parameters = parameters
+        self.default_fixed = dict(default_fixed or {})
+        self.summary = summary
+
+    def logpdf(self, x: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
+        """Log pmf or log pdf from scipy, in nats."""
+        with np.errstate(all="ignore"):
+            if self.kind == "discrete":
+                return np.asarray(self.dist.logpmf(x, **params), dtype=np.float64)
+            return np.asarray(self.dist.logpdf(x, **params), dtype=np.float64)
+
+    def freeze(self, params: Mapping[str, float]) -> Any:
+        """``scipy.stats.<name>(**params)``, with whole-number parameters passed as int."""
+        args = {k: int(v) if self.parameter(k).integer else v for k, v in params.items()}
+        return self.dist(**args)
+
+
+def _format_value(v: Any) -> str:
+    return f"{v:.6g}" if isinstance(v, (float, np.floating)) else repr(v)
+
+
+def frozen_label(frozen: Any) -> str:
+    """A readable label for a frozen scipy distribution, e.g. ``binom(n=10, p=0.57)``."""
+    dist = frozen.dist
+    shape_names = [s.strip() for s in (dist.shapes or "").split(",") if s.strip()]
+    positional = list(frozen.args)
+    names = shape_names + (["loc"] if isinstance(dist, stats.rv_discrete) else ["loc", "scale"])
+    parts = [f"{name}={_format_value(v)}" for name, v in zip(names, positional, strict=False)]
+    parts += [f"{k}={_format_value(v)}" for k, v in frozen.kwds.items()]
+    return f"{dist.name}({', '.join(parts)})"
+
+
+class FrozenModel(Family):
+    """A fully specified model from a frozen scipy distribution: nothing is estimated, k = 0.
+
+    Parameters
+    ----------
+    frozen
+        E.g. ``scipy.stats.binom(10, 0.57)``.
+    name
+        A label; defaults to the distribution with its arguments, e.g. ``binom(n=10, p=0.57)``.
+    """
+
+    parameters: tuple[Parameter, ...] = ()
+
+    def __init__(self, frozen: Any, name: str | None = None):
+        if not hasattr(frozen, "dist") or not isinstance(
+            frozen.dist, (stats.rv_discrete, stats.rv_continuous)
+        ):
+            raise ParameterError(
+                f"a fully specified model must be a frozen scipy.stats distribution such as "
+                f"scipy.stats.binom(10, 0.5); got {type(frozen).__name__}"
+            )
+        self.frozen = frozen
+        self.name = name or frozen_label(frozen)
+        self.kind = "discrete" if isinstance(frozen.dist, stats.rv_discrete) else "continuous"
+        self.summary = "a fully specified model (nothing estimated)"
+
+    def logpdf(self, x: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
+        """Log pmf or log pdf of the frozen distribution, in nats."""
+        with np.errstate(all="ignore"):
+            if self.kind == "discrete":
+                return np.asarray(self.frozen.logpmf(x), dtype=np.float64)
+            return np.asarray(self.frozen.logpdf(x), dtype=np.float64)
+
+    def freeze(self, params: Mapping[str, float]) -> Any:
+        """The frozen distribution itself."""
+        return self.frozen
+
+
+class CustomFamily(Family):
+    """A family from the user's own pmf or pdf, with named bounded parameters, fitted by minimising KL.
+
+    Exactly one of ``pmf``, ``logpmf`` (discrete) or ``pdf``, ``logpdf`` (continuous) is given.
+    The function takes the points first and the parameters as keywords, and must accept
+    NumPy arrays: ``pmf(x, p=0.3)``.
+
+    Parameters
+    ----------
+    name
+        The label of the family in tables.
+    pmf, logpmf, pdf, logpdf
+        The (log) probability mass or density function.
+    parameters
+        Each parameter's name and its open range ``(low, high)``; use ``math.inf`` for none.
+    support
+        The values the model can take, ``(low, high)``; ``high`` may be ``math.inf``. For a
+        discrete family with a finite support, klmodels checks that the pmf sums to 1.
+    start
+        Starting values for the optimiser; defaults to the middle of each range.
+    summary
+        One line on what the family models.
+
+    Examples
+    --------
+    The "ad hoc" model of the space-worm post: probability p spread evenly over 6..10 teeth,
+    1 - p over 0..5.
+
+    >>> import numpy as np
+    >>> adhoc = CustomFamily(
+    ...     "adhoc",
+    ...     pmf=lambda x, p: np.where(x >= 6, p / 5, (1 - p) / 6),
+    ...     parameters={"p": (0.0, 1.0)},
+    ...     support=(0, 10),
+    ... )
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        parameters: Mapping[str, tuple[float, float]],
+        support: tuple[float, float],
+        pmf: Callable[..., Any] | None = None,
+        logpmf: Callable[..., Any] | None = None,
+        pdf: Callable[..., Any] | None = None,
+        logpdf: Callable[..., Any] | None = None,
+        start: Mapping[str, float] | None = None,
+        summary: str = "",
+    ):
+        given = {
+            k: f
+            for k, f in {"pmf": pmf, "logpmf": logpmf, "pdf": pdf, "logpdf": logpdf}.items()
+            if f is not None
+        }
+        if len(given) != 1:
+            raise ParameterError(
+                f"give exactly one of pmf=, logpmf= (discrete) or pdf=, logpdf= (continuous); got "
+                f"{', '.join(given) or 'none'}"
+            )
+        ((which, function),) = given.items()
+        if not callable(function):
+            raise ParameterError(f"{which}= must be a function of (x, **params); got {function!r}")
+        if not isinstance(name, str) or not name:
+            raise ParameterError(f"a custom family needs a non-empty name; got {name!r}")
+        self.name = name
+        self.kind = "discrete" if which in ("pmf", "logpmf") else "continuous"
+        self._function = function
+        self._is_log = which.startswith("log")
+        params = []
+        for pname, bounds in parameters.items():
+            try:
+                low, high = (float(b) for b in bounds)
+            except (TypeError, ValueError):
+                raise ParameterError(
+                    f"{name}: parameter {pname!r} needs a range (low, high); got {bounds!r}"
+                ) from None
+            if not low < high:
+                raise ParameterError(
+                    f"{name}: parameter {pname!r} has an empty range ({low}, {high})"
+                )
+            params.append(Parameter(pname, low, high))
+        self.parameters = tuple(params)
+        try:
+            low, high = (float(b) for b in support)
+        except (TypeError, ValueError):
+            raise ParameterError(f"{name}: support must be (low, high); got {support!r}") from None
+        if not low <= high:
+            raise ParameterError(f"{name}: support must have low <= high; got {support!r}")
+        self.support_range = (low, high)
+        self._start = dict(start or {})
+        unknown = set(self._start) - set(self.param_names)
+        if unknown:
+            raise ParameterError(f"{name}: start= names unknown parameters {sorted(unknown)}")
+        self.summary = summary or f"custom {which}"
+
+    def _inside(self, x: np.ndarray) -> np.ndarray:
+        low, high = self.support_range
+        inside = (x >= low) & (x <= high)
+        if self.kind == "discrete":
+            inside &= x == np.floor(x)
+        return inside
+
+    def logpdf(self, x: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
+        """The user's function on its support (in logs), -inf outside it."""
+        x = np.asarray(x, dtype=np.float64)
+        out = np.full(x.shape, -np.inf)
+        inside = self._inside(x)
+        if inside.any():
+            with np.errstate(all="ignore"):
+                raw = np.asarray(self._function(x[inside], **params), dtype=np.float64)
+                raw = np.broadcast_to(raw, x[inside].shape)
+                out[inside] = raw if self._is_log else np.log(raw)
+        return out
+
+    def start(self, obs: Observations, fixed: Mapping[str, float]) -> dict[str, float]:
+        """The user's starting values, else the middle of each range."""
+        return {
+            **super().start(obs, fixed),
+            **{k: v for k, v in self._start.items() if k not in fixed},
+        }
+
+    def estimate(self, obs: Observations, fixed: Mapping[str, float]) -> dict[str, float]:
+        """Minimise KL numerically, then check the pmf sums to 1 on a finite support."""
+        params = super().estimate(obs, fixed)
+        self._check_normalised({**fixed, **params})
+        return params
+
+    def _check_normalised(self, params: Mapping[str, float]) -> None:
+        low, high = self.support_range
+        if self.kind != "discrete" or not math.isfinite(high) or high - low > 10_000_000:
+            return
+        points = np.arange(low, high + 1)
+        total = float(np.exp(self.logpdf(points, params)).sum())
+        if not math.isclose(total, 1.0, rel_tol=1e-6, abs_tol=1e-9):
+            raise FitError(
+                f"{self.name}: the pmf sums to {total:.6g}, not 1, over its support {low:g}..{high:g} "
+                f"at {dict(params)}; KL and likelihoods would be wrong. Normalise the pmf."
+            )
+
+    def freeze(self, params: Mapping[str, float]) -> Any:
+        """A scipy distribution built from the pmf or pdf (``rv_discrete`` / ``rv_continuous``)."""
+        function, is_log, names = self._function, self._is_log, self.param_names
+        low, high = self.support_range
+
+        def density(x: np.ndarray, *args: Any) -> np.ndarray:
+            values = np.asarray(
+                function(x, **dict(zip(names, args, strict=True))), dtype=np.float64
+            )
+            return np.exp(values) if is_log else values
+
+        def in_range(*args: Any) -> Any:
+            ok = np.ones(np.broadcast(*args).shape if args else (), dtype=bool)
+            for param, value in zip(self.parameters, args, strict=True):
+                ok &= (np.asarray(value) > param.low) & (np.asarray(value) < param.high)
+            return ok
+
+        base = stats.rv_discrete if self.kind == "discrete" else stats.rv_continuous
+        method = "_pmf" if self.kind == "discrete" else "_pdf"
+        rv_class = type(
+            f"{self.name}_gen",
+            (base,),
+            {
+                method: lambda self_, x, *args: density(x, *args),
+                "_argcheck": lambda self_, *args: in_range(*args),
+            },
+        )
+        rv = rv_class(a=low, b=high, name=self.name, shapes=", ".join(names) or None)
+        return rv(**{k: params[k] for k in names})

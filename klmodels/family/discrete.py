@@ -1,0 +1,575 @@
+r"""Discrete families under scipy's names, each with its exact maximum-likelihood estimator.
+
+All estimators work on the distinct values and their probabilities (O(number of distinct
+values)). Every family but ``randint`` has an integer shift ``loc`` (0 by default) that
+``support=(low, high)`` sets so that the family starts at ``low``; finite-support families
+also take their upper end from ``high`` (binom's and betabinom's ``n``, zipfian's ``n``,
+randint's ``high``). Without a support those bounds are estimated and count in k.
+
+=============  =======================================  ===================================
+family         pmf (y = x - loc)                        maximum likelihood
+=============  =======================================  ===================================
+randint        1 / (high - low), low <= x < high        low = min x, high = max x + 1
+bernoulli      p^y (1-p)^(1-y), y in {0, 1}             p = mean y
+binom          C(n,y) p^y (1-p)^(n-y), y = 0..n         p = mean y / n; n by profile search
+betabinom      C(n,y) B(y+a, n-y+b) / B(a, b)           (a, b) numerically; n by profile
+poisson        mu^y e^-mu / y!                          mu = mean y
+geom           (1-p)^(y-1) p, y >= 1                    p = 1 / mean y
+nbinom         C(y+n-1, y) p^n (1-p)^y                  1-D root of the profile score in n
+logser         -p^y / (y ln(1-p)), y >= 1               1-D root of mean y = -p/((1-p)ln(1-p))
+zipf           y^-a / zeta(a), y >= 1, a > 1            1-D minimisation in a
+zipfian        y^-a / H(n, a), y = 1..n                 n = max y; a by 1-D minimisation
+empirical      the observed frequencies                 itself (KL = 0, k = distinct - 1)
+=============  =======================================  ===================================
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from scipy import optimize, special, stats
+
+from klmodels.data import Observations
+from klmodels.errors import FitError
+from klmodels.family.base import Family, Parameter, ScipyFamily, Support
+from klmodels.optimize import Domain, argmax_integer, maximise
+
+__all__ = [
+    "Bernoulli",
+    "BetaBinomial",
+    "Binomial",
+    "DiscreteUniform",
+    "Empirical",
+    "Geometric",
+    "LogSeries",
+    "NegativeBinomial",
+    "Poisson",
+    "Zipf",
+    "Zipfian",
+    "discrete_families",
+]
+
+_LOC = Parameter("loc", -math.inf, math.inf, integer=True)
+_PROB = Parameter("p", 0.0, 1.0, low_closed=True, high_closed=True)
+_TRIALS = Parameter("n", 0.0, math.inf, low_closed=True, integer=True)
+# The largest n tried when a binomial-type n is estimated; beyond it the profile is taken to
+# increase for ever (the data are not under-dispersed enough for a finite n).
+_MAX_TRIALS = 10_000_000
+
+
+class _Discrete(ScipyFamily):
+    """A scipy discrete family with an integer shift ``loc`` that ``support`` can set."""
+
+    def __init__(self, name: str, shapes: tuple[Parameter, ...], summary: str):
+        super().__init__(name, (*shapes, _LOC), default_fixed={"loc": 0.0}, summary=summary)
+        self.natural_low = float(self.dist.a)
+
+    def params_from_support(self, support: Support) -> dict[str, float]:
+        """``loc`` so that the family starts at the support's lower end."""
+        return {"loc": support[0] - self.natural_low}
+
+    def _data(self, obs: Observations, fixed: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct shifted values y = x - loc and their probabilities, checked against the support."""
+        if not obs.integer_valued:
+            raise FitError(
+                f"{self.name} is a discrete family: the data must be whole numbers, but they include "
+                f"values such as {obs.values[obs.values != np.floor(obs.values)][0]:g}"
+            )
+        values, prob = obs.distinct()
+        loc = fixed.get("loc", 0.0)
+        y = values - loc
+        if y[0] < self.natural_low:
+            start = self.natural_low + loc
+            raise FitError(
+                f"{self.name} takes values from {start:g} up, but the data go down to {values[0]:g}. "
+                f"Pass support=({values[0]:g}, ...) to start it there (loc={values[0] - self.natural_low:g}), "
+                "or choose another family."
+            )
+        return y, prob
+
+    def _require_at_most(self, y: np.ndarray, upper: float, what: str) -> None:
+        if y[-1] > upper:
+            raise FitError(
+                f"{self.name} with {what} cannot produce the data's largest value "
+                f"(y = x - loc = {y[-1]:g} > {upper:g})"
+            )
+
+    def estimate(self, obs: Observations, fixed: Mapping[str, float]) -> dict[str, float]:
+        """Exact MLE of the free shape parameters on the shifted data (loc held fixed)."""
+        if "loc" not in fixed:
+            raise FitError(
+                f"{self.name}: estimating the shift loc is not supported; fix it or pass support="
+            )
+        y, prob = self._data(obs, fixed)
+        free = {p.name for p in self.free_parameters(fixed)}
+        return self._mle(y, prob, fixed, free)
+
+    def _mle(
+        self, y: np.ndarray, prob: np.ndarray, fixed: Mapping[str, float], free: set[str]
+    ) -> dict[str, float]:
+        raise NotImplementedError
+
+    def _numerical(
+        self, y: np.ndarray, prob: np.ndarray, fixed: Mapping[str, float], start: dict[str, float]
+    ) -> dict[str, float]:
+        """Numerical MLE of the real parameters in ``start`` with the others fixed."""
+        shapes = {k: v for k, v in fixed.items() if k != "loc"}
+
+        def mean_loglik(free_values: dict[str, float]) -> float:
+            with np.errstate(all="ignore"):
+                return float(np.dot(prob, self.dist.logpmf(y, **shapes, **free_values)))
+
+        domains = {name: self.parameter(name).domain for name in start}
+        params, _ = maximise(mean_loglik, domains, start, what=self.name)
+        return params
+
+
+class DiscreteUniform(ScipyFamily):
+    r"""Discrete uniform ``randint(low, high)`` on low, low+1, ..., high-1 (scipy's ``high`` is exclusive).
+
+    pmf :math:`1/(\mathrm{high} - \mathrm{low})`; MLE low = min x, high = max x + 1;
+    ``support=(a, b)`` fixes low = a, high = b + 1 (k = 0).
+    """
+
+    def __init__(self) -> None:
+        integer = dict(integer=True)
+        super().__init__(
+            "randint",
+            (
+                Parameter("low", -math.inf, math.inf, **integer),
+                Parameter("high", -math.inf, math.inf, **integer),
+            ),
+            summary="discrete uniform on low..high-1 (the post's uniform model)",
+        )
+
+    def params_from_support(self, support: Support) -> dict[str, float]:
+        """Low = a and, when given, high = b + 1."""
+        low, high = support
+        return {"low": low} if high is None else {"low": low, "high": high + 1}
+
+    def estimate(self, obs: Observations, fixed: Mapping[str, float]) -> dict[str, float]:
+        """Low = min x, high = max x + 1 for whichever is free; check the data fit inside."""
+        if not obs.integer_valued:
+            raise FitError("randint is a discrete family: the data must be whole numbers")
+        out = {}
+        if "low" not in fixed:
+            out["low"] = obs.min
+        if "high" not in fixed:
+            out["high"] = obs.max + 1
+        low, high = fixed.get("low", out.get("low")), fixed.get("high", out.get("high"))
+        if not (low <= obs.min and obs.max <= high - 1):
+            raise FitError(
+                f"randint(low={low:g}, high={high:g}) covers {low:g}..{high - 1:g} but the data "
+                f"span {obs.min:g}..{obs.max:g}"
+            )
+        return out
+
+
+class Bernoulli(_Discrete):
+    r"""Bernoulli(p): one trial, 1 with probability p. MLE :math:`\hat p = \bar y`."""
+
+    def __init__(self) -> None:
+        super().__init__("bernoulli", (_PROB,), "one yes/no trial")
+
+    def params_from_support(self, support: Support) -> dict[str, float]:
+        """Loc = a; the support must have exactly two values."""
+        low, high = support
+        if high is not None and high - low != 1:
+            raise FitError(
+                f"bernoulli has two outcomes, but support={support!r} has {high - low + 1:g}"
+            )
+        return {"loc": low}
+
+    def _mle(self, y, prob, fixed, free):
+        self._require_at_most(y, 1, "two outcomes")
+        return {"p": float(np.dot(prob, y))} if "p" in free else {}
+
+
+class Binomial(_Discrete):
+    r"""Binomial(n, p): successes in n trials.
+
+    MLE :math:`\hat p = \bar y / n`. With ``n`` free (no support), n is found by an exact
+    search of the profile likelihood :math:`\ell(n, \bar y / n)` over the integers
+    n >= max y, which is unimodal (DeRiggi 1983); the maximum is finite only when the data's
+    variance is below its mean. Otherwise no binomial beats its Poisson limit and the fit
+    fails with that reason.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("binom", (_TRIALS, _PROB), "successes in n independent trials")
+
+    def params_from_support(self, support: Support) -> dict[str, float]:
+        """Loc = a and, when given, n = b - a."""
+        low, high = support
+        return {"loc": low} if high is None else {"loc": low, "n": high - low}
+
+    def _mle(self, y, prob, fixed, free):
+        mean = float(np.dot(prob, y))
+        if "n" not in free:
+            n = fixed["n"]
+            self._require_at_most(y, n, f"n={n:g}")
+            if "p" not in free:
+                return {}
+            return {"p": mean / n if n > 0 else 0.0}
+        if "p" not in free:
+            p = fixed["p"]
+
+            def profile(n: int) -> float:
+                return float(np.dot(prob, stats.binom.logpmf(y, n, p)))
+        else:
+            variance = float(np.dot(prob, (y - mean) ** 2))
+            if not variance < mean:
+                raise FitError(
+                    f"binom: with n free the likelihood keeps rising as n grows, because the data's "
+                    f"variance ({variance:.4g}) is not below its mean ({mean:.4g}): no binomial fits "
+                    "better than the Poisson limit. Fix n with support=(low, high) or n=..."
+                )
+
+            def profile(n: int) -> float:
+                return float(np.dot(prob, stats.binom.logpmf(y, n, mean / n)))
+
+        n, _, at_cap = argmax_integer(profile, int(y[-1]), _MAX_TRIALS)
+        if at_cap:
+            raise FitError(
+                f"binom: the estimate of n exceeds {_MAX_TRIALS:g}; fix n with support= or n="
+            )
+        out = {"n": float(n)}
+        if "p" in free:
+            out["p"] = mean / n
+        return out
+
+
+class BetaBinomial(_Discrete):
+    r"""Beta-binomial(n, a, b): binomial trials whose success probability varies as Beta(a, b).
+
+    (a, b) are found numerically in the coordinates :math:`\pi = a/(a+b)` and
+    :math:`\log(a+b)`, started from moment estimates. When the data's variance does not
+    exceed the binomial variance :math:`n\pi(1-\pi)` (Tarone's score for over-dispersion
+    is <= 0), the likelihood increases towards a + b -> inf (the binomial limit) and the fit
+    fails with that reason. With ``n`` free, n is searched over the
+    integers >= max y on the profile likelihood (assumed unimodal).
+    """
+
+    def __init__(self) -> None:
+        positive = dict(low=0.0, high=math.inf)
+        super().__init__(
+            "betabinom",
+            (_TRIALS, Parameter("a", **positive), Parameter("b", **positive)),
+            "binomial trials with a Beta-distributed success probability (over-dispersed)",
+        )
+
+    params_from_support = Binomial.params_from_support
+
+    def _fit_ab(
+        self, y: np.ndarray, prob: np.ndarray, n: float
+    ) -> tuple[dict[str, float] | None, float]:
+        """MLE of (a, b) for a given n, and the mean log-likelihood there.
+
+        Returns ``(None, binomial mean log-likelihood)`` when the maximum is the binomial limit.
+        """
+        mean = float(np.dot(prob, y))
+        var = float(np.dot(prob, (y - mean) ** 2))
+        pi = min(max(mean / n, 1e-6), 1 - 1e-6)
+        binomial_var = n * pi * (1 - pi)
+        if var <= binomial_var:
+            # Tarone's score for over-dispersion is <= 0: the likelihood rises towards a + b -> inf,
+            # whose limit is the binomial with p = mean / n.
+            return None, float(np.dot(prob, stats.binom.logpmf(y, n, mean / n)))
+        rho = (var / binomial_var - 1) / (n - 1) if n > 1 else 0.5
+        rho = min(max(rho, 1e-4), 0.999)
+        start = {"pi": pi, "log_size": math.log((1 - rho) / rho)}
+
+        def mean_loglik(v: dict[str, float]) -> float:
+            size = math.exp(v["log_size"])
+            with np.errstate(all="ignore"):
+                return float(
+                    np.dot(prob, stats.betabinom.logpmf(y, n, v["pi"] * size, (1 - v["pi"]) * size))
+                )
+
+        domains = {"pi": Domain(0.0, 1.0), "log_size": Domain(-30.0, 25.0)}
+        best, value = maximise(mean_loglik, domains, start, what="betabinom")
+        if best["log_size"] > 24:
+            return None, value
+        size = math.exp(best["log_size"])
+        return {"a": best["pi"] * size, "b": (1 - best["pi"]) * size}, value
+
+    def _mle(self, y, prob, fixed, free):
+        if not free:
+            self._require_at_most(y, fixed["n"], f"n={fixed['n']:g}")
+            return {}
+        if free - {"n"} != {"a", "b"}:
+            if "n" in free:
+                raise FitError(
+                    "betabinom: with a or b fixed, fix n too (support=(low, high) or n=...)"
+                )
+            self._require_at_most(y, fixed["n"], f"n={fixed['n']:g}")
+            return self._numerical(y, prob, fixed, {k: 1.0 for k in free})
+        if "n" not in free:
+            n = fixed["n"]
+            self._require_at_most(y, n, f"n={n:g}")
+            if n < 1:
+                raise FitError("betabinom: n must be at least 1 to estimate a and b")
+            return self._interior(*self._fit_ab(y, prob, n), n)
+        low = max(int(y[-1]), 1)
+        n, _, at_cap = argmax_integer(
+            lambda m: self._fit_ab(y, prob, float(m))[1], low, 100 * low + 1000
+        )
+        if at_cap:
+            raise FitError(
+                "betabinom: the likelihood keeps rising with n; fix n with support=(low, high) or n=..."
+            )
+        return {"n": float(n), **self._interior(*self._fit_ab(y, prob, float(n)), n)}
+
+    @staticmethod
+    def _interior(ab: dict[str, float] | None, _value: float, n: float) -> dict[str, float]:
+        if ab is None:
+            raise FitError(
+                f"betabinom (n={n:g}): a + b runs to infinity (the binomial limit): the data are not "
+                "over-dispersed relative to a binomial (variance <= n p (1 - p)), so the binomial "
+                "itself is the better model"
+            )
+        return ab
+
+
+class Poisson(_Discrete):
+    r"""Poisson(mu): counts of independent events. MLE :math:`\hat\mu = \bar y`."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "poisson",
+            (Parameter("mu", 0.0, math.inf, low_closed=True),),
+            "counts of rare independent events",
+        )
+
+    def _mle(self, y, prob, fixed, free):
+        return {"mu": float(np.dot(prob, y))} if free else {}
+
+
+class Geometric(_Discrete):
+    r"""Geometric(p): trials up to and including the first success (y >= 1). MLE :math:`\hat p = 1/\bar y`."""
+
+    def __init__(self) -> None:
+        super().__init__("geom", (_PROB,), "trials until the first success (starts at 1)")
+
+    def _mle(self, y, prob, fixed, free):
+        return {"p": 1.0 / float(np.dot(prob, y))} if free else {}
+
+
+class NegativeBinomial(_Discrete):
+    r"""Negative binomial(n, p): failures before the n-th success; over-dispersed counts.
+
+    For fixed n the MLE is :math:`\hat p = n / (n + \bar y)`; n solves the profile score
+
+    .. math:: \sum_y \hat p(y) [\psi(y + n) - \psi(n)] + \ln \frac{n}{n + \bar y} = 0,
+
+    which has one root exactly when the variance exceeds the mean. Otherwise the likelihood
+    increases towards n -> inf (the Poisson limit) and the fit fails with that reason.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "nbinom",
+            (Parameter("n", 0.0, math.inf), Parameter("p", 0.0, 1.0, high_closed=True)),
+            "over-dispersed counts (failures before the n-th success)",
+        )
+
+    def _mle(self, y, prob, fixed, free):
+        mean = float(np.dot(prob, y))
+        if free == {"p"}:
+            return {"p": fixed["n"] / (fixed["n"] + mean)}
+        if free != {"n", "p"}:
+            return self._numerical(y, prob, fixed, {k: 0.5 if k == "p" else 1.0 for k in free})
+        var = float(np.dot(prob, (y - mean) ** 2))
+        if not var > mean:
+            raise FitError(
+                f"nbinom: the data's variance ({var:.4g}) does not exceed its mean ({mean:.4g}), so the "
+                "likelihood keeps rising as n -> inf: the Poisson limit fits better than any negative binomial"
+            )
+
+        def score(log_n: float) -> float:
+            n = math.exp(log_n)
+            return float(np.dot(prob, special.digamma(y + n) - special.digamma(n))) + math.log(
+                n / (n + mean)
+            )
+
+        guess = math.log(mean**2 / (var - mean))
+        low, high = guess - 1.0, guess + 1.0
+        while score(low) < 0 and low > -50:
+            low -= 2.0
+        while score(high) > 0 and high < 50:
+            high += 2.0
+        if not (score(low) > 0 > score(high)):
+            raise FitError("nbinom: could not bracket the maximum-likelihood n")
+        n = math.exp(optimize.brentq(score, low, high, xtol=1e-14, rtol=4 * np.finfo(float).eps))
+        return {"n": n, "p": n / (n + mean)}
+
+
+class LogSeries(_Discrete):
+    r"""Logarithmic series(p), y >= 1: Fisher's species-abundance model.
+
+    The MLE matches the mean: :math:`\bar y = -p / ((1-p) \ln(1-p))`, solved for p by a
+    bracketed 1-D root in t = logit p, where the equation reads
+    :math:`\ln \bar y = t - \ln \ln(1 + e^t)`. All-ones data have p -> 0 and fail with that reason.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "logser", (Parameter("p", 0.0, 1.0),), "species abundances (Fisher's log-series)"
+        )
+
+    def _mle(self, y, prob, fixed, free):
+        if not free:
+            return {}
+        mean = float(np.dot(prob, y))
+        if mean <= 1.0:
+            raise FitError(
+                "logser: every value is at the lower end of the support, so p -> 0 (no log-series fits)"
+            )
+
+        # With t = logit p: ln mean = ln p - ln(1-p) - ln(-ln(1-p)) = t - ln(softplus(t)),
+        # increasing in t, exact without forming 1 - p.
+        def gap(t: float) -> float:
+            return t - math.log(-float(special.log_expit(-t))) - math.log(mean)
+
+        t = optimize.brentq(gap, -40.0, 700.0, xtol=1e-14)
+        return {"p": float(special.expit(t))}
+
+
+class Zipf(_Discrete):
+    r"""Zipf(a), y >= 1, a > 1: pmf :math:`y^{-a} / \zeta(a)`.
+
+    The MLE minimises the cross-entropy :math:`a\,\overline{\ln y} + \ln \zeta(a)`, a convex
+    function of a, by bounded 1-D minimisation.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("zipf", (Parameter("a", 1.0, math.inf),), "power-law ranks (unbounded)")
+
+    def _mle(self, y, prob, fixed, free):
+        if not free:
+            return {}
+        mean_log = float(np.dot(prob, np.log(y)))
+        if mean_log == 0.0:
+            raise FitError("zipf: every value is at the lower end of the support, so a -> inf")
+
+        def cross_entropy(a: float) -> float:
+            return a * mean_log + math.log(special.zeta(a))
+
+        result = optimize.minimize_scalar(
+            cross_entropy, bounds=(1.0 + 1e-10, 200.0), method="bounded", options={"xatol": 1e-12}
+        )
+        return {"a": float(result.x)}
+
+
+class Zipfian(_Discrete):
+    r"""Zipfian(a, n), y = 1..n, a >= 0: pmf :math:`y^{-a} / H_{n,a}`, a power law with a largest value.
+
+    ``n`` is ``max y`` (any larger n only spreads mass outside the data) unless ``support``
+    fixes it; a by bounded 1-D minimisation of the cross-entropy.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "zipfian",
+            (
+                Parameter("a", 0.0, math.inf, low_closed=True),
+                Parameter("n", 1.0, math.inf, low_closed=True, integer=True),
+            ),
+            "power-law ranks with a largest rank n",
+        )
+
+    def params_from_support(self, support: Support) -> dict[str, float]:
+        """Loc = a - 1 and, when given, n = b - a + 1."""
+        low, high = support
+        out = {"loc": low - self.natural_low}
+        if high is not None:
+            out["n"] = high - low + 1
+        return out
+
+    def _mle(self, y, prob, fixed, free):
+        out: dict[str, float] = {}
+        n = fixed.get("n")
+        if n is None:
+            n = out["n"] = float(y[-1])
+        self._require_at_most(y, n, f"n={n:g}")
+        if "a" in free:
+
+            def cross_entropy(a: float) -> float:
+                return -float(np.dot(prob, stats.zipfian.logpmf(y, a, n)))
+
+            result = optimize.minimize_scalar(
+                cross_entropy, bounds=(0.0, 200.0), method="bounded", options={"xatol": 1e-12}
+            )
+            out["a"] = float(result.x)
+        return out
+
+
+class Empirical(Family):
+    r"""The saturated model: the observed frequencies themselves, :math:`q = \hat p` (KL = 0).
+
+    It is the reference every other family is measured against: its cross-entropy is the
+    data's entropy and its k is the number of distinct values minus 1. Its parameters are
+    the probabilities, named ``p[x]`` for each observed value x.
+    """
+
+    name = "empirical"
+    kind = "discrete"
+    parameters = ()
+    summary = "the observed frequencies (saturated reference, KL = 0)"
+
+    @staticmethod
+    def _table(params: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
+        values = np.array([float(key[2:-1]) for key in params], dtype=np.float64)
+        return values, np.array(list(params.values()), dtype=np.float64)
+
+    def resolve_fixed(self, support: Support | None, fixed: Mapping[str, Any]) -> dict[str, float]:
+        """The empirical model has nothing to fix."""
+        if fixed:
+            raise FitError("empirical has no parameters to fix")
+        return {}
+
+    def estimate(self, obs: Observations, fixed: Mapping[str, float]) -> dict[str, float]:
+        """The observed probability of each distinct value."""
+        if not obs.integer_valued:
+            raise FitError(
+                "empirical is the saturated model of discrete data; for continuous data it has no density"
+            )
+        values, prob = obs.distinct()
+        return {f"p[{v:.17g}]": float(p) for v, p in zip(values, prob, strict=True)}
+
+    def logpdf(self, x: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
+        """Log p̂(x) at observed values, -inf elsewhere."""
+        values, prob = self._table(params)
+        x = np.asarray(x, dtype=np.float64)
+        idx = np.clip(np.searchsorted(values, x), 0, values.size - 1)
+        with np.errstate(divide="ignore"):
+            return np.where(values[idx] == x, np.log(prob[idx]), -np.inf)
+
+    def n_free(self, estimated: Mapping[str, float]) -> int:
+        """Distinct values - 1 (the probabilities sum to 1)."""
+        return max(len(estimated) - 1, 0)
+
+    def freeze(self, params: Mapping[str, float]) -> Any:
+        """``scipy.stats.rv_discrete(values=(x, p))``."""
+        values, prob = self._table(params)
+        return stats.rv_discrete(name="empirical", values=(values, prob / prob.sum()))
+
+
+def discrete_families() -> list[Family]:
+    """One instance of every built-in discrete family, in registry order."""
+    return [
+        DiscreteUniform(),
+        Bernoulli(),
+        Binomial(),
+        BetaBinomial(),
+        Poisson(),
+        Geometric(),
+        NegativeBinomial(),
+        LogSeries(),
+        Zipf(),
+        Zipfian(),
+        Empirical(),
+    ]

@@ -1,0 +1,151 @@
+"""The registry of families: a mapping from scipy's names to :class:`~klmodels.family.base.Family`.
+
+``klmodels.families`` is the built-in registry and is read-only, so that no import or user
+code can change what another part of a program gets. Make your own with
+``registry = klmodels.families.copy()`` and ``registry.register(my_family)``, then pass
+``registry=registry`` (or the family object itself) to :func:`klmodels.fit` and
+:func:`klmodels.compare`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import pandas as pd
+
+from klmodels.errors import ParameterError, ReadOnlyRegistryError, UnknownFamilyError
+from klmodels.family.base import Family, FrozenModel, Kind
+
+__all__ = ["Candidate", "Registry", "resolve"]
+
+Candidate = str | Family | Any
+"""What may name a model: a registry name, a Family, or a frozen scipy distribution."""
+
+
+class Registry(Mapping[str, Family]):
+    """A mapping from family names to families.
+
+    Parameters
+    ----------
+    families
+        The families to start with, registered under their ``name``.
+    read_only
+        If True, :meth:`register` and :meth:`unregister` raise ReadOnlyRegistryError.
+    """
+
+    def __init__(self, families: Iterable[Family] = (), *, read_only: bool = False):
+        self._families: dict[str, Family] = {}
+        self._read_only = False
+        for family in families:
+            self.register(family)
+        self._read_only = read_only
+
+    def __getitem__(self, name: str) -> Family:
+        try:
+            return self._families[name]
+        except (KeyError, TypeError):
+            raise UnknownFamilyError(name, self._families) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._families)
+
+    def __len__(self) -> int:
+        return len(self._families)
+
+    def _check_writable(self) -> None:
+        if self._read_only:
+            raise ReadOnlyRegistryError(
+                "klmodels.families is read-only, so no code can change it for everyone else. "
+                "Make your own copy: registry = klmodels.families.copy(); registry.register(family)"
+            )
+
+    def register(self, family: Family, *, replace: bool = False) -> Family:
+        """Add a family under its name and return it.
+
+        Parameters
+        ----------
+        family
+            A :class:`~klmodels.family.base.Family` (e.g. a CustomFamily).
+        replace
+            Allow replacing a family registered under the same name.
+
+        Raises
+        ------
+        ReadOnlyRegistryError
+            On the built-in registry.
+        ParameterError
+            If ``family`` is not a Family, or its name is taken and ``replace`` is False.
+        """
+        self._check_writable()
+        if not isinstance(family, Family):
+            raise ParameterError(
+                f"only Family objects can be registered; got {type(family).__name__}. "
+                "Wrap a pmf in klmodels.CustomFamily(...) first."
+            )
+        if family.name in self._families and not replace:
+            raise ParameterError(
+                f"a family named {family.name!r} is already registered; pass replace=True to replace it"
+            )
+        self._families[family.name] = family
+        return family
+
+    def unregister(self, name: str) -> Family:
+        """Remove and return the family called ``name``."""
+        self._check_writable()
+        family = self[name]
+        del self._families[name]
+        return family
+
+    def copy(self) -> Registry:
+        """A writable registry with the same families."""
+        return Registry(self._families.values())
+
+    def names(self, kind: Kind | None = None) -> list[str]:
+        """Registered names, optionally only those of one kind (``"discrete"``, ``"continuous"``)."""
+        if kind not in (None, "discrete", "continuous"):
+            raise ParameterError(f"kind must be 'discrete', 'continuous' or None; got {kind!r}")
+        return [name for name, f in self._families.items() if kind is None or f.kind == kind]
+
+    def to_frame(self, kind: Kind | None = None) -> pd.DataFrame:
+        """One row per family: kind, parameters, parameters fixed by default, and what it models."""
+        rows = [
+            {
+                "family": name,
+                "kind": self._families[name].kind,
+                "parameters": ", ".join(self._families[name].param_names),
+                "fixed_by_default": ", ".join(
+                    f"{k}={v:g}" for k, v in self._families[name].default_fixed.items()
+                ),
+                "summary": self._families[name].summary,
+            }
+            for name in self.names(kind)
+        ]
+        columns = ["family", "kind", "parameters", "fixed_by_default", "summary"]
+        return pd.DataFrame(rows, columns=columns).set_index("family")
+
+    def __repr__(self) -> str:
+        state = "read-only " if self._read_only else ""
+        return f"<{state}Registry of {len(self)} families: {', '.join(self._families)}>"
+
+
+def resolve(candidate: Candidate, registry: Mapping[str, Family]) -> Family:
+    """Turn a candidate into a Family: a registry name, a Family, or a frozen scipy distribution.
+
+    Raises
+    ------
+    UnknownFamilyError
+        For a name the registry does not know.
+    ParameterError
+        For anything else that is not a model.
+    """
+    if isinstance(candidate, Family):
+        return candidate
+    if isinstance(candidate, str):
+        return registry[candidate]
+    if hasattr(candidate, "dist") and hasattr(candidate, "args"):
+        return FrozenModel(candidate)
+    raise ParameterError(
+        f"a candidate model must be a family name (e.g. 'binom'), a Family, or a frozen scipy.stats "
+        f"distribution (e.g. scipy.stats.binom(10, 0.5)); got {type(candidate).__name__}: {candidate!r}"
+    )

@@ -1,0 +1,53 @@
+"""Shared fixtures: a seeded random generator, the bundled data sets, and hypothesis settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+
+# Deterministic property tests: the same examples on every run and every machine, so CI is
+# reproducible; no deadline, because shared machines are noisy.
+settings.register_profile(
+    "klmodels",
+    deadline=None,
+    derandomize=True,
+    max_examples=150,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("klmodels")
+
+WORM_SHARE = [0.02, 0.03, 0.05, 0.14, 0.16, 0.15, 0.12, 0.08, 0.10, 0.08, 0.07]
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20261126)
+
+
+@pytest.fixture
+def worms() -> pd.DataFrame:
+    return pd.read_csv(DATA / "space_worms.csv")
+
+
+@pytest.fixture
+def worm_pmf(worms) -> pd.Series:
+    return worms.set_index("teeth")["share"]
+
+
+@pytest.fixture
+def worm_teeth_100() -> pd.Series:
+    """100 worms whose teeth follow the shares exactly (2 with 0 teeth, 3 with 1, ...)."""
+    counts = np.rint(np.array(WORM_SHARE) * 100).astype(int)
+    return pd.Series(np.repeat(np.arange(11), counts), name="teeth")
+
+
+@pytest.fixture
+def toxocara() -> pd.Series:
+    return pd.read_csv(DATA / "toxocara_number.csv")["number"]

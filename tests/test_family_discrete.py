@@ -1,0 +1,240 @@
+"""Discrete families: scipy as oracle for densities and fits, closed forms, published fits, failure reasons."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import klmodels as klm
+from klmodels.family.discrete import discrete_families
+
+# name, true scipy parameters, fixed parameters for the fit, scipy.stats.fit bounds
+CASES = [
+    ("bernoulli", {"p": 0.3}, {}, {"p": (0, 1), "loc": (0, 0)}),
+    ("binom", {"n": 12, "p": 0.35}, {"n": 12}, {"n": (12, 12), "p": (0, 1), "loc": (0, 0)}),
+    (
+        "betabinom",
+        {"n": 12, "a": 2.0, "b": 3.0},
+        {"n": 12},
+        {"n": (12, 12), "a": (0.01, 100), "b": (0.01, 100), "loc": (0, 0)},
+    ),
+    ("poisson", {"mu": 3.7}, {}, {"mu": (0, 50), "loc": (0, 0)}),
+    ("geom", {"p": 0.25}, {}, {"p": (0, 1), "loc": (0, 0)}),
+    ("nbinom", {"n": 3.0, "p": 0.4}, {}, {"n": (0.01, 100), "p": (0, 1), "loc": (0, 0)}),
+    ("logser", {"p": 0.8}, {}, {"p": (0, 1), "loc": (0, 0)}),
+    ("zipf", {"a": 2.2}, {}, {"a": (1, 20), "loc": (0, 0)}),
+    ("zipfian", {"a": 1.3, "n": 30}, {"n": 30}, {"a": (0, 20), "n": (30, 30), "loc": (0, 0)}),
+]
+IDS = [c[0] for c in CASES]
+
+
+def sample(name, params, size, rng):
+    return getattr(stats, name).rvs(**params, size=size, random_state=rng)
+
+
+@pytest.mark.parametrize(("name", "params", "fixed", "bounds"), CASES, ids=IDS)
+def test_logpdf_is_scipys_logpmf(name, params, fixed, bounds, rng):
+    family = klm.families[name]
+    x = np.arange(-1, 40)
+    expected = getattr(stats, name).logpmf(x, **params)
+    np.testing.assert_array_equal(family.logpdf(x, {**params, "loc": 0}), expected)
+
+
+@pytest.mark.parametrize(("name", "params", "fixed", "bounds"), CASES, ids=IDS)
+def test_fit_is_at_least_as_good_as_scipy_fit(name, params, fixed, bounds, rng):
+    x = sample(name, params, 1500, rng)
+    ours = klm.fit(x, name, **fixed)
+    theirs = stats.fit(getattr(stats, name), x, bounds=bounds)
+    scipy_loglik = getattr(stats, name).logpmf(x, *theirs.params).sum()
+    assert ours.loglik >= scipy_loglik - 1e-9 * abs(scipy_loglik)
+    # and our log-likelihood is the one the frozen model gives
+    assert ours.loglik == pytest.approx(ours.freeze().logpmf(x).sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize(("name", "params", "fixed", "bounds"), CASES, ids=IDS)
+def test_fit_is_a_local_maximum(name, params, fixed, bounds, rng):
+    """No small step in any estimated parameter raises the log-likelihood (a second, independent check)."""
+    x = sample(name, params, 1500, rng)
+    f = klm.fit(x, name, **fixed)
+    dist = getattr(stats, name)
+    for key, value in f.params.items():
+        if klm.families[name].parameter(key).integer:
+            continue
+        for step in (-1e-4, 1e-4):
+            moved = {**f.all_params, key: value * (1 + step)}
+            with np.errstate(all="ignore"):
+                assert dist.logpmf(x, **moved).sum() <= f.loglik + 1e-9 * abs(f.loglik)
+
+
+@pytest.mark.parametrize(("name", "params", "fixed", "bounds"), CASES, ids=IDS)
+@pytest.mark.parametrize("scale", [0.6, 1.0])
+def test_mle_recovers_the_true_parameters(name, params, fixed, bounds, scale, rng):
+    true = {
+        k: (v if k in fixed or (k == "n" and name == "binom") else v * scale)
+        for k, v in params.items()
+    }
+    if name == "zipf":
+        true["a"] = 1 + (params["a"] - 1) * scale + 0.3
+    x = sample(name, true, 40_000, rng)
+    f = klm.fit(x, name, **fixed)
+    for key, value in f.params.items():
+        assert value == pytest.approx(true[key], rel=0.08), key
+
+
+def test_closed_forms(rng):
+    x = rng.poisson(2.0, 300)
+    assert klm.fit(x, "poisson").params["mu"] == pytest.approx(x.mean(), rel=1e-14)
+    assert klm.fit(x + 1, "geom").params["p"] == pytest.approx(1 / (x + 1).mean(), rel=1e-14)
+    assert klm.fit(x, "binom", n=20).params["p"] == pytest.approx(x.mean() / 20, rel=1e-14)
+    b = rng.integers(0, 2, 50)
+    assert klm.fit(b, "bernoulli").params["p"] == pytest.approx(b.mean(), rel=1e-14)
+
+
+def test_logser_solves_its_mean_equation(rng):
+    x = stats.logser.rvs(0.9, size=500, random_state=rng)
+    p = klm.fit(x, "logser").params["p"]
+    assert -p / ((1 - p) * math.log1p(-p)) == pytest.approx(x.mean(), rel=1e-12)
+
+
+# ---------------------------------------------------------------- published and independent fits
+def test_toxocara_matches_fitdistrplus(toxocara):
+    """Delignette-Muller & Dutang (2015), fitdistrplus on data set toxocara."""
+    poisson = klm.fit(toxocara, "poisson")
+    assert poisson.params["mu"] == pytest.approx(8.679245, abs=5e-7)
+    assert poisson.loglik == pytest.approx(-507.5334, abs=5e-4)
+    assert (poisson.aic, poisson.bic) == (
+        pytest.approx(1017.067, abs=5e-4),
+        pytest.approx(1019.037, abs=5e-4),
+    )
+    nbinom = klm.fit(toxocara, "nbinom")
+    n, p = nbinom.params["n"], nbinom.params["p"]
+    assert n * (1 - p) / p == pytest.approx(8.6802520, rel=2e-4)  # R's optim stopped slightly short
+    assert n == pytest.approx(0.3971457, rel=1e-3)
+    assert nbinom.loglik == pytest.approx(-159.3441, abs=5e-4)
+    assert (nbinom.aic, nbinom.bic) == (
+        pytest.approx(322.6882, abs=5e-4),
+        pytest.approx(326.6288, abs=5e-4),
+    )
+    published = stats.nbinom.logpmf(toxocara, 0.3971457, 0.3971457 / (0.3971457 + 8.6802520)).sum()
+    assert nbinom.loglik >= published
+
+
+def test_nbinom_matches_statsmodels(toxocara):
+    sm = pytest.importorskip("statsmodels.api")
+    y = toxocara.to_numpy()
+    result = sm.NegativeBinomial(y, np.ones_like(y, dtype=float)).fit(disp=0, maxiter=500)
+    ours = klm.fit(y, "nbinom")
+    assert ours.loglik == pytest.approx(result.llf, abs=1e-6)
+    alpha = result.params[-1]
+    assert ours.params["n"] == pytest.approx(1 / alpha, rel=1e-4)
+
+
+def test_binomial_n_is_the_exhaustive_profile_maximum(rng):
+    x = rng.binomial(20, 0.4, size=3000)
+    f = klm.fit(x, "binom")
+    mean = x.mean()
+    grid = np.arange(x.max(), 400)
+    profile = [stats.binom.logpmf(x, n, mean / n).sum() for n in grid]
+    assert f.params["n"] == grid[int(np.argmax(profile))]
+    assert f.k == 2
+
+
+def test_binomial_with_free_n_on_overdispersed_data_fails_with_the_reason(worm_teeth_100):
+    with pytest.raises(
+        klm.FitError, match=r"variance \(6\.326\) is not below its mean \(5\.44\).*support="
+    ):
+        klm.fit(worm_teeth_100, "binom")
+
+
+def test_betabinomial_on_binomial_data_fails_towards_the_binomial_limit(rng):
+    x = rng.binomial(10, 0.5, size=5000)
+    x = x[(x > 2) & (x < 8)]  # under-dispersed
+    with pytest.raises(klm.FitError, match="binomial limit"):
+        klm.fit(x, "betabinom", n=10)
+
+
+def test_nbinom_on_underdispersed_data_fails_towards_the_poisson_limit(rng):
+    with pytest.raises(klm.FitError, match="Poisson limit"):
+        klm.fit(rng.binomial(10, 0.5, 500), "nbinom")
+
+
+def test_betabinomial_with_free_n_finds_n(rng):
+    x = stats.betabinom.rvs(15, 3, 2, size=4000, random_state=rng)
+    f = klm.fit(x, "betabinom")
+    assert f.params["n"] == 15
+    assert f.k == 3
+
+
+# ---------------------------------------------------------------- supports and shifts
+def test_support_shifts_families_that_start_at_one(worm_teeth_100):
+    f = klm.fit(worm_teeth_100, "geom", support=(0, 10))
+    assert f.fixed == {"loc": -1}
+    x = worm_teeth_100.to_numpy()
+    assert f.params["p"] == pytest.approx(1 / (x.mean() + 1))
+    assert f.loglik == pytest.approx(stats.geom.logpmf(x, f.params["p"], loc=-1).sum())
+
+
+def test_data_below_a_family_start_fail_with_advice(worm_teeth_100):
+    message = "geom takes values from 1 up, but the data go down to 0. Pass support=(0, ...)"
+    with pytest.raises(klm.FitError, match=re.escape(message)):
+        klm.fit(worm_teeth_100, "geom")
+
+
+def test_randint_bounds_are_fitted_or_fixed(worm_teeth_100):
+    free = klm.fit(worm_teeth_100, "randint")
+    assert free.params == {"low": 0, "high": 11} and free.k == 2
+    fixed = klm.fit(worm_teeth_100, "randint", support=(0, 12))
+    assert fixed.params == {} and fixed.k == 0 and fixed.fixed == {"low": 0, "high": 13}
+    assert fixed.kl_bits > free.kl_bits
+
+
+def test_zipfian_n_is_the_largest_value(rng):
+    x = stats.zipfian.rvs(1.1, 40, size=2000, random_state=rng)
+    assert klm.fit(x, "zipfian").params["n"] == x.max()
+
+
+def test_discrete_families_reject_non_integers():
+    with pytest.raises(klm.FitError, match="whole numbers"):
+        klm.fit([0.5, 1.5], "poisson")
+
+
+def test_bernoulli_support_must_have_two_values():
+    with pytest.raises(klm.FitError, match="two outcomes"):
+        klm.fit([0, 1, 5], "bernoulli", support=(0, 5))
+
+
+def test_binomial_with_n_below_the_data_fails():
+    with pytest.raises(klm.FitError, match=re.escape("cannot produce the data's largest value")):
+        klm.fit([1, 2, 9], "binom", n=5)
+
+
+# ---------------------------------------------------------------- the empirical reference
+def test_empirical_is_the_saturated_model(worm_teeth_100):
+    f = klm.fit(worm_teeth_100, "empirical")
+    assert f.kl_bits == 0.0
+    assert f.k == 10
+    assert f.cross_entropy_bits == pytest.approx(stats.entropy(np.bincount(worm_teeth_100), base=2))
+    frozen = f.freeze()
+    np.testing.assert_allclose(frozen.pmf(np.arange(11)), np.bincount(worm_teeth_100) / 100)
+
+
+def test_registry_order_and_kinds():
+    names = [f.name for f in discrete_families()]
+    assert names == [
+        "randint",
+        "bernoulli",
+        "binom",
+        "betabinom",
+        "poisson",
+        "geom",
+        "nbinom",
+        "logser",
+        "zipf",
+        "zipfian",
+        "empirical",
+    ]
+    assert all(f.kind == "discrete" for f in discrete_families())
