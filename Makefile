@@ -10,12 +10,12 @@ demo: $(STAMP)
 	$(PY) recipes/space_worms.py
 
 test: $(STAMP)
-	$(PY) -m ruff check klmodels tests recipes benchmarks
+	$(PY) -m ruff check .
 	$(PY) -m pytest
 
 lint: $(STAMP)
-	$(PY) -m ruff check klmodels tests recipes benchmarks
-	$(PY) -m ruff format --check klmodels tests recipes benchmarks
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 venv: $(STAMP)
 
