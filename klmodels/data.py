@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from klmodels.errors import DataError, ParameterError
+from klmodels.statistics import WeightedSample
 
 __all__ = ["NanPolicy", "Observations"]
 
@@ -362,14 +363,19 @@ class Observations:
         return distinct, counts / counts.sum()
 
     @cached_property
+    def sample(self) -> WeightedSample:
+        """The values with their probabilities, and cached sufficient statistics shared by all families."""
+        return WeightedSample(self.values, None if self.weights is None else self.probabilities)
+
+    @property
     def mean(self) -> float:
         """Weighted mean of the values."""
-        return self.expect(self.values)
+        return self.sample.mean
 
-    @cached_property
+    @property
     def variance(self) -> float:
         """Weighted variance of the values (maximum-likelihood form, divisor n)."""
-        return max(self.expect((self.values - self.mean) ** 2), 0.0)
+        return self.sample.var
 
     def plugin_entropy_nats(self) -> float:
         r"""Entropy of the empirical distribution of the values, :math:`-\sum_x \hat p(x) \ln \hat p(x)`, in nats.

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from klmodels.data import NanPolicy, Observations
+from klmodels.entropy_estimators import data_entropy_nats
 from klmodels.errors import DataError, FitError, ParameterError
 from klmodels.family import Candidate, Family, default_registry, resolve
 from klmodels.family.base import Support
@@ -230,15 +231,6 @@ def validate_support(support: Any, obs: Observations) -> Support | None:
     return (low, high)
 
 
-def _data_entropy_nats(obs: Observations, kind: str) -> tuple[float, str]:
-    if kind == "discrete":
-        return obs.plugin_entropy_nats(), ""
-    return (
-        math.nan,
-        "KL for continuous data needs a differential-entropy estimate, not available yet",
-    )
-
-
 def _whole_numbers_as_int(family: Family, params: Mapping[str, float]) -> dict[str, float]:
     """Show whole-number parameters (a binomial n, a shift) as int, the others as float."""
     integer = {p.name for p in family.parameters if p.integer}
@@ -269,7 +261,7 @@ def fit_observations(
     shown_fixed = {
         k: v for k, v in all_fixed.items() if k in fixed or family.default_fixed.get(k) != v
     }
-    entropy_nats, entropy_note = data_entropy or _data_entropy_nats(obs, family.kind)
+    entropy_nats, entropy_note = data_entropy or data_entropy_nats(obs, family.kind)
     notes = [entropy_note] if entropy_note else []
 
     if family.kind == "discrete":
@@ -301,6 +293,7 @@ def fit_observations(
             kl = float(np.dot(prob, np.log(prob) - logq))
         else:
             kl = -mean_loglik - entropy_nats
+    notes.extend(family.diagnose(obs, params))
     k = family.n_free(estimated)
     if obs.n_obs is None:
         notes.append(NO_N_OBS_NOTE)

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from klmodels.data import NanPolicy, Observations
+from klmodels.entropy_estimators import data_entropy_nats
 from klmodels.errors import AllFamiliesFailedError, FitError, ParameterError
 from klmodels.family import Candidate, Family, Kind, default_registry, resolve
 from klmodels.family.base import Support
@@ -131,9 +132,7 @@ def _fit_all(
         raise ParameterError(
             f"fixed= names {sorted(unknown)}, which are not among the candidates {list(candidates)}"
         )
-    data_entropy = None
-    if kind == "discrete":
-        data_entropy = (obs.plugin_entropy_nats(), "")
+    data_entropy = data_entropy_nats(obs, kind)
 
     results: dict[str, Fit | FitError] = {}
     labels: Iterable[str] = candidates

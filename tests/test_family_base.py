@@ -164,7 +164,7 @@ def test_unknown_family_lists_known_names_and_suggests_close_ones():
     message = str(exc.value)
     assert isinstance(exc.value, KeyError)
     assert message.startswith("unknown family 'binomial'. Did you mean 'binom'")
-    assert "Known families: bernoulli, betabinom, binom" in message
+    assert "Known families: bernoulli, beta, betabinom, binom" in message
 
 
 def test_registry_names_by_kind_and_table():

@@ -5,10 +5,11 @@
 """
 
 from klmodels.family.base import CustomFamily, Family, FrozenModel, Kind, Parameter, ScipyFamily
+from klmodels.family.continuous import continuous_families
 from klmodels.family.discrete import discrete_families
 from klmodels.family.registry import Candidate, Registry, resolve
 
-default_registry = Registry(discrete_families(), read_only=True)
+default_registry = Registry([*discrete_families(), *continuous_families()], read_only=True)
 
 __all__ = [
     "Candidate",

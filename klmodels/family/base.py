@@ -248,6 +248,20 @@ class Family(ABC):
         """Number of estimated parameters, k in AIC and BIC."""
         return len(estimated)
 
+    def diagnose(self, obs: Observations, params: Mapping[str, float]) -> list[str]:
+        """Notes on a fit that the numbers alone do not show (e.g. a parameter at its boundary)."""
+        return []
+
+    def with_free(self, *names: str) -> Family:
+        """The same family with ``names`` estimated instead of held at their defaults (e.g. ``"loc"``)."""
+        import copy
+
+        for name in names:
+            self.parameter(name)
+        variant = copy.copy(self)
+        variant.default_fixed = {k: v for k, v in self.default_fixed.items() if k not in names}
+        return variant
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} ({self.kind}; {', '.join(self.param_names) or 'no parameters'})>"
 

@@ -1,0 +1,136 @@
+r"""Weighted sufficient statistics, computed once per sample and shared by every family.
+
+:class:`WeightedSample` holds values ``x`` and optional probabilities ``w`` (None: each value
+once) and computes, lazily and at most once, the statistics that exact maximum-likelihood
+estimators need: :math:`\bar x`, the variance, :math:`\overline{\ln x}`,
+:math:`\overline{\ln(1-x)}`, :math:`\overline{x^2}`, :math:`\overline{1/x}`, the median, the
+extremes. Every mean is weighted: :math:`\bar f = \sum_i w_i f(x_i)`.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cached_property
+
+import numpy as np
+
+__all__ = ["WeightedSample"]
+
+
+class WeightedSample:
+    """Values with optional normalised weights, and their cached summary statistics.
+
+    Parameters
+    ----------
+    x
+        The values (not modified).
+    w
+        Probabilities summing to 1, one per value, or None for equally weighted raw values.
+    """
+
+    def __init__(self, x: np.ndarray, w: np.ndarray | None = None):
+        self.x = x
+        self.w = w
+
+    def mean_of(self, f: np.ndarray) -> float:
+        """The weighted mean of per-value quantities ``f``."""
+        return float(np.mean(f)) if self.w is None else float(np.dot(self.w, f))
+
+    def affine(self, shift: float = 0.0, scale: float = 1.0, sign: float = 1.0) -> WeightedSample:
+        """The sample ``sign * (x - shift) / scale`` with the same weights (a new object)."""
+        y = self.x - shift if shift else self.x
+        if scale != 1.0:
+            y = y / scale
+        if sign < 0:
+            y = -y
+        return WeightedSample(y, self.w)
+
+    def transformed(self, y: np.ndarray) -> WeightedSample:
+        """Other values (e.g. ``log x``) with the same weights."""
+        return WeightedSample(y, self.w)
+
+    @cached_property
+    def min(self) -> float:
+        """Smallest value."""
+        return float(self.x.min())
+
+    @cached_property
+    def max(self) -> float:
+        """Largest value."""
+        return float(self.x.max())
+
+    @cached_property
+    def mean(self) -> float:
+        r""":math:`\bar x`."""
+        return self.mean_of(self.x)
+
+    @cached_property
+    def var(self) -> float:
+        r"""Maximum-likelihood variance :math:`\overline{(x - \bar x)^2}` (divisor n)."""
+        return max(self.mean_of((self.x - self.mean) ** 2), 0.0)
+
+    @property
+    def sd(self) -> float:
+        """Square root of :attr:`var`."""
+        return math.sqrt(self.var)
+
+    @cached_property
+    def mean_sq(self) -> float:
+        r""":math:`\overline{x^2}`."""
+        return self.mean_of(self.x * self.x)
+
+    @cached_property
+    def log(self) -> np.ndarray:
+        """``ln x`` (computed once; -inf at 0)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(self.x)
+
+    @cached_property
+    def mean_log(self) -> float:
+        r""":math:`\overline{\ln x}`."""
+        return self.mean_of(self.log)
+
+    @cached_property
+    def var_log(self) -> float:
+        r"""Variance of :math:`\ln x` (divisor n)."""
+        return max(self.mean_of((self.log - self.mean_log) ** 2), 0.0)
+
+    @cached_property
+    def mean_log1m(self) -> float:
+        r""":math:`\overline{\ln(1 - x)}`."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.mean_of(np.log1p(-self.x))
+
+    @cached_property
+    def mean_inv(self) -> float:
+        r""":math:`\overline{1/x}`."""
+        with np.errstate(divide="ignore"):
+            return self.mean_of(1.0 / self.x)
+
+    def quantile(self, q: float) -> float:
+        """The weighted ``q`` quantile (the smallest value whose cumulative weight reaches q)."""
+        if self.w is None:
+            return float(np.quantile(self.x, q))
+        order = np.argsort(self.x, kind="stable")
+        cumulative = np.cumsum(self.w[order])
+        index = min(int(np.searchsorted(cumulative, q * cumulative[-1])), self.x.size - 1)
+        return float(self.x[order][index])
+
+    @cached_property
+    def median(self) -> float:
+        """Weighted median."""
+        return self.quantile(0.5)
+
+    @cached_property
+    def skew(self) -> float:
+        """Sample skewness :math:`m_3 / m_2^{3/2}` (0 for a constant sample)."""
+        if self.var == 0:
+            return 0.0
+        return self.mean_of((self.x - self.mean) ** 3) / self.var**1.5
+
+    @cached_property
+    def excess_kurtosis(self) -> float:
+        """Sample excess kurtosis :math:`m_4 / m_2^2 - 3` (0 for a constant sample)."""
+        if self.var == 0:
+            return 0.0
+        return self.mean_of((self.x - self.mean) ** 4) / self.var**2 - 3.0
