@@ -62,7 +62,8 @@ class UnknownFamilyError(KLModelsError, KeyError):
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         self.message = (
             f"unknown family {name!r}.{hint} Known families: {', '.join(self.known)}. "
-            "Pass a Family object or a frozen scipy.stats distribution to use another model."
+            "Any other scipy.stats name works too; or pass a Family object or a frozen scipy.stats "
+            "distribution."
         )
         super().__init__(self.message)
 

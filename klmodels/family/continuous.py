@@ -285,7 +285,7 @@ class _Continuous(ScipyFamily):
                 "scale",
             ]
             starts.append({**dict(zip(names, map(float, scipy_start), strict=True)), **fixed})
-        except Exception:
+        except Exception:  # scipy's private starting-value helper may fail on odd data; ours stands
             pass
 
         def mean_loglik(free_values: dict[str, float]) -> float:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from klmodels.errors import ParameterError, ReadOnlyRegistryError, UnknownFamilyError
 from klmodels.family.base import Family, FrozenModel, Kind
+from klmodels.family.generic import GenericScipyFamily, scipy_distribution
 
 __all__ = ["Candidate", "Registry", "resolve"]
 
@@ -132,6 +133,9 @@ class Registry(Mapping[str, Family]):
 def resolve(candidate: Candidate, registry: Mapping[str, Family]) -> Family:
     """Turn a candidate into a Family: a registry name, a Family, or a frozen scipy distribution.
 
+    A name that the registry does not know but ``scipy.stats`` does (e.g. ``"burr12"``) gets the
+    generic adapter (:class:`~klmodels.family.generic.GenericScipyFamily`).
+
     Raises
     ------
     UnknownFamilyError
@@ -142,6 +146,8 @@ def resolve(candidate: Candidate, registry: Mapping[str, Family]) -> Family:
     if isinstance(candidate, Family):
         return candidate
     if isinstance(candidate, str):
+        if candidate not in registry and scipy_distribution(candidate) is not None:
+            return GenericScipyFamily(candidate)
         return registry[candidate]
     if hasattr(candidate, "dist") and hasattr(candidate, "args"):
         return FrozenModel(candidate)

@@ -1,0 +1,183 @@
+"""Any other ``scipy.stats`` distribution, by name, through one generic adapter.
+
+``klm.fit(x, "burr12")`` works although ``burr12`` is not in the registry: the adapter reads
+the distribution's parameters and their domains from scipy (``_shape_info``) and estimates
+every shape, ``loc`` and ``scale`` (scipy's own default; discrete ``loc`` stays 0): scipy's own
+``fit`` first (continuous data), then a polish by the bounded optimiser of
+:mod:`klmodels.optimize`, keeping the better, so the result is never below scipy's. It stops
+with a FitError when the fit takes longer than its time budget (30 s by default) instead of
+hanging a comparison. Registered families are faster and exact; this is the fallback.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from scipy import optimize, stats
+
+from klmodels.data import Observations
+from klmodels.errors import FitError
+from klmodels.family.base import Parameter, ScipyFamily
+from klmodels.optimize import maximise
+
+__all__ = ["GenericScipyFamily", "scipy_distribution"]
+
+DEFAULT_TIME_BUDGET = 30.0
+
+
+class _OutOfTimeError(Exception):
+    pass
+
+
+def scipy_distribution(name: str) -> Any | None:
+    """The scipy.stats distribution object called ``name``, or None if there is none."""
+    dist = getattr(stats, name, None)
+    return dist if isinstance(dist, (stats.rv_continuous, stats.rv_discrete)) else None
+
+
+def _parameters(dist: Any) -> tuple[Parameter, ...]:
+    out = []
+    for info in dist._shape_info():
+        low, high = (float(b) for b in info.domain)
+        low_closed, high_closed = info.inclusive
+        out.append(
+            Parameter(info.name, low, high, low_closed, high_closed, integer=bool(info.integrality))
+        )
+    if isinstance(dist, stats.rv_discrete):
+        out.append(Parameter("loc", integer=True))
+    else:
+        out += [Parameter("loc"), Parameter("scale", 0.0, math.inf)]
+    return tuple(out)
+
+
+class GenericScipyFamily(ScipyFamily):
+    """A scipy distribution fitted by numerical maximum likelihood under a time budget.
+
+    Parameters
+    ----------
+    name
+        A ``scipy.stats`` distribution name.
+    time_budget
+        Seconds the fit may take before it fails with a FitError.
+    """
+
+    def __init__(self, name: str, *, time_budget: float = DEFAULT_TIME_BUDGET):
+        dist = scipy_distribution(name)
+        if dist is None:
+            raise KeyError(name)
+        discrete = isinstance(dist, stats.rv_discrete)
+        super().__init__(
+            name,
+            _parameters(dist),
+            default_fixed={"loc": 0.0} if discrete else {},
+            summary=f"scipy.stats.{name} (generic adapter: numerical MLE)",
+            dist=dist,
+        )
+        self.time_budget = time_budget
+
+    def _starting_values(self, obs: Observations, fixed: Mapping[str, float]) -> dict[str, float]:
+        names = [p.name for p in self.parameters]
+        start = dict.fromkeys(names, 1.0)
+        if self.kind == "continuous":
+            try:
+                start.update(zip(names, map(float, self.dist._fitstart(obs.values)), strict=True))
+            except Exception:  # scipy's private helper may fail on odd data; the defaults stand
+                start.update(loc=obs.sample.median, scale=obs.sample.sd or 1.0)
+        for p in self.parameters:
+            value = start[p.name]
+            if not (p.low < value < p.high):
+                start[p.name] = (
+                    p.low + 1.0
+                    if math.isfinite(p.low)
+                    else (p.high - 1.0 if math.isfinite(p.high) else 0.0)
+                )
+        return {**start, **fixed}
+
+    def _scipy_fit(
+        self, obs: Observations, fixed: Mapping[str, float], deadline: float
+    ) -> dict[str, float] | None:
+        """The fit of ``scipy.stats`` itself (continuous families, raw or counted data), stopped at the deadline."""
+        if (
+            self.kind != "continuous"
+            or not obs.has_counts
+            or obs.n_obs is None
+            or obs.n_obs > 10_000_000
+        ):
+            return None
+        raw = (
+            obs.values
+            if obs.weights is None
+            else np.repeat(obs.values, obs.weights.astype(np.int64))
+        )
+
+        def optimizer(func: Any, x0: Any, args: tuple = (), disp: int = 0) -> Any:
+            def checked(*a: Any) -> float:
+                if time.monotonic() > deadline:
+                    raise _OutOfTimeError
+                return func(*a)
+
+            return optimize.fmin(checked, x0, args=args, disp=0)
+
+        shapes = [p.name for p in self.parameters if p.name not in ("loc", "scale")]
+        kwargs = {
+            f"f{k}": v for k, v in fixed.items()
+        }  # scipy's way to hold a parameter: floc=, fa=
+        with np.errstate(all="ignore"):
+            try:
+                values = self.dist.fit(raw, optimizer=optimizer, **kwargs)
+            except _OutOfTimeError:
+                raise
+            except Exception:  # scipy's fit fails on some data; the numerical path stands alone
+                return None
+        names = [*shapes, "loc", "scale"]
+        return {k: float(v) for k, v in zip(names, values, strict=True) if k not in fixed}
+
+    def estimate(self, obs: Observations, fixed: Mapping[str, float]) -> dict[str, float]:
+        """Fit with scipy (under a deadline), polish with the bounded optimiser, and keep the better."""
+        free = self.free_parameters(fixed)
+        if not free:
+            return {}
+        integer = [p.name for p in free if p.integer]
+        if integer:
+            raise FitError(
+                f"{self.name}: whole-number parameter(s) {', '.join(integer)} cannot be estimated "
+                f"numerically; fix them, e.g. {integer[0]}=..."
+            )
+        deadline = time.monotonic() + self.time_budget
+        values, prob = (
+            obs.distinct() if self.kind == "discrete" else (obs.values, obs.probabilities)
+        )
+
+        def mean_loglik(free_values: dict[str, float]) -> float:
+            if time.monotonic() > deadline:
+                raise _OutOfTimeError
+            with np.errstate(all="ignore"):
+                return float(np.dot(prob, self.logpdf(values, {**fixed, **free_values})))
+
+        domains = {p.name: p.domain for p in free}
+        try:
+            starts = [self._starting_values(obs, fixed)]
+            scipy_params = self._scipy_fit(obs, fixed, deadline)
+            if scipy_params is not None:
+                starts.insert(0, {**starts[0], **scipy_params})
+            best: tuple[dict[str, float], float] | None = None
+            for start in starts:
+                try:
+                    candidate = maximise(
+                        mean_loglik, domains, {p.name: start[p.name] for p in free}, what=self.name
+                    )
+                except FitError:
+                    continue
+                if best is None or candidate[1] > best[1]:
+                    best = candidate
+        except _OutOfTimeError:
+            raise FitError(
+                f"{self.name}: the generic fit exceeded its time budget of {self.time_budget:g} s"
+            ) from None
+        if best is None:
+            raise FitError(f"{self.name}: no parameters give the data a positive likelihood")
+        return best[0]
