@@ -8,15 +8,17 @@ Main entry points
 compare(data, families)      rank families by AICc / KL information loss (a DataFrame)
 select(data, families)       the best Fit
 fit(data, family, **fixed)   one maximum-likelihood (= minimum-KL) fit
-entropy, cross_entropy, kl_divergence, kl_asymmetry, js_divergence
+entropy, cross_entropy, kl_divergence, kl_asymmetry, js_divergence, model_kl
+vuong, paired_difference, g_test, bootstrap    is a difference real?
 families                     the read-only registry of built-in families (scipy's names)
 """
 
 from klmodels import accessor as _accessor  # noqa: F401  (registers the .kl accessor)
 from klmodels.data import Observations
-from klmodels.divergence import entropy, kl_divergence
+from klmodels.divergence import ModelKL, entropy, kl_divergence, model_kl
 from klmodels.errors import (
     AllFamiliesFailedError,
+    ConvergenceError,
     DataError,
     FitError,
     KLModelsError,
@@ -30,19 +32,32 @@ from klmodels.family import default_registry as families
 from klmodels.fitting import Fit, fit
 from klmodels.information import cross_entropy, js_divergence, kl_asymmetry
 from klmodels.selection import compare, select
+from klmodels.uncertainty import (
+    BootstrapResult,
+    GTestResult,
+    VuongResult,
+    bootstrap,
+    g_test,
+    paired_difference,
+    vuong,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AllFamiliesFailedError",
+    "BootstrapResult",
+    "ConvergenceError",
     "CustomFamily",
     "DataError",
     "Family",
     "Fit",
     "FitError",
     "FrozenModel",
+    "GTestResult",
     "KLModelsError",
     "MissingExtraError",
+    "ModelKL",
     "Observations",
     "Parameter",
     "ParameterError",
@@ -50,14 +65,20 @@ __all__ = [
     "Registry",
     "ScipyFamily",
     "UnknownFamilyError",
+    "VuongResult",
     "__version__",
+    "bootstrap",
     "compare",
     "cross_entropy",
     "entropy",
     "families",
     "fit",
+    "g_test",
     "js_divergence",
     "kl_asymmetry",
     "kl_divergence",
+    "model_kl",
+    "paired_difference",
     "select",
+    "vuong",
 ]

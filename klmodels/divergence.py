@@ -7,22 +7,42 @@ The public :func:`entropy` and :func:`kl_divergence` accept, besides plain distr
 - a :class:`~klmodels.Fit` or a frozen ``scipy.stats`` distribution: a model.
 
 So ``kl_divergence(Observations.from_data(x), fit)`` is the information lost when the model
-describes the data, :math:`D(\hat p \| q)`, the quantity ``compare`` ranks by.
+describes the data, :math:`D(\hat p \| q)`, the quantity ``compare`` ranks by, and
+``kl_divergence(fit_a, fit_b)`` the information lost when one model stands in for another.
+
+Between two models, :func:`model_kl` uses, in this order:
+
+1. a **closed form** for the pairs that have one (normal, lognormal, exponential, gamma, beta,
+   uniform, Laplace; Poisson, binomial, Bernoulli, geometric), with scipy's parameterisation;
+2. **numerical integration** of :math:`\int_0^1 [\ln p(F_p^{-1}(u)) - \ln q(F_p^{-1}(u))]\,du`
+   (adaptive Gauss-Kronrod on the probability scale of p), or of :math:`\int p \ln(p/q)\,dx`
+   on the value scale when that fails (heavy tails), for continuous models; the **sum** over
+   p's support (up to a tail mass of 1e-17) for discrete ones;
+3. **Monte Carlo**, :math:`\frac1N \sum_j [\ln p(X_j) - \ln q(X_j)]` with :math:`X_j \sim p`,
+   with its standard error, when integration does not converge. An estimate whose standard
+   error is 10% of its value or more is not returned: the divergence is then probably
+   infinite (a heavy-tailed p against a light-tailed q), and a ConvergenceError says so.
 """
 
 from __future__ import annotations
 
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from scipy import integrate, special, stats
 
 from klmodels import information
 from klmodels.data import Observations
-from klmodels.errors import ParameterError
+from klmodels.errors import ConvergenceError, ParameterError
 from klmodels.family import FrozenModel
 from klmodels.fitting import Fit, fit_observations
 
-__all__ = ["entropy", "kl_divergence"]
+__all__ = ["ModelKL", "entropy", "kl_divergence", "model_kl"]
 
 
 def _is_model(x: Any) -> bool:
@@ -42,9 +62,10 @@ def entropy(p: Any, *, base: float = 2.0) -> float:
     Parameters
     ----------
     p
-        Weights per outcome (array-like, mapping or Series, normalised), or
+        Weights per outcome (array-like, mapping or Series, normalised),
         :class:`~klmodels.Observations` for the entropy of the data's empirical
-        distribution (plug-in estimate, whole-number data).
+        distribution (plug-in estimate, whole-number data), or a model (a Fit or frozen scipy
+        distribution: its entropy, differential for a density, from scipy).
     base
         Logarithm base: 2 (default) gives bits, ``math.e`` nats.
 
@@ -58,6 +79,9 @@ def entropy(p: Any, *, base: float = 2.0) -> float:
     >>> round(entropy([0.02, 0.03, 0.05, 0.14, 0.16, 0.15, 0.12, 0.08, 0.10, 0.08, 0.07]), 3)
     3.262
     """
+    if _is_model(p):
+        model = p.freeze() if isinstance(p, Fit) else p
+        return float(model.entropy()) / information.as_log_base(base)
     if isinstance(p, Observations):
         log_base = information.as_log_base(base)
         if not p.integer_valued:
@@ -69,19 +93,291 @@ def entropy(p: Any, *, base: float = 2.0) -> float:
     return information.entropy(p, base=base)
 
 
+class _NoClosedForm(Exception):  # noqa: N818  (control flow, never escapes this module)
+    pass
+
+
+def _parts(model: Any) -> tuple[str, tuple[float, ...], float, float]:
+    """(scipy name, shapes, loc, scale) of a frozen distribution."""
+    shapes, loc, scale = model.dist._parse_args(*model.args, **model.kwds)
+    return model.dist.name, tuple(float(s) for s in shapes), float(loc), float(scale)
+
+
+def _kl_norm(sp, lp, cp, sq, lq, cq):
+    return math.log(cq / cp) + (cp**2 + (lp - lq) ** 2) / (2 * cq**2) - 0.5
+
+
+def _kl_lognorm(sp, lp, cp, sq, lq, cq):
+    if lp != lq:
+        raise _NoClosedForm
+    return _kl_norm((), math.log(cp), sp[0], (), math.log(cq), sq[0])
+
+
+def _kl_expon(sp, lp, cp, sq, lq, cq):
+    if lq > lp:
+        return math.inf
+    return math.log(cq / cp) + (cp + lp - lq) / cq - 1
+
+
+def _kl_gamma(sp, lp, cp, sq, lq, cq):
+    if lp != lq:
+        raise _NoClosedForm
+    a, b = sp[0], sq[0]
+    return (
+        (a - b) * special.digamma(a) - special.gammaln(a) + special.gammaln(b)
+        + b * (math.log(cq) - math.log(cp)) + a * (cp - cq) / cq
+    )  # fmt: skip
+
+
+def _kl_beta(sp, lp, cp, sq, lq, cq):
+    if (lp, cp) != (lq, cq):
+        raise _NoClosedForm
+    (a1, b1), (a2, b2) = sp, sq
+    return (
+        special.betaln(a2, b2) - special.betaln(a1, b1) + (a1 - a2) * special.digamma(a1)
+        + (b1 - b2) * special.digamma(b1) + (a2 - a1 + b2 - b1) * special.digamma(a1 + b1)
+    )  # fmt: skip
+
+
+def _kl_uniform(sp, lp, cp, sq, lq, cq):
+    if lp < lq or lp + cp > lq + cq:
+        return math.inf
+    return math.log(cq / cp)
+
+
+def _kl_laplace(sp, lp, cp, sq, lq, cq):
+    gap = abs(lp - lq)
+    return math.log(cq / cp) + gap / cq + (cp / cq) * math.exp(-gap / cp) - 1
+
+
+def _kl_poisson(sp, lp, cp, sq, lq, cq):
+    if lp != lq:
+        raise _NoClosedForm
+    mu1, mu2 = sp[0], sq[0]
+    if mu1 == 0:
+        return mu2
+    return mu1 * math.log(mu1 / mu2) + mu2 - mu1 if mu2 > 0 else math.inf
+
+
+def _bernoulli_nats(p1: float, p2: float, trials: float = 1.0) -> float:
+    return trials * float(
+        special.xlogy(p1, p1)
+        - special.xlogy(p1, p2)
+        + special.xlogy(1 - p1, 1 - p1)
+        - special.xlogy(1 - p1, 1 - p2)
+    )
+
+
+def _kl_binom(sp, lp, cp, sq, lq, cq):
+    if lp != lq or sp[0] != sq[0]:
+        raise _NoClosedForm
+    return _bernoulli_nats(sp[1], sq[1], sp[0])
+
+
+def _kl_bernoulli(sp, lp, cp, sq, lq, cq):
+    if lp != lq:
+        raise _NoClosedForm
+    return _bernoulli_nats(sp[0], sq[0])
+
+
+def _kl_geom(sp, lp, cp, sq, lq, cq):
+    if lp != lq:
+        raise _NoClosedForm
+    p1, p2 = sp[0], sq[0]
+    return (
+        math.log(p1 / p2) + (1 - p1) / p1 * (math.log1p(-p1) - math.log1p(-p2))
+        if p1 < 1
+        else -math.log(p2)
+    )
+
+
+_CLOSED_FORMS: dict[str, Callable[..., float]] = {
+    "norm": _kl_norm, "lognorm": _kl_lognorm, "expon": _kl_expon, "gamma": _kl_gamma, "beta": _kl_beta,
+    "uniform": _kl_uniform, "laplace": _kl_laplace, "poisson": _kl_poisson, "binom": _kl_binom,
+    "bernoulli": _kl_bernoulli, "geom": _kl_geom,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ModelKL:
+    """The KL divergence D(p‖q) between two models, with how it was computed.
+
+    Attributes
+    ----------
+    value : float
+        D(p‖q) in units of ``base``.
+    se : float
+        Monte Carlo standard error (0 for closed forms, an integration error bound otherwise).
+    method : str
+        ``"closed form"``, ``"numerical"`` or ``"monte carlo"``.
+    base : float
+        The logarithm base.
+    """
+
+    value: float
+    se: float
+    method: str
+    base: float
+
+
+def _closed_form(p: Any, q: Any) -> float:
+    name_p, sp, lp, cp = _parts(p)
+    name_q, sq, lq, cq = _parts(q)
+    if name_p != name_q or name_p not in _CLOSED_FORMS:
+        raise _NoClosedForm
+    return float(_CLOSED_FORMS[name_p](sp, lp, cp, sq, lq, cq))
+
+
+def _numerical(p: Any, q: Any, discrete: bool) -> tuple[float, float]:
+    """D(p‖q) in nats by integration (continuous) or summation (discrete), and an error bound."""
+    if discrete:
+        low, high = (float(b) for b in p.support())
+        if not math.isfinite(low):
+            low = float(p.ppf(1e-17))
+        if not math.isfinite(high):  # double until the tail beyond holds less than 1e-17
+            high = low + 64.0
+            while p.sf(high) > 1e-17 and high - low <= 10_000_000:
+                high = low + 2 * (high - low)
+        if not (math.isfinite(low) and math.isfinite(high)) or high - low > 10_000_000:
+            raise _NoClosedForm
+        k = np.arange(low, high + 1)
+        lp, lq = p.logpmf(k), q.logpmf(k)
+        mass = np.exp(lp)
+        inside = mass > 0
+        if np.any(np.isneginf(lq[inside])):
+            return math.inf, 0.0
+        return float(np.sum(mass[inside] * (lp[inside] - lq[inside]))), 1e-15
+    q_low, q_high = q.support()
+    p_low, p_high = p.support()
+    if q_low > p_low or q_high < p_high:
+        return math.inf, 0.0
+
+    def on_probability_scale(u: float) -> float:
+        x = p.ppf(u)
+        return float(p.logpdf(x) - q.logpdf(x))
+
+    def on_value_scale(x: float) -> float:
+        log_p = p.logpdf(x)
+        return float(math.exp(log_p) * (log_p - q.logpdf(x))) if math.isfinite(log_p) else 0.0
+
+    # The probability scale suits most pairs; heavy tails of p (t, Cauchy) converge on the value scale.
+    for integrand, low, high in ((on_probability_scale, 0.0, 1.0), (on_value_scale, p_low, p_high)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", integrate.IntegrationWarning)
+            try:
+                with np.errstate(all="ignore"):
+                    value, error = integrate.quad(
+                        integrand, low, high, limit=400, epsabs=1e-13, epsrel=1e-12
+                    )
+            except integrate.IntegrationWarning:
+                continue
+        if math.isfinite(value) and error <= 1e-7 * max(1.0, abs(value)):
+            return value, error
+    raise _NoClosedForm
+
+
+def _monte_carlo(p: Any, q: Any, discrete: bool, rng: Any, n_samples: int) -> tuple[float, float]:
+    x = p.rvs(size=n_samples, random_state=np.random.default_rng(rng))
+    with np.errstate(all="ignore"):
+        d = (p.logpmf(x) - q.logpmf(x)) if discrete else (p.logpdf(x) - q.logpdf(x))
+    if np.any(np.isposinf(d)):
+        return math.inf, 0.0
+    return float(d.mean()), float(d.std(ddof=1) / math.sqrt(n_samples))
+
+
+def model_kl(
+    p: Any,
+    q: Any,
+    *,
+    base: float = 2.0,
+    method: str = "auto",
+    rng: np.random.Generator | int | None = None,
+    n_samples: int = 200_000,
+) -> ModelKL:
+    r"""KL divergence D(p‖q) between two models (Fits or frozen scipy distributions).
+
+    Parameters
+    ----------
+    p, q
+        The reference and the approximating model, both discrete or both continuous.
+    base
+        Logarithm base: 2 (default) gives bits.
+    method
+        ``"auto"`` (closed form, else numerical, else Monte Carlo), or one of
+        ``"closed form"``, ``"numerical"``, ``"monte carlo"`` to insist on it.
+    rng
+        Generator or seed for Monte Carlo.
+    n_samples
+        Monte Carlo sample size.
+
+    Returns
+    -------
+    ModelKL
+        The value in units of ``base``, its standard error (Monte Carlo) or error bound, and
+        the method used. ``inf`` when q gives zero density where p has mass.
+
+    Raises
+    ------
+    ParameterError
+        For a discrete model against a continuous one, an unknown method, or a closed form
+        asked for a pair that has none.
+    ConvergenceError
+        When neither integration nor Monte Carlo settles (the divergence is probably infinite).
+    """
+    log_base = information.as_log_base(base)
+    p_model = p.freeze() if isinstance(p, Fit) else p
+    q_model = q.freeze() if isinstance(q, Fit) else q
+    discrete = isinstance(p_model.dist, stats.rv_discrete)
+    if discrete != isinstance(q_model.dist, stats.rv_discrete):
+        raise ParameterError(
+            "KL between a discrete and a continuous model is undefined (a pmf and a density)"
+        )
+    methods = ("auto", "closed form", "numerical", "monte carlo")
+    if method not in methods:
+        raise ParameterError(f"method must be one of {', '.join(methods)}; got {method!r}")
+    if method in ("auto", "closed form"):
+        try:
+            return ModelKL(_closed_form(p_model, q_model) / log_base, 0.0, "closed form", base)
+        except _NoClosedForm:
+            if method == "closed form":
+                raise ParameterError(
+                    f"no closed form for {p_model.dist.name} against {q_model.dist.name} with these locations; "
+                    f"closed forms exist for same-family pairs of {', '.join(_CLOSED_FORMS)}"
+                ) from None
+    if method in ("auto", "numerical"):
+        try:
+            value, error = _numerical(p_model, q_model, discrete)
+            return ModelKL(value / log_base, error / log_base, "numerical", base)
+        except _NoClosedForm:
+            if method == "numerical":
+                raise ParameterError(
+                    "numerical integration did not converge; use method='monte carlo'"
+                ) from None
+    value, se = _monte_carlo(p_model, q_model, discrete, rng, n_samples)
+    if math.isfinite(value) and se >= 0.1 * max(abs(value), 1e-12):
+        raise ConvergenceError(
+            f"D({p_model.dist.name} || {q_model.dist.name}) did not converge: numerical integration failed and "
+            f"Monte Carlo gives {value / log_base:.4g} with a standard error of {se / log_base:.4g}. The divergence "
+            "is probably infinite (p's tails are heavier than q's)."
+        )
+    return ModelKL(value / log_base, se / log_base, "monte carlo", base)
+
+
 def kl_divergence(p: Any, q: Any, *, base: float = 2.0) -> float:
     r"""Kullback-Leibler divergence D(p‖q), the information lost when q approximates p.
 
     .. math:: D(p \| q) = \sum_x p(x) \log_b \frac{p(x)}{q(x)}
+        \quad\text{or}\quad \int p(x) \log_b \frac{p(x)}{q(x)}\,dx
 
     Parameters
     ----------
     p
-        The reference: weights per outcome (array-like, mapping, Series), or
-        :class:`~klmodels.Observations` (the empirical distribution of the data).
+        The reference: weights per outcome (array-like, mapping, Series),
+        :class:`~klmodels.Observations` (the empirical distribution of the data), or a model
+        (a :class:`~klmodels.Fit` or a frozen scipy distribution).
     q
-        The approximation: weights per outcome, :class:`~klmodels.Observations`, a
-        :class:`~klmodels.Fit`, or a frozen scipy distribution.
+        The approximation: weights per outcome, :class:`~klmodels.Observations`, a Fit, or a
+        frozen scipy distribution.
     base
         Logarithm base: 2 (default) gives bits, ``math.e`` nats.
 
@@ -95,7 +391,9 @@ def kl_divergence(p: Any, q: Any, *, base: float = 2.0) -> float:
     -----
     Two plain distributions are handled by :func:`klmodels.information.kl_divergence`
     (Series aligned on their index). Observations against observations compare the two
-    empirical distributions, aligned on the observed values.
+    empirical distributions, aligned on the observed values. Two models go through
+    :func:`model_kl` (closed form, numerical, or Monte Carlo; use it to see the method and
+    the standard error).
 
     Examples
     --------
@@ -103,6 +401,8 @@ def kl_divergence(p: Any, q: Any, *, base: float = 2.0) -> float:
     0.737
     """
     log_base = information.as_log_base(base)
+    if _is_model(p) and _is_model(q):
+        return model_kl(p, q, base=base).value
     if isinstance(p, Observations):
         if isinstance(q, Observations):
             if not (p.integer_valued and q.integer_valued):
@@ -120,7 +420,8 @@ def kl_divergence(p: Any, q: Any, *, base: float = 2.0) -> float:
         )
     if _is_model(p) or _is_model(q) or isinstance(q, Observations):
         raise ParameterError(
-            "KL divergence between two models is not available yet; pass distributions "
-            "(weights per outcome) or Observations and a model"
+            "kl_divergence takes two distributions (weights per outcome), two models, or "
+            "Observations and a model; got "
+            f"{type(p).__name__} and {type(q).__name__}"
         )
     return information.kl_divergence(p, q, base=base)

@@ -9,6 +9,7 @@ caller would catch without knowing klmodels, so ``except ValueError`` keeps work
     ├── UnknownFamilyError(KeyError)     a family name that no registry knows
     ├── FitError(RuntimeError)           a family could not be fitted to the data
     │   └── AllFamiliesFailedError       no candidate in a comparison could be fitted
+    ├── ConvergenceError(ArithmeticError) a numerical value that would not settle
     ├── ReadOnlyRegistryError(TypeError) an attempt to change the built-in registry
     └── MissingExtraError(ImportError)   an optional dependency is not installed
 
@@ -22,6 +23,7 @@ from collections.abc import Iterable
 
 __all__ = [
     "AllFamiliesFailedError",
+    "ConvergenceError",
     "DataError",
     "FitError",
     "KLModelsError",
@@ -78,6 +80,10 @@ class FitError(KLModelsError, RuntimeError):
 
 class AllFamiliesFailedError(FitError):
     """Every candidate in a comparison failed to fit; the message lists each reason."""
+
+
+class ConvergenceError(KLModelsError, ArithmeticError):
+    """A numerical integral or Monte Carlo estimate did not settle; the message says what it suggests."""
 
 
 class ReadOnlyRegistryError(KLModelsError, TypeError):

@@ -15,29 +15,63 @@ penalty: ranking by AIC is ranking by estimated information loss, corrected for 
 optimism of fitting k parameters to the same data (Akaike 1973; Burnham & Anderson 2002).
 Akaike weights :math:`w_i = e^{-\Delta_i/2} / \sum_j e^{-\Delta_j/2}` turn the differences
 :math:`\Delta_i` into relative support for each model.
+
+Default candidates (``families=None``), by what the data look like:
+
+==================================  ============================================================
+data                                families
+==================================  ============================================================
+whole numbers                       every discrete family whose support can hold them, and the
+                                    saturated ``empirical`` reference
+continuous, inside (0, 1)           beta, uniform, norm, logistic, lognorm, gamma, weibull_min
+continuous, positive                lognorm, gamma, weibull_min, expon, invgauss, invgamma, fisk,
+                                    lomax, pareto, rayleigh, halfnorm, norm, logistic
+continuous, >= 0 with zeros         expon, halfnorm, lomax, genpareto, norm, logistic, laplace
+continuous, any sign                norm, logistic, laplace, t, cauchy, gumbel_r, gumbel_l,
+                                    genextreme, skewnorm, loggamma, uniform
+==================================  ============================================================
+
+``kind="continuous"`` treats whole numbers (e.g. weights rounded to the gram) as continuous.
+Families added to a custom ``registry`` join the defaults of their kind.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from klmodels.data import NanPolicy, Observations
-from klmodels.entropy_estimators import data_entropy_nats
+from klmodels.entropy_estimators import binned_kl_nats, data_entropy_nats
 from klmodels.errors import AllFamiliesFailedError, FitError, ParameterError
 from klmodels.family import Candidate, Family, Kind, default_registry, resolve
 from klmodels.family.base import Support
 from klmodels.fitting import NO_N_OBS_NOTE, Fit, fit_observations, validate_support
 from klmodels.information import as_log_base, unit_name
+from klmodels.uncertainty import g_test, paired_difference, vuong
 
-__all__ = ["Criterion", "compare", "select"]
+__all__ = ["DEFAULT_FAMILIES", "Criterion", "compare", "default_candidates", "select"]
 
 Criterion = Literal["aicc", "aic", "bic", "kl"]
 _CRITERIA = ("aicc", "aic", "bic", "kl")
+
+DEFAULT_FAMILIES: dict[str, tuple[str, ...]] = {
+    "unit_interval": ("beta", "uniform", "norm", "logistic", "lognorm", "gamma", "weibull_min"),
+    "positive": (
+        "lognorm", "gamma", "weibull_min", "expon", "invgauss", "invgamma", "fisk", "lomax",
+        "pareto", "rayleigh", "halfnorm", "norm", "logistic",
+    ),
+    "non_negative": ("expon", "halfnorm", "lomax", "genpareto", "norm", "logistic", "laplace"),
+    "real": (
+        "norm", "logistic", "laplace", "t", "cauchy", "gumbel_r", "gumbel_l", "genextreme",
+        "skewnorm", "loggamma", "uniform",
+    ),
+}  # fmt: skip
+"""The default continuous candidates for each shape of data (see the module docstring)."""
 
 
 def _labelled_candidates(
@@ -65,7 +99,7 @@ def _labelled_candidates(
 
 
 def _suits(family: Family, obs: Observations, support: Support | None) -> bool:
-    """Whether a default family can describe data in this range (a cheap check, no fitting)."""
+    """Whether a default discrete family can describe data in this range (a cheap check, no fitting)."""
     low = obs.min if support is None else support[0]
     if family.name == "bernoulli":
         high = obs.max if support is None or support[1] is None else support[1]
@@ -76,21 +110,84 @@ def _suits(family: Family, obs: Observations, support: Support | None) -> bool:
     return True
 
 
-def default_candidates(
-    obs: Observations, support: Support | None, registry: Mapping[str, Family]
-) -> tuple[dict[str, Family], Kind]:
-    """The registry's families that suit the data: discrete ones for whole numbers.
+def data_shape(obs: Observations) -> str:
+    """Which default set continuous data call for: unit_interval, positive, non_negative or real."""
+    if obs.min > 0 and obs.max < 1:
+        return "unit_interval"
+    if obs.min > 0:
+        return "positive"
+    if obs.min >= 0:
+        return "non_negative"
+    return "real"
 
-    Families whose support cannot hold the data (bernoulli for more than two values,
-    families starting at 1 for data with zeros and no ``support``) are left out.
+
+def default_candidates(
+    obs: Observations,
+    support: Support | None,
+    registry: Mapping[str, Family],
+    kind: Kind | None = None,
+) -> tuple[dict[str, Family], Kind, dict[str, str]]:
+    """The registry's families that suit the data, the kind chosen, and those left out (with why).
+
+    Whole numbers call for discrete families unless ``kind="continuous"``; continuous data get
+    the set of :data:`DEFAULT_FAMILIES` for their range.
     """
-    kind: Kind = "discrete" if obs.integer_valued else "continuous"
-    chosen = {name: f for name, f in registry.items() if f.kind == kind and _suits(f, obs, support)}
+    if kind is None:
+        kind = "discrete" if obs.integer_valued else "continuous"
+    if kind not in ("discrete", "continuous"):
+        raise ParameterError(f"kind must be 'discrete', 'continuous' or None; got {kind!r}")
+    excluded: dict[str, str] = {}
+    if kind == "discrete":
+        if not obs.integer_valued:
+            raise ParameterError("kind='discrete' needs whole-number data")
+        chosen = {}
+        for name, f in registry.items():
+            if f.kind != "discrete":
+                continue
+            if _suits(f, obs, support):
+                chosen[name] = f
+            else:
+                excluded[name] = "its support cannot hold the data"
+    else:
+        shape = data_shape(obs)
+        wanted = DEFAULT_FAMILIES[shape]
+        chosen = {name: registry[name] for name in wanted if name in registry}
+        extra = {
+            name: f
+            for name, f in registry.items()
+            if f.kind == "continuous" and name not in default_registry and name not in chosen
+        }
+        chosen.update(extra)
+        excluded = {
+            name: f"not a default for {shape.replace('_', ' ')} data"
+            for name, f in registry.items()
+            if f.kind == "continuous" and name not in chosen
+        }
     if not chosen:
         raise ParameterError(
-            f"the registry has no {kind} family that suits these data; pass families=[...] explicitly"
+            f"the registry has no {kind} family that suits these data; pass families=[...]"
         )
-    return chosen, kind
+    return chosen, kind, excluded
+
+
+def _free_all_locations(family: Family) -> Family:
+    """The full scipy parameterisation of a continuous family (loc, and scale where fixed, estimated)."""
+    if family.kind != "continuous" or not family.default_fixed:
+        return family
+    return family.with_free(*family.default_fixed)
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    """Everything one pass of fitting the candidates produced."""
+
+    obs: Observations
+    results: dict[str, Fit | FitError]
+    kind: Kind
+    candidates: dict[str, Family]
+    support: Support | None
+    fixed: dict[str, Any]
+    excluded: dict[str, str]
 
 
 def _fit_all(
@@ -104,13 +201,16 @@ def _fit_all(
     nan_policy: NanPolicy,
     registry: Mapping[str, Family] | None,
     progress: bool,
-) -> tuple[Observations, dict[str, Fit | FitError], Kind]:
+    kind: Kind | None = None,
+    free_loc: bool = False,
+) -> _Fitted:
     """Fit every candidate; a FitError is kept in place of its Fit."""
     registry = default_registry if registry is None else registry
     obs = Observations.from_data(data, weights, n_obs=n_obs, nan_policy=nan_policy)
     supp = validate_support(support, obs)
+    excluded: dict[str, str] = {}
     if families is None:
-        candidates, kind = default_candidates(obs, supp, registry)
+        candidates, kind, excluded = default_candidates(obs, supp, registry, kind)
     else:
         candidates = _labelled_candidates(families, registry)
         kinds = {f.kind for f in candidates.values()}
@@ -121,6 +221,8 @@ def _fit_all(
                 f"different scales, so their likelihoods and KL values do not compare. Got {by_kind}"
             )
         (kind,) = kinds
+    if free_loc:
+        candidates = {label: _free_all_locations(f) for label, f in candidates.items()}
     fixed = dict(fixed or {})
     if not all(isinstance(v, Mapping) for v in fixed.values()):
         raise ParameterError(
@@ -147,7 +249,13 @@ def _fit_all(
             )
         except FitError as exc:
             results[label] = exc
-    return obs, results, kind
+    return _Fitted(obs, results, kind, candidates, supp, fixed, excluded)
+
+
+def _score(fit: Fit, criterion: str) -> float:
+    """The ranking key of a fit (lower is better); inf for NaN so that failures sort last."""
+    value = fit.kl_nats if criterion == "kl" else getattr(fit, criterion)
+    return math.inf if math.isnan(value) else value
 
 
 def _akaike_weights(delta: np.ndarray) -> np.ndarray:
@@ -160,65 +268,78 @@ def _akaike_weights(delta: np.ndarray) -> np.ndarray:
     return out
 
 
+def _row(
+    label: str, result: Fit | FitError, best: Fit | None, scale: float, unit: str, bins: Any
+) -> dict:
+    if isinstance(result, FitError):
+        return {
+            "family": label,
+            "params": {},
+            "fixed": {},
+            "k": pd.NA,
+            "note": f"fit failed: {result}",
+        }
+    row: dict[str, Any] = {
+        "family": label,
+        "params": dict(result.params),
+        "fixed": dict(result.fixed),
+        "k": result.k,
+        "loglik": result.loglik,
+        f"cross_entropy_{unit}": result.cross_entropy_bits * scale,
+        f"kl_{unit}": result.kl_bits * scale,
+        "aic": result.aic,
+        "aicc": result.aicc,
+        "bic": result.bic,
+        "note": result.note,
+    }
+    if best is not None:
+        dkl, se = paired_difference(best, result)
+        row[f"dkl_{unit}"] = dkl * scale
+        row[f"dkl_se_{unit}"] = se * scale
+        if result is not best and result.n_obs is not None:
+            row["vuong_p"] = vuong(best, result).p_value
+    if result.kind == "discrete" and result.n_obs is not None:
+        test = g_test(result)
+        row.update(g_stat=test.statistic, g_dof=test.dof, g_p=test.p_value)
+    if bins is not None:
+        row[f"kl_binned_{unit}"] = (
+            binned_kl_nats(result.observations, result.freeze().cdf, bins) / math.log(2) * scale
+        )
+    return row
+
+
 def _table(
-    results: Mapping[str, Fit | FitError], obs: Observations, criterion: Criterion, base: float
+    results: Mapping[str, Fit | FitError], criterion: Criterion, base: float, kind: Kind, bins: Any
 ) -> pd.DataFrame:
     unit = unit_name(base)
     scale = math.log(2.0) / as_log_base(base)  # bits -> unit
-    rows = []
-    for label, result in results.items():
-        if isinstance(result, FitError):
-            rows.append(
-                {
-                    "family": label,
-                    "params": {},
-                    "fixed": {},
-                    "k": pd.NA,
-                    "note": f"fit failed: {result}",
-                }
-            )
-            continue
-        rows.append(
-            {
-                "family": label,
-                "params": dict(result.params),
-                "fixed": dict(result.fixed),
-                "k": result.k,
-                "loglik": result.loglik,
-                f"cross_entropy_{unit}": result.cross_entropy_bits * scale,
-                f"kl_{unit}": result.kl_bits * scale,
-                "aic": result.aic,
-                "aicc": result.aicc,
-                "bic": result.bic,
-                "note": result.note,
-            }
-        )
+    fits = {label: r for label, r in results.items() if isinstance(r, Fit)}
+    order = sorted(
+        results, key=lambda lbl: _score(fits[lbl], criterion) if lbl in fits else math.inf
+    )
+    best = fits.get(order[0])
+    rows = [_row(label, results[label], best, scale, unit, bins) for label in order]
     columns = [
-        "params",
-        "fixed",
-        "k",
-        "loglik",
-        f"cross_entropy_{unit}",
-        f"kl_{unit}",
-        "aic",
-        "aicc",
-        "bic",
-        "delta",
-        "weight",
-        "note",
-    ]
+        "params", "fixed", "k", "loglik", f"cross_entropy_{unit}", f"kl_{unit}", f"dkl_{unit}",
+        f"dkl_se_{unit}", "vuong_p", "aic", "aicc", "bic", "delta", "weight",
+    ]  # fmt: skip
+    if kind == "discrete":
+        columns += ["g_stat", "g_dof", "g_p"]
+    if bins is not None:
+        columns.append(f"kl_binned_{unit}")
+    columns.append("note")
     table = pd.DataFrame(rows).set_index("family").reindex(columns=columns)
-    for column in ("loglik", f"cross_entropy_{unit}", f"kl_{unit}", "aic", "aicc", "bic"):
-        table[column] = table[column].astype("float64")
+    for column in columns:
+        if column not in ("params", "fixed", "k", "g_dof", "note"):
+            table[column] = table[column].astype("float64")
     table["k"] = table["k"].astype("Int64")
+    if "g_dof" in table:
+        table["g_dof"] = table["g_dof"].astype("Int64")
     table["note"] = table["note"].fillna("").astype(object)
-
     key = table[f"kl_{unit}"] if criterion == "kl" else table[criterion]
-    order = np.argsort(key.to_numpy(dtype=np.float64, na_value=np.nan), kind="stable")
-    table = table.iloc[order]
-    key = key.iloc[order].to_numpy(dtype=np.float64, na_value=np.nan)
-    best = np.nanmin(key) if np.isfinite(key).any() else np.nan
-    table["delta"] = key - best
+    key = key.to_numpy(dtype=np.float64, na_value=np.nan)
+    best_key = np.nanmin(key) if np.isfinite(key).any() else np.nan
+    table["delta"] = key - best_key
     table["weight"] = (
         np.full(len(table), np.nan)
         if criterion == "kl"
@@ -238,6 +359,9 @@ def compare(
     n_obs: float | None = None,
     base: float = 2.0,
     criterion: Criterion = "aicc",
+    kind: Kind | None = None,
+    free_loc: bool = False,
+    bins: int | str | np.ndarray | None = None,
     nan_policy: NanPolicy = "raise",
     registry: Mapping[str, Family] | None = None,
     progress: bool = False,
@@ -249,15 +373,15 @@ def compare(
     data
         Raw observations, or distinct values when ``weights`` is given.
     families
-        Candidates: registry names, :class:`~klmodels.Family` objects or frozen scipy
-        distributions, as a list or as a dict ``{label: candidate}``. ``None`` picks the
-        registry's families that suit the data (whole numbers: the discrete families whose
-        support can hold them, plus the saturated ``empirical`` reference).
+        Candidates: registry names (or any other ``scipy.stats`` name), :class:`~klmodels.Family`
+        objects or frozen scipy distributions, as a list or as a dict ``{label: candidate}``.
+        ``None`` picks defaults by the shape of the data (see the module docstring).
     weights
         Counts, or relative frequencies such as probabilities, one per value of ``data``.
     support
-        ``(low, high)``: the values the data can take. Fixes where discrete families start
-        and the upper end of finite-support ones (randint's range, binom's and betabinom's n).
+        ``(low, high)``: the values the data can take. Fixes where families start (``loc``),
+        the upper end of finite-support discrete ones (randint's range, binom's and
+        betabinom's n) and the interval of ``beta`` and ``uniform``.
     fixed
         Parameters to hold fixed per family, e.g. ``{"nbinom": {"n": 2}}``.
     n_obs
@@ -269,6 +393,17 @@ def compare(
     criterion
         ``"aicc"`` (default), ``"aic"``, ``"bic"``, or ``"kl"`` (information loss alone, which
         ignores the number of parameters). Without ``n_obs`` only ``"kl"`` is available.
+    kind
+        ``"discrete"`` or ``"continuous"`` defaults; None decides by the data (whole numbers:
+        discrete).
+    free_loc
+        Estimate ``loc`` (and ``scale`` where it is fixed by default, as for beta) of every
+        continuous family: the full scipy parameterisation that ``scipy.stats.fit`` and
+        fitter use. Off by default, which gives the textbook forms starting at 0.
+    bins
+        Also report ``kl_binned_<unit>``, the KL divergence from the data's histogram to the
+        model's bin probabilities (a number of bins, edges, or a NumPy rule such as "fd").
+        Continuous data only.
     nan_policy
         ``"raise"`` (default) or ``"omit"`` NaN values.
     registry
@@ -290,12 +425,23 @@ def compare(
         loglik                    float64  maximised log-likelihood, nats (NaN without n_obs)
         cross_entropy_<unit>      float64  :math:`H(\hat p, q)` per observation
         kl_<unit>                 float64  :math:`D(\hat p \| q)` per observation: the
-                                           information lost by the model
+                                           information lost by the model (for continuous
+                                           data: cross-entropy minus an estimate of the
+                                           data's entropy, the same for every row)
+        dkl_<unit>                float64  kl minus the best row's kl; exact (no entropy
+                                           estimate), from paired per-observation values
+        dkl_se_<unit>             float64  standard error of dkl (paired differences)
+        vuong_p                   float64  two-sided p-value of Vuong's test against the
+                                           best row (AIC-corrected); small: the difference
+                                           is real
         aic, aicc, bic            float64  the criteria above (NaN without n_obs)
         delta                     float64  criterion minus the best row's criterion (kl
                                            difference in <unit> when criterion="kl")
         weight                    float64  Akaike weight :math:`e^{-\Delta/2}/\sum e^{-\Delta/2}`
                                            (NaN for criterion="kl")
+        g_stat, g_dof, g_p        float64  discrete data: G-test of goodness of fit (cells
+                                           pooled to expected counts >= 5)
+        kl_binned_<unit>          float64  with ``bins``: D(histogram ‖ model's bin masses)
         note                      object   why a row failed, or what to beware of
         ========================  =======  ==================================================
 
@@ -304,7 +450,7 @@ def compare(
         ``kl = inf`` and ``loglik = -inf`` (true values, explained in ``note``). ``attrs``
         holds ``entropy_<unit>`` (the data's entropy: ``cross_entropy = entropy + kl``),
         ``n_obs``, ``criterion``, ``base``, ``kind`` and, for the defaults, the families
-        ``excluded`` as unsuitable.
+        ``excluded`` and why.
 
     Raises
     ------
@@ -324,44 +470,34 @@ def compare(
     if criterion not in _CRITERIA:
         raise ParameterError(f"criterion must be one of {', '.join(_CRITERIA)}; got {criterion!r}")
     as_log_base(base)
-    obs, results, kind = _fit_all(
-        data,
-        families,
-        weights=weights,
-        support=support,
-        fixed=fixed,
-        n_obs=n_obs,
-        nan_policy=nan_policy,
-        registry=registry,
-        progress=progress,
-    )
+    fitted = _fit_all(
+        data, families, weights=weights, support=support, fixed=fixed, n_obs=n_obs,
+        nan_policy=nan_policy, registry=registry, progress=progress, kind=kind, free_loc=free_loc,
+    )  # fmt: skip
+    obs, results, used_kind = fitted.obs, fitted.results, fitted.kind
+    if bins is not None and used_kind != "continuous":
+        raise ParameterError(
+            "bins= compares a histogram with a density: it is for continuous data only"
+        )
     if all(isinstance(r, FitError) for r in results.values()):
         reasons = "; ".join(f"{label}: {r}" for label, r in results.items())
         raise AllFamiliesFailedError(f"no candidate family could be fitted to the data. {reasons}")
     used_criterion: Criterion = criterion
     if obs.n_obs is None and criterion != "kl":
         used_criterion = "kl"
-    table = _table(results, obs, used_criterion, base)
+    table = _table(results, used_criterion, base, used_kind, bins)
     unit = unit_name(base)
     entropy_nats = next(
         (r.data_entropy_nats for r in results.values() if isinstance(r, Fit)), math.nan
     )
-    excluded = {}
-    if families is None:
-        reg = default_registry if registry is None else registry
-        excluded = {
-            n: "support cannot hold the data"
-            for n, f in reg.items()
-            if f.kind == kind and n not in results
-        }
     table.attrs = {
         f"entropy_{unit}": entropy_nats / as_log_base(base),
         "n_obs": obs.n_obs,
         "criterion": used_criterion,
         "requested_criterion": criterion,
         "base": base,
-        "kind": kind,
-        "excluded": excluded,
+        "kind": used_kind,
+        "excluded": fitted.excluded,
     }
     if used_criterion != criterion:
         table["note"] = table["note"].str.replace(
@@ -379,6 +515,8 @@ def select(
     fixed: Mapping[str, Mapping[str, float]] | None = None,
     n_obs: float | None = None,
     criterion: Criterion = "aicc",
+    kind: Kind | None = None,
+    free_loc: bool = False,
     nan_policy: NanPolicy = "raise",
     registry: Mapping[str, Family] | None = None,
     progress: bool = False,
@@ -392,25 +530,13 @@ def select(
     """
     if criterion not in _CRITERIA:
         raise ParameterError(f"criterion must be one of {', '.join(_CRITERIA)}; got {criterion!r}")
-    obs, results, _ = _fit_all(
-        data,
-        families,
-        weights=weights,
-        support=support,
-        fixed=fixed,
-        n_obs=n_obs,
-        nan_policy=nan_policy,
-        registry=registry,
-        progress=progress,
-    )
-    fits = {label: r for label, r in results.items() if isinstance(r, Fit)}
+    fitted = _fit_all(
+        data, families, weights=weights, support=support, fixed=fixed, n_obs=n_obs,
+        nan_policy=nan_policy, registry=registry, progress=progress, kind=kind, free_loc=free_loc,
+    )  # fmt: skip
+    fits = {label: r for label, r in fitted.results.items() if isinstance(r, Fit)}
     if not fits:
-        reasons = "; ".join(f"{label}: {r}" for label, r in results.items())
+        reasons = "; ".join(f"{label}: {r}" for label, r in fitted.results.items())
         raise AllFamiliesFailedError(f"no candidate family could be fitted to the data. {reasons}")
-    used = "kl" if obs.n_obs is None else criterion
-
-    def score(f: Fit) -> float:
-        value = f.kl_nats if used == "kl" else getattr(f, used)
-        return math.inf if math.isnan(value) else value
-
-    return min(fits.values(), key=score)
+    used = "kl" if fitted.obs.n_obs is None else criterion
+    return min(fits.values(), key=lambda f: _score(f, used))

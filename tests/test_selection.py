@@ -22,11 +22,17 @@ COLUMNS = [
     "loglik",
     "cross_entropy_bits",
     "kl_bits",
+    "dkl_bits",
+    "dkl_se_bits",
+    "vuong_p",
     "aic",
     "aicc",
     "bic",
     "delta",
     "weight",
+    "g_stat",
+    "g_dof",
+    "g_p",
     "note",
 ]
 
@@ -39,7 +45,7 @@ def test_issue_example_on_the_worm_shares(worms):
     assert table.loc["binom", "params"]["p"] == pytest.approx(0.544)
     assert table.attrs["entropy_bits"] == pytest.approx(3.262, abs=5e-4)
     assert table.attrs["criterion"] == "kl" and table.attrs["requested_criterion"] == "aicc"
-    assert table.attrs["excluded"] == {"bernoulli": "support cannot hold the data"}
+    assert table.attrs["excluded"] == {"bernoulli": "its support cannot hold the data"}
     # no sample size: ranked by KL, criteria NaN, and every row says why
     assert table["kl_bits"].is_monotonic_increasing
     assert table["aicc"].isna().all() and table["weight"].isna().all()
@@ -49,7 +55,7 @@ def test_issue_example_on_the_worm_shares(worms):
 
 def test_dtypes_are_documented_ones(worm_teeth_100):
     table = klm.compare(worm_teeth_100, support=(0, 10))
-    assert str(table["k"].dtype) == "Int64"
+    assert str(table["k"].dtype) == "Int64" and str(table["g_dof"].dtype) == "Int64"
     for column in (
         "loglik",
         "cross_entropy_bits",
@@ -213,3 +219,56 @@ def test_akaike_weights_sum_to_one_and_follow_delta(deltas):
     w = _akaike_weights(delta)
     assert w.sum() == pytest.approx(1.0)
     assert np.all(np.diff(w[np.argsort(delta)]) <= 1e-15)
+
+
+# ---------------------------------------------------------------- continuous data
+def test_continuous_defaults_follow_the_shape_of_the_data(rng):
+    positive = klm.compare(rng.gamma(2.0, 1.0, 300))
+    assert set(positive.index) == set(klm.selection.DEFAULT_FAMILIES["positive"])
+    assert positive.attrs["kind"] == "continuous"
+    unit = klm.compare(rng.beta(2, 3, 300))
+    assert set(unit.index) == set(klm.selection.DEFAULT_FAMILIES["unit_interval"])
+    real = klm.compare(rng.normal(size=300))
+    assert set(real.index) == set(klm.selection.DEFAULT_FAMILIES["real"])
+    assert "gamma" in real.attrs["excluded"]
+
+
+def test_kind_continuous_treats_whole_numbers_as_continuous():
+    x = np.round(np.random.default_rng(5).gamma(4, 14, 300))
+    table = klm.compare(x, kind="continuous")
+    assert table.attrs["kind"] == "continuous" and "gamma" in table.index
+    with pytest.raises(klm.ParameterError, match="kind must be"):
+        klm.compare(x, kind="mixed")
+
+
+def test_free_loc_fits_the_full_scipy_forms(rng):
+    x = rng.gamma(2.5, 3.0, 500) + 5
+    default = klm.compare(x, ["gamma", "expon"])
+    free = klm.compare(x, ["gamma", "expon"], free_loc=True)
+    assert default.loc["gamma", "k"] == 2 and free.loc["gamma", "k"] == 3
+    assert free.loc["expon", "params"]["loc"] == x.min()
+    assert (free["loglik"] >= default["loglik"]).all()
+
+
+def test_bins_add_the_histogram_kl_for_continuous_data_only(rng):
+    x = rng.normal(size=1000)
+    table = klm.compare(x, ["norm", "logistic"], bins=20)
+    assert (table["kl_binned_bits"] >= 0).all()
+    with pytest.raises(klm.ParameterError, match="continuous data only"):
+        klm.compare([1, 2, 3], ["poisson"], bins=5)
+
+
+def test_custom_registry_families_join_the_defaults(rng):
+    registry = klm.families.copy()
+    registry.register(
+        klm.CustomFamily(
+            "shifted_expon",
+            pdf=lambda x, rate: rate * np.exp(-rate * x),
+            parameters={"rate": (0, 100)},
+            support=(0, math.inf),
+        )
+    )
+    table = klm.compare(rng.exponential(2.0, 200), registry=registry)
+    assert "shifted_expon" in table.index
+    row = table.loc["shifted_expon"]
+    assert row["loglik"] == pytest.approx(table.loc["expon", "loglik"], rel=1e-6)

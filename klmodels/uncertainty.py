@@ -1,0 +1,441 @@
+r"""Is a difference in information loss real? Paired standard errors, Vuong's test, the G-test, the bootstrap.
+
+Two models fitted to the same n observations lose information at rates that differ by
+
+.. math:: \Delta = D(\hat p \| q_b) - D(\hat p \| q_a) = \frac{1}{n} \sum_i d_i,
+    \qquad d_i = \ln q_a(x_i) - \ln q_b(x_i),
+
+(the data's entropy cancels, so no entropy estimate enters). Its standard error comes from
+the spread of the paired per-observation differences, :math:`\mathrm{se}(\Delta) = s_d /
+\sqrt n`, as ArviZ does for ELPD differences. **Vuong's test** (Vuong 1989) turns the same
+pairs into :math:`z = (\sum_i d_i - (k_a - k_b)) / (\sqrt n\, s_d)` (AIC-type correction for
+the numbers of parameters), approximately standard normal when the two models are equally
+close to the truth; :math:`s_d` is the standard deviation of the :math:`d_i` (divisor n).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from klmodels.data import NanPolicy, Observations
+from klmodels.errors import FitError, ParameterError
+from klmodels.family import Candidate, Family
+from klmodels.fitting import Fit
+
+__all__ = [
+    "BootstrapResult",
+    "GTestResult",
+    "VuongResult",
+    "bootstrap",
+    "g_test",
+    "paired_difference",
+    "vuong",
+]
+
+_LN2 = math.log(2.0)
+
+
+def _pointwise_pair(a: Fit, b: Fit) -> tuple[np.ndarray, np.ndarray, float]:
+    """Per-value log-likelihood differences ln q_a - ln q_b, their weights, and n."""
+    if a.observations is not b.observations and not (
+        np.array_equal(a.observations.values, b.observations.values)
+        and (
+            (a.observations.weights is None and b.observations.weights is None)
+            or np.array_equal(a.observations.weights, b.observations.weights)
+        )
+    ):
+        raise ParameterError(
+            "the two fits must be fitted to the same observations to be compared pairwise"
+        )
+    if a.kind != b.kind:
+        raise ParameterError(
+            f"cannot compare a {a.kind} model ({a.name}) with a {b.kind} one ({b.name}) pairwise: "
+            "probabilities and densities are on different scales"
+        )
+    la, weight = a.pointwise_loglik()
+    lb, _ = b.pointwise_loglik()
+    with np.errstate(invalid="ignore"):
+        return la - lb, weight, math.nan if a.n_obs is None else float(a.n_obs)
+
+
+def _weighted_mean_sd(d: np.ndarray, weight: np.ndarray) -> tuple[float, float]:
+    if not np.all(np.isfinite(d)):
+        return math.nan, math.nan
+    mean = float(np.dot(weight, d))
+    return mean, math.sqrt(max(float(np.dot(weight, (d - mean) ** 2)), 0.0))
+
+
+def paired_difference(a: Fit, b: Fit) -> tuple[float, float]:
+    r"""How much more information b loses than a, per observation, in bits, with its standard error.
+
+    Returns
+    -------
+    difference, se
+        :math:`D(\hat p \| q_b) - D(\hat p \| q_a)` in bits per observation (positive when a
+        is better) and :math:`s_d / \sqrt n` in bits. The standard error is NaN without
+        ``n_obs``; both are NaN when a model gives zero probability to an observation.
+    """
+    d, weight, n = _pointwise_pair(a, b)
+    mean, sd = _weighted_mean_sd(d, weight)
+    return mean / _LN2, sd / math.sqrt(n) / _LN2 if n > 0 else math.nan
+
+
+@dataclass(frozen=True)
+class VuongResult:
+    r"""Vuong's test of two non-nested models fitted to the same data.
+
+    Attributes
+    ----------
+    z : float
+        The statistic; positive favours model a. 0 for a model against itself.
+    p_value : float
+        Two-sided p-value for "both models are equally close to the truth".
+    log_likelihood_ratio : float
+        :math:`\sum_i d_i` in nats, before the correction.
+    correction : float
+        :math:`k_a - k_b` (the AIC-type penalty) subtracted from the ratio.
+    omega : float
+        Standard deviation of the per-observation differences :math:`d_i` (nats).
+    n_obs : float
+        Number of observations.
+    preferred : str or None
+        The name of the model the test prefers at level ``alpha``, or None.
+    """
+
+    z: float
+    p_value: float
+    log_likelihood_ratio: float
+    correction: float
+    omega: float
+    n_obs: float
+    preferred: str | None
+
+
+def vuong(a: Fit, b: Fit, *, alpha: float = 0.05) -> VuongResult:
+    r"""Vuong's (1989) test: is model a closer to the data-generating process than model b.
+
+    .. math:: z = \frac{\sum_i [\ln q_a(x_i) - \ln q_b(x_i)] - (k_a - k_b)}{\sqrt{n}\, \omega}
+
+    Parameters
+    ----------
+    a, b
+        Fits of two families to the same observations (with counts, not relative frequencies).
+    alpha
+        Level at which ``preferred`` names a winner.
+
+    Returns
+    -------
+    VuongResult
+
+    Notes
+    -----
+    The test is meant for non-nested models. For nested ones (the exponential inside the
+    gamma) a likelihood-ratio test is the right tool; Vuong's z is then conservative. When the
+    two models give identical log-likelihoods for every observation, :math:`\omega = 0` and
+    z = 0 (p = 1) unless the correction alone separates them.
+    """
+    if not 0 < alpha < 1:
+        raise ParameterError(f"alpha must be between 0 and 1; got {alpha!r}")
+    d, weight, n = _pointwise_pair(a, b)
+    if math.isnan(n):
+        raise ParameterError(
+            "Vuong's test needs the number of observations: pass n_obs= with relative frequencies"
+        )
+    mean, omega = _weighted_mean_sd(d, weight)
+    lr = n * mean
+    correction = float(a.k - b.k)
+    numerator = lr - correction
+    if math.isnan(numerator):
+        z = math.nan
+    elif omega == 0:
+        z = (
+            0.0
+            if abs(numerator) < 1e-12 * max(1.0, abs(lr))
+            else math.copysign(math.inf, numerator)
+        )
+    else:
+        z = numerator / (math.sqrt(n) * omega)
+    p = 2 * stats.norm.sf(abs(z)) if not math.isnan(z) else math.nan
+    preferred = None
+    if not math.isnan(p) and p < alpha:
+        preferred = a.name if z > 0 else b.name
+    return VuongResult(z, float(p), lr, correction, omega, n, preferred)
+
+
+@dataclass(frozen=True)
+class GTestResult:
+    r"""The G-test of goodness of fit of a discrete model.
+
+    Attributes
+    ----------
+    statistic : float
+        :math:`G = 2 \sum_j O_j \ln(O_j / E_j)` over the pooled cells.
+    dof : int
+        Cells - 1 - k.
+    p_value : float
+        Upper tail of chi-squared(dof); NaN when dof <= 0.
+    cells : int
+        Number of cells after pooling neighbours until every expected count is at least 5.
+    """
+
+    statistic: float
+    dof: int
+    p_value: float
+    cells: int
+
+
+def g_test(fit: Fit, *, min_expected: float = 5.0) -> GTestResult:
+    r"""G-test (likelihood-ratio goodness of fit) of a discrete model against the observed counts.
+
+    The integers are cut at the observed values into cells (every integer belongs to one,
+    the tails to the first and last), neighbouring cells are pooled until each expected count
+    :math:`E_j = n\,Q(\text{cell}_j)` is at least ``min_expected``, and
+    :math:`G = 2\sum_j O_j \ln(O_j/E_j)` is referred to chi-squared with cells - 1 - k
+    degrees of freedom.
+
+    Raises
+    ------
+    ParameterError
+        For a continuous model, or data without counts.
+    """
+    if fit.kind != "discrete":
+        raise ParameterError(
+            "the G-test is for discrete models; continuous data need a different test"
+        )
+    obs = fit.observations
+    if fit.n_obs is None:
+        raise ParameterError("the G-test needs counts: pass n_obs= with relative frequencies")
+    values, prob = obs.distinct()
+    observed = prob * fit.n_obs
+    model = fit.freeze()
+    upper_cdf = np.append(model.cdf(values[1:] - 1), 1.0)
+    lower_cdf = np.concatenate(([0.0], upper_cdf[:-1]))
+    expected = fit.n_obs * np.clip(upper_cdf - lower_cdf, 0.0, None)
+    pooled_o, pooled_e, acc_o, acc_e = [], [], 0.0, 0.0
+    for o, e in zip(observed, expected, strict=True):
+        acc_o, acc_e = acc_o + o, acc_e + e
+        if acc_e >= min_expected:
+            pooled_o.append(acc_o)
+            pooled_e.append(acc_e)
+            acc_o = acc_e = 0.0
+    if acc_o or acc_e:
+        if pooled_o:
+            pooled_o[-1] += acc_o
+            pooled_e[-1] += acc_e
+        else:
+            pooled_o, pooled_e = [acc_o], [acc_e]
+    o, e = np.array(pooled_o), np.array(pooled_e)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(o > 0, o * np.log(o / e), 0.0)
+    statistic = float(2 * terms.sum())
+    dof = int(o.size - 1 - fit.k)
+    p = float(stats.chi2.sf(statistic, dof)) if dof > 0 else math.nan
+    return GTestResult(statistic, dof, p, int(o.size))
+
+
+# ------------------------------------------------------------------ bootstrap
+@dataclass(frozen=True)
+class BootstrapResult:
+    """Bootstrap intervals for each family's parameters and information loss, and how often each wins.
+
+    Attributes
+    ----------
+    intervals : pandas.DataFrame
+        Indexed by (family, quantity), quantity being each parameter and ``kl_bits``; columns
+        ``estimate`` (on the original data), ``lower``, ``upper`` (percentile interval),
+        ``se`` (bootstrap standard deviation), ``n_ok`` (resamples where the family fitted).
+    wins : pandas.Series
+        Share of resamples in which each family ranked first (by the comparison's criterion).
+    replicates : pandas.DataFrame
+        Every resample's value: columns replicate, family, quantity, value.
+    method : str
+        ``"nonparametric"`` or ``"parametric"``.
+    n_boot : int
+        Number of resamples.
+    confidence : float
+        Coverage of the intervals.
+    """
+
+    intervals: pd.DataFrame
+    wins: pd.Series
+    replicates: pd.DataFrame
+    method: str
+    n_boot: int
+    confidence: float
+
+
+def _resample(obs: Observations, rng: np.random.Generator) -> Observations:
+    """A nonparametric resample of the same size: multinomial counts on distinct values (O(distinct))."""
+    n = int(obs.n_obs)
+    if obs.weights is None:
+        return Observations.from_data(obs.values[rng.integers(0, obs.size, size=n)])
+    counts = rng.multinomial(n, obs.probabilities)
+    return Observations.from_data(obs.values, counts)
+
+
+def _draw(fit: Fit, n: int, rng: np.random.Generator) -> Observations:
+    """A parametric resample: n draws from the fitted model."""
+    return Observations.from_data(
+        np.asarray(fit.freeze().rvs(size=n, random_state=rng), dtype=np.float64)
+    )
+
+
+def bootstrap(
+    data: Any,
+    families: Candidate | Iterable[Candidate] | Mapping[str, Candidate] | None = None,
+    *,
+    n_boot: int = 200,
+    method: str = "nonparametric",
+    confidence: float = 0.95,
+    rng: np.random.Generator | int | None = None,
+    weights: Any = None,
+    support: tuple[float, float | None] | None = None,
+    fixed: Mapping[str, Mapping[str, float]] | None = None,
+    n_obs: float | None = None,
+    criterion: str = "aicc",
+    kind: str | None = None,
+    free_loc: bool = False,
+    nan_policy: NanPolicy = "raise",
+    registry: Mapping[str, Family] | None = None,
+    progress: bool = False,
+) -> BootstrapResult:
+    """Bootstrap the comparison: intervals for parameters and ``kl_bits``, and how often each family wins.
+
+    Parameters
+    ----------
+    data, families, weights, support, fixed, n_obs, criterion, kind, free_loc, nan_policy, registry
+        As for :func:`klmodels.compare`.
+    n_boot
+        Number of resamples.
+    method
+        ``"nonparametric"``: resample the observations with replacement (multinomial counts on
+        the distinct values, so O(distinct values) per resample). ``"parametric"``: draw n
+        observations from each family's own fit and refit that family (its intervals); the
+        win shares come from draws of the best-ranked model.
+    confidence
+        Coverage of the percentile intervals.
+    rng
+        A NumPy Generator or seed; resamples are reproducible with a seed.
+    progress
+        Show a progress bar over resamples.
+
+    Returns
+    -------
+    BootstrapResult
+
+    Raises
+    ------
+    ParameterError
+        For a bad method, n_boot or confidence, or data without a number of observations.
+    """
+    from klmodels.selection import _fit_all, _score
+
+    if method not in ("nonparametric", "parametric"):
+        raise ParameterError(f"method must be 'nonparametric' or 'parametric'; got {method!r}")
+    if not (isinstance(n_boot, int) and n_boot >= 2):
+        raise ParameterError(f"n_boot must be a whole number >= 2; got {n_boot!r}")
+    if not 0 < confidence < 1:
+        raise ParameterError(f"confidence must be between 0 and 1; got {confidence!r}")
+    rng = np.random.default_rng(rng)
+    options = dict(
+        support=support,
+        fixed=fixed,
+        nan_policy=nan_policy,
+        registry=registry,
+        kind=kind,
+        free_loc=free_loc,
+    )
+    fitted = _fit_all(data, families, weights=weights, n_obs=n_obs, progress=False, **options)
+    obs, results, candidates, supp, fixed_by = (
+        fitted.obs,
+        fitted.results,
+        fitted.candidates,
+        fitted.support,
+        fitted.fixed,
+    )
+    if obs.n_obs is None:
+        raise ParameterError(
+            "the bootstrap resamples observations, so it needs n_obs= with relative frequencies"
+        )
+    n = round(obs.n_obs)
+    originals = {label: r for label, r in results.items() if isinstance(r, Fit)}
+    if not originals:
+        raise FitError(
+            "no candidate family could be fitted to the data, so there is nothing to bootstrap"
+        )
+
+    from klmodels.fitting import fit_observations
+
+    def refit(label: str, sample: Observations) -> Fit | None:
+        try:
+            return fit_observations(sample, candidates[label], supp, fixed_by.get(label, {}))
+        except FitError:
+            return None
+
+    rows: list[tuple[int, str, str, float]] = []
+    winners: list[str] = []
+    steps: Iterable[int] = range(n_boot)
+    if progress:
+        from tqdm.auto import tqdm
+
+        steps = tqdm(steps, desc=f"{method} bootstrap", unit="resample")
+    best_label = min(originals, key=lambda lbl: _score(originals[lbl], criterion))
+    for b in steps:
+        if method == "nonparametric":
+            sample = _resample(obs, rng)
+            fits = {label: refit(label, sample) for label in originals}
+        else:
+            fits = {
+                label: refit(label, _draw(original, n, rng))
+                for label, original in originals.items()
+            }
+            shared = _draw(originals[best_label], n, rng)
+            ranked = {label: refit(label, shared) for label in originals}
+            ok = {label: f for label, f in ranked.items() if f is not None}
+            if ok:
+                winners.append(min(ok, key=lambda lbl: _score(ok[lbl], criterion)))
+        for label, f in fits.items():
+            if f is None:
+                continue
+            for key, value in f.params.items():
+                rows.append((b, label, key, float(value)))
+            rows.append((b, label, "kl_bits", f.kl_bits))
+        if method == "nonparametric":
+            ok = {label: f for label, f in fits.items() if f is not None}
+            if ok:
+                winners.append(min(ok, key=lambda lbl: _score(ok[lbl], criterion)))
+
+    replicates = pd.DataFrame(rows, columns=["replicate", "family", "quantity", "value"])
+    tail = (1 - confidence) / 2
+    summary = []
+    for label, original in originals.items():
+        estimates = {**original.params, "kl_bits": original.kl_bits}
+        for quantity, estimate in estimates.items():
+            values = replicates.loc[
+                (replicates["family"] == label) & (replicates["quantity"] == quantity), "value"
+            ].to_numpy()
+            finite = values[np.isfinite(values)]
+            lower, upper = (
+                np.quantile(finite, [tail, 1 - tail]) if finite.size else (math.nan, math.nan)
+            )
+            se = float(finite.std(ddof=1)) if finite.size > 1 else math.nan
+            summary.append(
+                (label, quantity, float(estimate), float(lower), float(upper), se, int(finite.size))
+            )
+    intervals = pd.DataFrame(
+        summary, columns=["family", "quantity", "estimate", "lower", "upper", "se", "n_ok"]
+    ).set_index(["family", "quantity"])
+    wins = (
+        pd.Series(winners, dtype=object)
+        .value_counts(normalize=True)
+        .reindex(list(originals), fill_value=0.0)
+    )
+    wins.name = "win_share"
+    return BootstrapResult(intervals, wins.astype(float), replicates, method, n_boot, confidence)

@@ -1,0 +1,87 @@
+"""The data's entropy: plug-in for discrete data, a tie-aware spacing estimate for continuous data."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import klmodels as klm
+from klmodels.entropy_estimators import binned_kl_nats, detie, differential_entropy_nats
+
+from .conftest import DATA
+
+
+def test_detie_spreads_copies_over_their_cell_and_keeps_singletons():
+    out = detie(np.array([10.0, 20.0, 30.0]), np.array([1, 3, 2]))
+    np.testing.assert_allclose(out, [10.0, 15 + 10 / 6, 20.0, 25 - 10 / 6, 27.5, 32.5])
+    assert np.all(np.diff(out) > 0)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_estimate_of_a_normal_sample_is_close_to_the_closed_form(seed):
+    x = np.random.default_rng(seed).normal(5, 2, 20_000)
+    value, note = differential_entropy_nats(klm.Observations.from_data(x))
+    assert value == pytest.approx(stats.norm(5, 2).entropy(), abs=0.02)
+    assert note == ""
+
+
+def test_rounded_data_give_the_entropy_of_the_unrounded_distribution(rng):
+    truth = stats.gamma(4, scale=14)
+    x = np.round(truth.rvs(5000, random_state=rng) / 5) * 5  # recorded to 5 units, heavy ties
+    with np.errstate(divide="ignore"):
+        assert stats.differential_entropy(x) == -math.inf  # what scipy alone gives
+    value, _ = differential_entropy_nats(klm.Observations.from_data(x))
+    assert value == pytest.approx(truth.entropy(), abs=0.04)
+
+
+def test_groundbeef_gets_a_finite_estimate():
+    x = pd.read_csv(DATA / "groundbeef_serving.csv")["serving"]
+    value, _ = differential_entropy_nats(klm.Observations.from_data(x))
+    assert math.isfinite(value)
+    assert 4.5 < value < 5.0
+
+
+def test_small_samples_are_estimated_with_a_warning_note_and_tiny_ones_not_at_all():
+    value, note = differential_entropy_nats(
+        klm.Observations.from_data([1.0, 2.5, 3.1, 4.7, 5.2, 6.0])
+    )
+    assert math.isfinite(value) and "biased low" in note
+    value, note = differential_entropy_nats(klm.Observations.from_data([1.0, 2.5, 3.1]))
+    assert math.isnan(value) and "from 3 observations" in note
+
+
+def test_relative_frequencies_need_n_obs():
+    value, note = differential_entropy_nats(klm.Observations.from_data([0.5, 1.5], [0.3, 0.7]))
+    assert math.isnan(value) and "n_obs" in note
+
+
+def test_continuous_kl_is_cross_entropy_minus_the_estimate_and_ranking_ignores_it(rng):
+    x = rng.gamma(3.0, 2.0, 3000)
+    table = klm.compare(x, ["gamma", "lognorm", "weibull_min"])
+    entropy_bits = table.attrs["entropy_bits"]
+    np.testing.assert_allclose(
+        table["kl_bits"], table["cross_entropy_bits"] - entropy_bits, rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        table["dkl_bits"], table["cross_entropy_bits"] - table["cross_entropy_bits"].iloc[0]
+    )
+    assert table.index[0] == "gamma"
+    assert abs(table.loc["gamma", "kl_bits"]) < 0.02  # the true family: close to zero either side
+
+
+def test_binned_kl_matches_a_hand_computation_and_depends_on_the_bins(rng):
+    x = rng.normal(size=4000)
+    obs = klm.Observations.from_data(x)
+    model = stats.norm(0.1, 1.1)
+    counts, edges = np.histogram(x, bins=10)
+    p = counts / counts.sum()
+    q = np.diff(model.cdf(edges))
+    assert binned_kl_nats(obs, model.cdf, 10) == pytest.approx(np.sum(p * np.log(p / q)), rel=1e-12)
+    assert binned_kl_nats(obs, model.cdf, 10) != pytest.approx(
+        binned_kl_nats(obs, model.cdf, 100), rel=0.05
+    )
+    assert binned_kl_nats(obs, stats.uniform(-1, 2).cdf, 10) == math.inf

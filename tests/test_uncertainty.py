@@ -1,0 +1,151 @@
+"""Paired standard errors, Vuong's test, the G-test and the bootstrap, against independent computations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import stats
+
+import klmodels as klm
+
+
+@pytest.fixture
+def two_fits(rng):
+    x = rng.gamma(2.0, 1.5, 600)
+    return x, klm.fit(x, "gamma"), klm.fit(x, "lognorm")
+
+
+def test_paired_difference_and_its_standard_error_by_hand(two_fits):
+    x, gamma, lognorm = two_fits
+    d = stats.gamma.logpdf(x, **gamma.all_params) - stats.lognorm.logpdf(x, **lognorm.all_params)
+    diff, se = klm.paired_difference(gamma, lognorm)
+    assert diff == pytest.approx(d.mean() / math.log(2), rel=1e-10)
+    assert se == pytest.approx(d.std() / math.sqrt(x.size) / math.log(2), rel=1e-10)
+    assert diff == pytest.approx(lognorm.kl_bits - gamma.kl_bits, rel=1e-9)
+
+
+def test_vuong_by_hand(two_fits):
+    x, gamma, lognorm = two_fits
+    d = stats.gamma.logpdf(x, **gamma.all_params) - stats.lognorm.logpdf(x, **lognorm.all_params)
+    result = klm.vuong(gamma, lognorm)
+    z = d.sum() / (math.sqrt(x.size) * d.std())  # equal k: no correction
+    assert result.z == pytest.approx(z, rel=1e-10)
+    assert result.p_value == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-8)
+    assert result.correction == 0
+    assert result.preferred == "gamma"
+    reverse = klm.vuong(lognorm, gamma)
+    assert reverse.z == pytest.approx(-result.z) and reverse.p_value == pytest.approx(
+        result.p_value
+    )
+
+
+def test_vuong_applies_the_aic_correction(rng):
+    x = rng.exponential(2.0, 300)
+    gamma, expon = klm.fit(x, "gamma"), klm.fit(x, "expon")
+    result = klm.vuong(gamma, expon)
+    assert result.correction == 1.0
+    d = stats.gamma.logpdf(x, **gamma.all_params) - stats.expon.logpdf(x, **expon.all_params)
+    assert result.z == pytest.approx((d.sum() - 1) / (math.sqrt(x.size) * d.std()), rel=1e-9)
+
+
+@given(st.integers(0, 50))
+def test_vuong_of_a_model_against_itself_is_zero(seed):
+    x = np.random.default_rng(seed).poisson(3.0, 100)
+    f = klm.fit(x, "poisson")
+    result = klm.vuong(f, f)
+    assert result.z == 0.0 and result.p_value == 1.0 and result.preferred is None
+
+
+def test_vuong_refuses_different_data_and_kinds(rng):
+    a = klm.fit(rng.normal(size=50), "norm")
+    b = klm.fit(rng.normal(size=50), "norm")
+    with pytest.raises(klm.ParameterError, match="same observations"):
+        klm.vuong(a, b)
+    with pytest.raises(klm.ParameterError, match="alpha"):
+        klm.vuong(a, a, alpha=2)
+
+
+def test_g_test_against_scipy_power_divergence(rng):
+    x = rng.poisson(4.0, 400)
+    f = klm.fit(x, "poisson")
+    result = klm.g_test(f)
+    # rebuild the pooled cells independently: cut at observed values, pool to expected >= 5
+    values, counts = np.unique(x, return_counts=True)
+    model = stats.poisson(f.params["mu"])
+    edges = np.append(values[1:] - 1, np.inf)
+    cdf = model.cdf(edges)
+    mass = np.diff(np.concatenate(([0.0], cdf)))
+    observed, expected = [], []
+    o_acc = e_acc = 0.0
+    for o, e in zip(counts, 400 * mass, strict=True):
+        o_acc, e_acc = o_acc + o, e_acc + e
+        if e_acc >= 5:
+            observed.append(o_acc)
+            expected.append(e_acc)
+            o_acc = e_acc = 0.0
+    observed[-1] += o_acc
+    expected[-1] += e_acc
+    g, p = stats.power_divergence(observed, expected, ddof=1, lambda_="log-likelihood")
+    assert result.statistic == pytest.approx(g, rel=1e-10)
+    assert result.p_value == pytest.approx(p, rel=1e-8)
+    assert result.dof == len(observed) - 2
+    assert result.cells == len(observed)
+
+
+def test_g_test_rejects_a_wrong_model_and_accepts_the_right_one(rng):
+    x = rng.negative_binomial(2, 0.3, 2000)
+    assert klm.g_test(klm.fit(x, "poisson")).p_value < 1e-10
+    assert klm.g_test(klm.fit(x, "nbinom")).p_value > 0.001
+
+
+def test_compare_reports_paired_errors_vuong_and_g(rng):
+    x = rng.negative_binomial(3, 0.4, 800)
+    table = klm.compare(x, ["nbinom", "poisson", "geom"], support=(0, None))
+    best = table.index[0]
+    assert best == "nbinom"
+    assert table.loc[best, "dkl_bits"] == 0.0 and table.loc[best, "dkl_se_bits"] == 0.0
+    assert math.isnan(table.loc[best, "vuong_p"])
+    assert table.loc["poisson", "dkl_bits"] > 5 * table.loc["poisson", "dkl_se_bits"]
+    assert table.loc["poisson", "vuong_p"] < 1e-6
+    assert table.loc["poisson", "g_p"] < 1e-6
+
+
+# ---------------------------------------------------------------- bootstrap
+def test_nonparametric_bootstrap_intervals_cover_the_truth_and_count_wins(rng):
+    x = rng.gamma(2.5, 3.0, 400)
+    result = klm.bootstrap(x, ["gamma", "lognorm"], n_boot=60, rng=7)
+    ci = result.intervals.loc[("gamma", "a")]
+    assert ci["lower"] < 2.5 < ci["upper"]
+    assert ci["lower"] < ci["estimate"] < ci["upper"]
+    assert ci["n_ok"] == 60
+    assert result.wins.sum() == pytest.approx(1.0)
+    assert result.wins["gamma"] > result.wins["lognorm"]
+    assert set(result.replicates["quantity"]) == {"a", "scale", "s", "kl_bits"}
+
+
+def test_bootstrap_is_reproducible_with_a_seed(rng):
+    x = rng.poisson(3.0, 200)
+    a = klm.bootstrap(x, ["poisson", "nbinom"], n_boot=20, rng=3)
+    b = klm.bootstrap(x, ["poisson", "nbinom"], n_boot=20, rng=3)
+    np.testing.assert_array_equal(a.replicates["value"], b.replicates["value"])
+
+
+def test_parametric_bootstrap_standard_error_matches_theory(rng):
+    x = rng.poisson(5.0, 500)
+    result = klm.bootstrap(x, ["poisson"], n_boot=200, method="parametric", rng=11)
+    se_theory = math.sqrt(x.mean() / 500)  # Var(mean) of a Poisson sample
+    assert result.intervals.loc[("poisson", "mu"), "se"] == pytest.approx(se_theory, rel=0.2)
+    assert result.wins["poisson"] == 1.0
+
+
+def test_bootstrap_errors():
+    with pytest.raises(klm.ParameterError, match="method must be"):
+        klm.bootstrap([1, 2, 3], ["poisson"], method="jackknife")
+    with pytest.raises(klm.ParameterError, match="n_boot"):
+        klm.bootstrap([1, 2, 3], ["poisson"], n_boot=1)
+    with pytest.raises(klm.ParameterError, match="needs n_obs="):
+        klm.bootstrap([0, 1, 2], ["poisson"], weights=[0.2, 0.3, 0.5], n_boot=5)
