@@ -300,7 +300,10 @@ def _row(
             row["vuong_p"] = vuong(best, result).p_value
     if result.kind == "discrete" and result.n_obs is not None:
         test = g_test(result)
-        row.update(g_stat=test.statistic, g_dof=test.dof, g_p=test.p_value)
+        # a saturated model leaves no degrees of freedom: no test, shown as missing
+        row.update(
+            g_stat=test.statistic, g_dof=test.dof if test.dof > 0 else pd.NA, g_p=test.p_value
+        )
     if bins is not None:
         row[f"kl_binned_{unit}"] = (
             binned_kl_nats(result.observations, result.freeze().cdf, bins) / math.log(2) * scale

@@ -234,7 +234,7 @@ def g_test(fit: Fit, *, min_expected: float = 5.0) -> GTestResult:
     o, e = np.array(pooled_o), np.array(pooled_e)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(o > 0, o * np.log(o / e), 0.0)
-    statistic = float(2 * terms.sum())
+    statistic = max(float(2 * terms.sum()), 0.0)  # 0 up to rounding for a saturated model
     dof = int(o.size - 1 - fit.k)
     p = float(stats.chi2.sf(statistic, dof)) if dof > 0 else math.nan
     return GTestResult(statistic, dof, p, int(o.size))

@@ -54,6 +54,17 @@ RECIPE_PROMISES = {
         "at p = 0.5440; closed-form MLE mean/10 = 0.5440",
         "fitted p = 0.4500",
     ],
+    "groundbeef.py": [
+        "weibull_min  c=2.18561, scale=83.3467  c=2.18588, scale=83.3477 -1255.225         -1255.225",
+        "gamma        a=4.00834, scale=18.3731  a=4.00956, scale=18.3692 -1253.625         -1253.625",
+        "lognorm      s=0.53661, scale=64.6747  s=0.53661, scale=64.6747 -1261.319         -1261.319",
+        "Vuong's test: z = 0.56, p = 0.57: the data cannot tell them apart.",
+    ],
+    "toxocara.py": [
+        "lambda = 8.679245, loglik = -507.5334, AIC = 1017.067",
+        "loglik = -159.3441, AIC = 322.688",
+        "The negative binomial ranks above the Poisson in 100% of resamples.",
+    ],
 }
 
 

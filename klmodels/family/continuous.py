@@ -866,7 +866,8 @@ class Lomax(_Positive):
         i = int(np.argmin(values))
         if i == grid.size - 1:
             raise FitError(
-                "lomax: the scale runs to infinity (the exponential limit); the exponential fits better"
+                "lomax: the scale runs to infinity: the data's tail is no heavier than an exponential's, "
+                "so lomax reduces to its limit, the exponential (compare expon)"
             )
         lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
         result = optimize.minimize_scalar(
