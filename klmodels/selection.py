@@ -52,7 +52,7 @@ from klmodels.family import Candidate, Family, Kind, default_registry, resolve
 from klmodels.family.base import Support
 from klmodels.fitting import NO_N_OBS_NOTE, Fit, fit_observations, validate_support
 from klmodels.information import as_log_base, unit_name
-from klmodels.uncertainty import g_test, paired_difference, vuong
+from klmodels.uncertainty import _difference, _vuong, g_test, paired
 
 __all__ = ["DEFAULT_FAMILIES", "Criterion", "compare", "default_candidates", "select"]
 
@@ -269,7 +269,13 @@ def _akaike_weights(delta: np.ndarray) -> np.ndarray:
 
 
 def _row(
-    label: str, result: Fit | FitError, best: Fit | None, scale: float, unit: str, bins: Any
+    label: str,
+    result: Fit | FitError,
+    best: Fit | None,
+    best_pointwise: np.ndarray | None,
+    scale: float,
+    unit: str,
+    bins: Any,
 ) -> dict:
     if isinstance(result, FitError):
         return {
@@ -293,11 +299,12 @@ def _row(
         "note": result.note,
     }
     if best is not None:
-        dkl, se = paired_difference(best, result)
+        pair = paired(best, result, best_pointwise)  # one pass over this row's model
+        dkl, se = _difference(pair)
         row[f"dkl_{unit}"] = dkl * scale
         row[f"dkl_se_{unit}"] = se * scale
         if result is not best and result.n_obs is not None:
-            row["vuong_p"] = vuong(best, result).p_value
+            row["vuong_p"] = _vuong(pair).p_value
     if result.kind == "discrete" and result.n_obs is not None:
         test = g_test(result)
         # a saturated model leaves no degrees of freedom: no test, shown as missing
@@ -321,7 +328,8 @@ def _table(
         results, key=lambda lbl: _score(fits[lbl], criterion) if lbl in fits else math.inf
     )
     best = fits.get(order[0])
-    rows = [_row(label, results[label], best, scale, unit, bins) for label in order]
+    best_pointwise = best.pointwise_loglik()[0] if best is not None else None
+    rows = [_row(label, results[label], best, best_pointwise, scale, unit, bins) for label in order]
     columns = [
         "params", "fixed", "k", "loglik", f"cross_entropy_{unit}", f"kl_{unit}", f"dkl_{unit}",
         f"dkl_se_{unit}", "vuong_p", "aic", "aicc", "bic", "delta", "weight",

@@ -42,15 +42,28 @@ __all__ = [
 _LN2 = math.log(2.0)
 
 
-def _pointwise_pair(a: Fit, b: Fit) -> tuple[np.ndarray, np.ndarray, float]:
-    """Per-value log-likelihood differences ln q_a - ln q_b, their weights, and n."""
-    if a.observations is not b.observations and not (
+@dataclass(frozen=True)
+class _Paired:
+    """Summary of the per-observation differences d = ln q_a - ln q_b (nats)."""
+
+    mean: float
+    sd: float
+    n: float
+    k_a: int
+    k_b: int
+    name_a: str
+    name_b: str
+
+
+def _check_pair(a: Fit, b: Fit) -> None:
+    same = a.observations is b.observations or (
         np.array_equal(a.observations.values, b.observations.values)
         and (
             (a.observations.weights is None and b.observations.weights is None)
             or np.array_equal(a.observations.weights, b.observations.weights)
         )
-    ):
+    )
+    if not same:
         raise ParameterError(
             "the two fits must be fitted to the same observations to be compared pairwise"
         )
@@ -59,17 +72,32 @@ def _pointwise_pair(a: Fit, b: Fit) -> tuple[np.ndarray, np.ndarray, float]:
             f"cannot compare a {a.kind} model ({a.name}) with a {b.kind} one ({b.name}) pairwise: "
             "probabilities and densities are on different scales"
         )
-    la, weight = a.pointwise_loglik()
-    lb, _ = b.pointwise_loglik()
+
+
+def paired(a: Fit, b: Fit, pointwise_a: np.ndarray | None = None) -> _Paired:
+    """The per-observation log-likelihood differences of two fits, summarised (one pass over b).
+
+    ``pointwise_a`` may pass ``a.pointwise_loglik()[0]`` already computed, so that comparing
+    many fits with one reference costs one pass per fit.
+    """
+    _check_pair(a, b)
+    la, weight = a.pointwise_loglik() if pointwise_a is None else (pointwise_a, None)
+    lb, weight_b = b.pointwise_loglik()
+    weight = weight_b if weight is None else weight
     with np.errstate(invalid="ignore"):
-        return la - lb, weight, math.nan if a.n_obs is None else float(a.n_obs)
+        d = la - lb
+    if np.all(np.isfinite(d)):
+        mean = float(np.dot(weight, d))
+        sd = math.sqrt(max(float(np.dot(weight, (d - mean) ** 2)), 0.0))
+    else:
+        mean = sd = math.nan
+    n = math.nan if a.n_obs is None else float(a.n_obs)
+    return _Paired(mean, sd, n, a.k, b.k, a.name, b.name)
 
 
-def _weighted_mean_sd(d: np.ndarray, weight: np.ndarray) -> tuple[float, float]:
-    if not np.all(np.isfinite(d)):
-        return math.nan, math.nan
-    mean = float(np.dot(weight, d))
-    return mean, math.sqrt(max(float(np.dot(weight, (d - mean) ** 2)), 0.0))
+def _difference(p: _Paired) -> tuple[float, float]:
+    se = p.sd / math.sqrt(p.n) if p.n > 0 else math.nan
+    return p.mean / _LN2, se / _LN2
 
 
 def paired_difference(a: Fit, b: Fit) -> tuple[float, float]:
@@ -82,9 +110,7 @@ def paired_difference(a: Fit, b: Fit) -> tuple[float, float]:
         is better) and :math:`s_d / \sqrt n` in bits. The standard error is NaN without
         ``n_obs``; both are NaN when a model gives zero probability to an observation.
     """
-    d, weight, n = _pointwise_pair(a, b)
-    mean, sd = _weighted_mean_sd(d, weight)
-    return mean / _LN2, sd / math.sqrt(n) / _LN2 if n > 0 else math.nan
+    return _difference(paired(a, b))
 
 
 @dataclass(frozen=True)
@@ -141,32 +167,34 @@ def vuong(a: Fit, b: Fit, *, alpha: float = 0.05) -> VuongResult:
     two models give identical log-likelihoods for every observation, :math:`\omega = 0` and
     z = 0 (p = 1) unless the correction alone separates them.
     """
+    return _vuong(paired(a, b), alpha)
+
+
+def _vuong(p: _Paired, alpha: float = 0.05) -> VuongResult:
     if not 0 < alpha < 1:
         raise ParameterError(f"alpha must be between 0 and 1; got {alpha!r}")
-    d, weight, n = _pointwise_pair(a, b)
-    if math.isnan(n):
+    if math.isnan(p.n):
         raise ParameterError(
             "Vuong's test needs the number of observations: pass n_obs= with relative frequencies"
         )
-    mean, omega = _weighted_mean_sd(d, weight)
-    lr = n * mean
-    correction = float(a.k - b.k)
+    lr = p.n * p.mean
+    correction = float(p.k_a - p.k_b)
     numerator = lr - correction
     if math.isnan(numerator):
         z = math.nan
-    elif omega == 0:
+    elif p.sd == 0:
         z = (
             0.0
             if abs(numerator) < 1e-12 * max(1.0, abs(lr))
             else math.copysign(math.inf, numerator)
         )
     else:
-        z = numerator / (math.sqrt(n) * omega)
-    p = 2 * stats.norm.sf(abs(z)) if not math.isnan(z) else math.nan
+        z = numerator / (math.sqrt(p.n) * p.sd)
+    p_value = 2 * stats.norm.sf(abs(z)) if not math.isnan(z) else math.nan
     preferred = None
-    if not math.isnan(p) and p < alpha:
-        preferred = a.name if z > 0 else b.name
-    return VuongResult(z, float(p), lr, correction, omega, n, preferred)
+    if not math.isnan(p_value) and p_value < alpha:
+        preferred = p.name_a if z > 0 else p.name_b
+    return VuongResult(z, float(p_value), lr, correction, p.sd, p.n, preferred)
 
 
 @dataclass(frozen=True)
