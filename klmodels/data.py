@@ -206,6 +206,10 @@ class Observations:
             raise ParameterError(f"nan_policy must be 'raise' or 'omit'; got {nan_policy!r}")
         if name is None and isinstance(data, pd.Series) and data.name is not None:
             name = str(data.name)
+        if weights is None and n_obs is None:
+            counted = cls._count_integers(data, name)
+            if counted is not None:
+                return counted
         values = _numeric_array(data, "data")
         w = None
         if weights is not None:
@@ -282,6 +286,36 @@ class Observations:
             _from_counts=from_counts,
         )
 
+    @classmethod
+    def _count_integers(cls, data: Any, name: str | None) -> Observations | None:
+        """Raw integers (NumPy or pandas integer dtype, no missing values) straight to value counts.
+
+        An integer array has no NaN, infinity or fraction to check, so it skips the float copy
+        and the checks: one pass for the range and one for ``np.bincount``.
+        """
+        if isinstance(data, pd.Series) and pd.api.types.is_integer_dtype(data.dtype):
+            if data.hasnans:
+                return None
+            array = data.to_numpy(dtype=np.int64)
+        elif isinstance(data, np.ndarray) and data.dtype.kind in "iu" and data.ndim == 1:
+            array = data
+        else:
+            return None
+        if array.size == 0:
+            return None
+        low, high = int(array.min()), int(array.max())
+        if high - low > _BINCOUNT_RANGE_FACTOR * array.size + _BINCOUNT_RANGE_SLACK:
+            return None
+        totals = np.bincount(array - low if low else array, minlength=high - low + 1)
+        present = np.flatnonzero(totals)
+        return cls(
+            values=_readonly(present.astype(np.float64) + low),
+            weights=_readonly(totals[present].astype(np.float64)),
+            n_obs=float(array.size),
+            name=name,
+            _from_counts=True,
+        )
+
     @staticmethod
     def _drop_missing(
         values: np.ndarray, w: np.ndarray | None, nan_policy: NanPolicy
@@ -344,16 +378,16 @@ class Observations:
         return float(self.values[-1] if self.weights is not None else self.values.max())
 
     def thinned(self, size: int) -> Observations:
-        """About ``size`` raw observations taken at an even stride (for a first fit on big data).
+        """``size`` raw observations at evenly spaced positions (for a first fit on big data).
 
-        Every k-th value, plus the smallest and the largest (which decide where families with
+        Evenly spaced values, plus the smallest and the largest (which decide where families with
         a threshold may start): a random sample when the data are in random order, a sample
         stratified by quantile when they are sorted. Weighted data are returned unchanged.
         """
         if self.weights is not None or self.size <= size:
             return self
-        stride = -(-self.size // size)
-        values = np.concatenate((self.values[::stride], [self.min, self.max]))
+        spaced = np.linspace(0, self.size - 1, size).round().astype(np.int64)
+        values = np.concatenate((self.values[spaced], [self.min, self.max]))
         return Observations(_readonly(values), None, float(values.size), self.name, True)
 
     def expect(self, f_values: np.ndarray) -> float:

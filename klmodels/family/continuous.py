@@ -136,6 +136,46 @@ def _logistic_mle(y: WeightedSample) -> tuple[float, float]:
     return float(mu), float(s)
 
 
+def _maximise_profile(
+    profile: Callable[[float], float], name: str, *, precise: bool = True
+) -> float:
+    """The t that maximises a profile log-likelihood over loc = edge -/+ range * exp(t).
+
+    A grid over t in [-25, 8] finds the best interior local maximum, which a bounded 1-D
+    search refines. That local maximum is the estimate even where the likelihood is also
+    unbounded at the very edge (the three-parameter lognormal); a profile that rises all the way
+    to an end of the grid has no maximum at all, and FitError says which way it runs.
+    """
+    grid = np.linspace(-25.0, 8.0, 67)
+    values = np.array([profile(t) for t in grid])
+    if not np.isfinite(values).any():
+        raise FitError(f"{name}: no location gives the data a positive density")
+    interior = [
+        i
+        for i in range(1, grid.size - 1)
+        if np.isfinite(values[i]) and values[i] >= values[i - 1] and values[i] >= values[i + 1]
+    ]
+    if not interior:
+        if int(np.nanargmax(values)) == 0:
+            raise FitError(
+                f"{name} with free loc has no maximum-likelihood estimate: the likelihood grows without "
+                "bound as loc approaches the data's edge (a shape below 1). Use the form with loc fixed."
+            )
+        raise FitError(
+            f"{name} with free loc has no maximum-likelihood estimate: the likelihood keeps rising as loc "
+            "moves away from the data, towards a limiting form of the family (the exponential for "
+            "pareto, a Gumbel for weibull_max)."
+        )
+    i = max(interior, key=lambda j: values[j])
+    result = optimize.minimize_scalar(
+        lambda t: -profile(t),
+        bounds=(grid[i - 1], grid[i + 1]),
+        method="bounded",
+        options={"xatol": 1e-10 if precise else 1e-4},
+    )
+    return float(result.x) if -result.fun >= values[i] else float(grid[i])
+
+
 class _Continuous(ScipyFamily):
     """A scipy continuous family with loc and scale, an exact fast estimator and fallbacks.
 
@@ -514,40 +554,7 @@ class _Continuous(ScipyFamily):
         def fit_at(t: float) -> tuple[float, dict[str, float]]:
             return fit_at_loc(edge + direction * spread * math.exp(t))
 
-        grid = np.linspace(-25.0, 8.0, 67)
-        values = np.array([fit_at(t)[0] for t in grid])
-        if not np.isfinite(values).any():
-            raise FitError(f"{self.name}: no location gives the data a positive density")
-        # The best interior local maximum is the estimate (as for the three-parameter lognormal,
-        # whose likelihood is also unbounded at the edge); a profile that rises all the way to an
-        # end of the grid has no maximum at all.
-        interior = [
-            i
-            for i in range(1, grid.size - 1)
-            if values[i] >= values[i - 1] and values[i] >= values[i + 1]
-        ]
-        interior = [i for i in interior if np.isfinite(values[i])]
-        if not interior:
-            if int(np.nanargmax(values)) == 0:
-                raise FitError(
-                    f"{self.name} with free loc has no maximum-likelihood estimate: the likelihood grows "
-                    "without bound as loc approaches the data's edge (a shape below 1). Use the form with "
-                    "loc fixed."
-                )
-            raise FitError(
-                f"{self.name} with free loc has no maximum-likelihood estimate: the likelihood keeps rising "
-                "as loc moves away from the data, towards a limiting form of the family (the exponential "
-                "for pareto, a Gumbel for weibull_max)."
-            )
-        i = max(interior, key=lambda j: values[j])
-        result = optimize.minimize_scalar(
-            lambda t: -fit_at(t)[0],
-            bounds=(grid[i - 1], grid[i + 1]),
-            method="bounded",
-            options={"xatol": 1e-10 if precise else 1e-4},
-        )
-        t_best = result.x if -result.fun >= values[i] else grid[i]
-        return fit_at(t_best)[1]
+        return fit_at(_maximise_profile(lambda t: fit_at(t)[0], self.name, precise=precise))[1]
 
     def _profile_interval(
         self, sample: WeightedSample, fixed: Mapping[str, float], *, precise: bool = True
@@ -1057,36 +1064,46 @@ class Pareto(_Positive):
             out["scale"] = scale
         return out
 
-    def _polish(self, obs, sub, fixed, rough):
-        """With loc free the MLE has loc + scale = min x and b in closed form: a 1-D problem in loc.
+    @staticmethod
+    def _profile(sample: WeightedSample, t: float) -> float:
+        """Mean log-likelihood with loc = min - e^t, scale = e^t and b at its MLE: one pass of logs."""
+        mean_log = sample.mean_of(np.log(sample.x - (sample.min - math.exp(t))))
+        b = 1.0 / (mean_log - t)
+        return math.log(b) + b * t - (b + 1) * mean_log if b > 0 else -math.inf
 
-        Refine the subsample's loc on all the data by bounded 1-D maximisation of that profile.
+    def _at(self, sample: WeightedSample, fixed: Mapping[str, float], t: float) -> dict[str, float]:
+        loc = sample.min - math.exp(t)
+        params = {**fixed, "loc": loc}
+        return {"loc": loc, **self._fast(self._canonical(sample, params), params)}
+
+    def _profile_loc(self, sample, fixed, *, precise=True):
+        """With loc free the MLE has loc + scale = min x and b in closed form: a 1-D problem in loc."""
+        if "scale" in fixed:
+            return super()._profile_loc(sample, fixed, precise=precise)
+        t = _maximise_profile(lambda t: self._profile(sample, t), self.name, precise=precise)
+        return self._at(sample, fixed, t)
+
+    def _polish(self, obs, sub, fixed, rough):
+        """Refine the subsample's loc on all the data by a bounded 1-D search.
+
+        If the search runs into its bracket's edge, the subsample's maximum was noise, and the
+        whole profile is searched on all the data instead.
         """
-        if "loc" not in rough or set(rough) != {"loc", "b", "scale"}:
+        if set(rough) != {"loc", "b", "scale"}:
             return super()._polish(obs, sub, fixed, rough)
         sample = obs.sample
-        edge = sample.min
-
-        def profile(t: float) -> float:
-            # loc = edge - e^t, scale = e^t, b = 1 / (mean ln(x - loc) - t); one pass of logs
-            mean_log = sample.mean_of(np.log(sample.x - (edge - math.exp(t))))
-            b = 1.0 / (mean_log - t)
-            return math.log(b) + b * t - (b + 1) * mean_log if b > 0 else -math.inf
-
-        t0 = (
-            math.log(edge - rough["loc"])
-            if edge > rough["loc"]
-            else math.log(1e-12 * (sample.max - edge))
-        )
+        gap = sample.min - rough["loc"]
+        t0 = math.log(gap) if gap > 0 else math.log(1e-12 * (sample.max - sample.min))
+        low, high = t0 - 2.0, t0 + 2.0
         result = optimize.minimize_scalar(
-            lambda t: -profile(t),
-            bounds=(t0 - 2.0, t0 + 2.0),
+            lambda t: -self._profile(sample, t),
+            bounds=(low, high),
             method="bounded",
             options={"xatol": 1e-10},
         )
-        loc = edge - math.exp(result.x)
-        params = {**fixed, "loc": loc}
-        return {"loc": loc, **self._fast(self._canonical(sample, params), params)}
+        if min(result.x - low, high - result.x) < 1e-3:
+            return self._profile_loc(sample, fixed)
+        return self._at(sample, fixed, result.x)
 
     def estimate(self, obs, fixed):
         """Closed form also with scale fixed (b = 1 / mean ln(y / scale))."""

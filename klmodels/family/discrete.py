@@ -264,7 +264,7 @@ class BetaBinomial(_Discrete):
     params_from_support = Binomial.params_from_support
 
     def _fit_ab(
-        self, y: np.ndarray, prob: np.ndarray, n: float
+        self, y: np.ndarray, prob: np.ndarray, n: float, polish: bool = True
     ) -> tuple[dict[str, float] | None, float]:
         """MLE of (a, b) for a given n, and the mean log-likelihood there.
 
@@ -290,7 +290,7 @@ class BetaBinomial(_Discrete):
                 )
 
         domains = {"pi": Domain(0.0, 1.0), "log_size": Domain(-30.0, 25.0)}
-        best, value = maximise(mean_loglik, domains, start, what="betabinom")
+        best, value = maximise(mean_loglik, domains, start, what="betabinom", polish=polish)
         if best["log_size"] > 24:
             return None, value
         size = math.exp(best["log_size"])
@@ -315,7 +315,7 @@ class BetaBinomial(_Discrete):
             return self._interior(*self._fit_ab(y, prob, n), n)
         low = max(int(y[-1]), 1)
         n, _, at_cap = argmax_integer(
-            lambda m: self._fit_ab(y, prob, float(m))[1], low, 100 * low + 1000
+            lambda m: self._fit_ab(y, prob, float(m), polish=False)[1], low, 100 * low + 1000
         )
         if at_cap:
             raise FitError(

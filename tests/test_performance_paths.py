@@ -1,0 +1,112 @@
+"""The fast paths give the same optimum as the general ones (no timing here: see benchmarks/)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import klmodels as klm
+from klmodels.family import continuous
+from klmodels.family.generic import GenericScipyFamily
+from klmodels.optimize import gradient_fd
+
+CLOSED = ["norm", "lognorm", "expon", "gamma", "weibull_min", "logistic", "laplace", "invgauss", "invgamma",
+          "gumbel_r", "rayleigh", "halfnorm", "fisk", "chi2"]  # fmt: skip
+SAMPLES = {
+    "norm": stats.norm(3, 2), "lognorm": stats.lognorm(0.6, scale=5), "expon": stats.expon(scale=2),
+    "gamma": stats.gamma(2.5, scale=3), "weibull_min": stats.weibull_min(1.7, scale=4),
+    "logistic": stats.logistic(1, 2), "laplace": stats.laplace(1, 2), "invgauss": stats.invgauss(0.5, scale=2),
+    "invgamma": stats.invgamma(3, scale=2), "gumbel_r": stats.gumbel_r(1, 2), "rayleigh": stats.rayleigh(scale=2),
+    "halfnorm": stats.halfnorm(scale=2), "fisk": stats.fisk(3, scale=2), "chi2": stats.chi2(5),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", CLOSED)
+def test_exact_estimator_equals_general_numerical_optimisation(name):
+    x = SAMPLES[name].rvs(3000, random_state=np.random.default_rng(1))
+    fast = klm.fit(x, name)
+    generic = GenericScipyFamily(name)
+    generic.default_fixed = dict(klm.families[name].default_fixed)
+    slow = klm.fit(x, generic)
+    assert fast.loglik >= slow.loglik - 1e-9 * abs(slow.loglik)
+    assert fast.loglik == pytest.approx(slow.loglik, rel=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("name", "free"),
+    [
+        ("t", ()),
+        ("cauchy", ()),
+        ("genextreme", ()),
+        ("gamma", ("loc",)),
+        ("lognorm", ("loc",)),
+        ("weibull_min", ("loc",)),
+        ("lomax", ()),
+        ("genpareto", ()),
+    ],
+)
+def test_subsample_and_polish_equals_the_fit_on_all_the_data(name, free, monkeypatch):
+    dist = {
+        "t": stats.t(4, 1, 2), "cauchy": stats.cauchy(0, 1), "genextreme": stats.genextreme(-0.2, 1, 2),
+        "gamma": stats.gamma(2.5, loc=3, scale=2), "lognorm": stats.lognorm(0.5, loc=-2, scale=3),
+        "weibull_min": stats.weibull_min(1.8, loc=1, scale=3), "lomax": stats.lomax(3, scale=2),
+        "genpareto": stats.genpareto(0.2, scale=2),
+    }[name]  # fmt: skip
+    x = dist.rvs(12_000, random_state=np.random.default_rng(2))
+    family = klm.families[name].with_free(*free) if free else klm.families[name]
+    direct = klm.fit(x, family)  # below the large-sample threshold: fitted on all the data
+    monkeypatch.setattr(continuous, "LARGE_SAMPLE", 5_000)
+    monkeypatch.setattr(continuous, "SUBSAMPLE", 2_000)
+    polished = klm.fit(x, family)
+    assert polished.loglik >= direct.loglik - 1e-9 * abs(direct.loglik)
+    assert polished.loglik == pytest.approx(direct.loglik, rel=1e-9)
+
+
+@pytest.mark.parametrize("name", ["t", "cauchy", "gamma", "lognorm", "weibull_min"])
+def test_analytic_scores_equal_finite_differences(name):
+    dist, params = {
+        "t": (stats.t(4, 1, 2), {"df": 4.5, "loc": 1.2, "scale": 1.8}),
+        "cauchy": (stats.cauchy(0, 1), {"loc": 0.1, "scale": 1.1}),
+        "gamma": (stats.gamma(2, loc=1, scale=3), {"a": 2.2, "loc": 0.5, "scale": 2.7}),
+        "lognorm": (stats.lognorm(0.5, loc=1, scale=2), {"s": 0.6, "loc": 0.7, "scale": 2.2}),
+        "weibull_min": (
+            stats.weibull_min(1.7, loc=1, scale=3),
+            {"c": 1.5, "loc": 0.8, "scale": 3.2},
+        ),
+    }[name]
+    x = dist.rvs(1000, random_state=np.random.default_rng(3))
+    family = klm.families[name]
+    names = list(params)
+    score = family._score(x, params)
+    analytic = np.array([score[n].mean() for n in names])
+    numeric = gradient_fd(
+        lambda th: family.logpdf(x, dict(zip(names, th, strict=True))).mean(),
+        np.array(list(params.values())),
+    )
+    np.testing.assert_allclose(analytic, numeric, atol=1e-7)
+
+
+def test_integer_shortcut_equals_the_float_path(rng):
+    x = rng.negative_binomial(3, 0.3, 100_000)
+    a = klm.Observations.from_data(x)
+    b = klm.Observations.from_data(x.astype(float))
+    np.testing.assert_array_equal(a.values, b.values)
+    np.testing.assert_array_equal(a.weights, b.weights)
+    assert a.n_obs == b.n_obs
+
+
+def test_thinning_keeps_the_extremes(rng):
+    obs = klm.Observations.from_data(rng.normal(size=10_001))
+    thin = obs.thinned(1000)
+    assert thin.min == obs.min and thin.max == obs.max
+    assert thin.size == 1002  # 1000 evenly spaced, plus the extremes
+
+
+def test_parallel_and_serial_comparisons_agree(rng):
+    x = rng.gamma(2.0, 2.0, 2000)
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(klm.compare(x, n_jobs=1), klm.compare(x, n_jobs=2))
+    with pytest.raises(klm.ParameterError, match="n_jobs"):
+        klm.compare(x, n_jobs=0)
