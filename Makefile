@@ -4,7 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint venv clean
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+
+.PHONY: demo test lint venv bench clean
 
 demo: $(STAMP)
 	$(PY) recipes/space_worms.py
@@ -32,5 +35,17 @@ $(STAMP): pyproject.toml scripts/find-python
 	$(PY) -m pip install --quiet -e ".[test]"
 	@touch $(STAMP)
 
+# Side-by-side benchmark against fitter and distfit (not part of the tests): its own environment,
+# so that the competitors and their plotting stacks never enter the test environment.
+bench: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python benchmarks/bench.py
+
+$(BENCH_STAMP): pyproject.toml scripts/find-python
+	@python=$$(sh scripts/find-python) || exit 1; \
+	if [ ! -x $(BENCH_VENV)/bin/python ]; then echo "Creating $(BENCH_VENV) with $$python"; "$$python" -m venv $(BENCH_VENV) || exit 1; fi
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e ".[bench]"
+	@touch $(BENCH_STAMP)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist *.egg-info
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .ruff_cache .hypothesis build dist *.egg-info

@@ -66,16 +66,35 @@ def test_registry_has_every_continuous_family_of_the_issue():
     assert expected <= set(klm.families.names("continuous"))
 
 
+def assert_same_log_density(ours, reference):
+    """Equal to 1e-13 relative where finite; the same +inf, -inf and NaN elsewhere."""
+    for check in (np.isnan, np.isneginf, np.isposinf):
+        np.testing.assert_array_equal(check(ours), check(reference))
+    finite = np.isfinite(reference)
+    np.testing.assert_allclose(ours[finite], reference[finite], rtol=1e-13, atol=1e-13)
+
+
 @pytest.mark.parametrize("name", list(CASES))
-def test_logpdf_is_scipys(name):
+@pytest.mark.parametrize("i", [0, 1])
+def test_logpdf_is_scipys(name, i):
     family = klm.families[name]
-    params = {**family.default_fixed, **CASES[name][0]}
+    params = {**family.default_fixed, **CASES[name][i]}
     params.setdefault("loc", 0.0)
     params.setdefault("scale", 1.0)
-    x = np.linspace(-5, 20, 101)
-    np.testing.assert_array_equal(
-        family.logpdf(x, params), getattr(stats, name).logpdf(x, **params)
-    )
+    # the support's edge and a point just inside it (1e-300; nearer, scipy's x/scale underflows to 0)
+    x = np.concatenate((np.linspace(-5, 20, 101), [params["loc"], params["loc"] + 1e-300]))
+    with np.errstate(all="ignore"):
+        assert_same_log_density(family.logpdf(x, params), getattr(stats, name).logpdf(x, **params))
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_invalid_parameters_give_nan_like_scipy(name):
+    family = klm.families[name]
+    params = {**family.default_fixed, **CASES[name][0], "scale": -1.0}
+    params.setdefault("loc", 0.0)
+    x = np.linspace(-2, 5, 9)
+    with np.errstate(all="ignore"):
+        assert_same_log_density(family.logpdf(x, params), getattr(stats, name).logpdf(x, **params))
 
 
 @pytest.mark.parametrize(("name", "i"), PARAMS, ids=IDS)

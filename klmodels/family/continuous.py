@@ -79,6 +79,14 @@ def _shape(name: str, low: float = 0.0, high: float = math.inf) -> Parameter:
     return Parameter(name, low, high)
 
 
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def _valid(*positive: float) -> bool:
+    """True when every parameter that must be positive is (scipy's rule: else the log density is NaN)."""
+    return all(v > 0 for v in positive)
+
+
 def _inverse_digamma(y: float) -> float:
     """The x > 0 with psi(x) = y (Minka's start, then Newton)."""
     x = math.exp(y) + 0.5 if y >= -2.22 else -1.0 / (y - special.digamma(1.0))
@@ -349,6 +357,12 @@ class _Continuous(ScipyFamily):
             return self._profile_interval(sample, fixed, precise=polish)
         return self._numerical(obs, fixed, polish=polish)
 
+    def _canonical_mean_loglik(
+        self, y: WeightedSample, params: Mapping[str, float]
+    ) -> float | None:
+        """Mean log density of canonical data from their cached statistics, where a closed form exists."""
+        return None
+
     def _score(self, x: np.ndarray, params: Mapping[str, float]) -> dict[str, np.ndarray] | None:
         """Per-observation derivatives of the log density by each parameter, where written out.
 
@@ -357,7 +371,7 @@ class _Continuous(ScipyFamily):
         return None
 
     def _coordinates(
-        self, obs: Observations, names: list[str]
+        self, sample: WeightedSample, names: list[str]
     ) -> tuple[
         Callable[[np.ndarray], np.ndarray],
         Callable[[np.ndarray], np.ndarray],
@@ -373,9 +387,9 @@ class _Continuous(ScipyFamily):
         for name in names:
             param = self.parameter(name)
             if name == "loc" and self.support_kind == "lower":
-                kinds.append(("below", obs.sample.min))
+                kinds.append(("below", sample.min))
             elif name == "loc" and self.support_kind == "upper":
-                kinds.append(("above", obs.sample.max))
+                kinds.append(("above", sample.max))
             elif param.low == 0 and math.isinf(param.high):
                 kinds.append(("log", 0.0))
             else:
@@ -413,22 +427,24 @@ class _Continuous(ScipyFamily):
 
         return to_z, from_z, derivative
 
-    def _polish(
+    def _newton(
         self,
-        obs: Observations,
-        sub: Observations,
+        full: WeightedSample,
+        curvature_sample: WeightedSample,
         fixed: Mapping[str, float],
         rough: Mapping[str, float],
-    ) -> dict[str, float]:
-        """Finish on all the data a fit found on a subsample: Newton steps in well-scaled coordinates.
+    ) -> dict[str, float] | None:
+        """Quasi-Newton steps on ``full`` from ``rough``, seeded with the Hessian on ``curvature_sample``.
 
-        The subsample's Hessian starts the iteration; it is recomputed on all the data if a step
-        fails to ascend. The general optimiser takes over only if that fails too.
+        Works in well-scaled coordinates (:meth:`_coordinates`) with the analytic score where the
+        family has one. Returns None when the steps do not converge.
         """
         names = [p.name for p in self.free_parameters(fixed)]
-        to_z, from_z, derivative = self._coordinates(obs, names)
+        to_z, from_z, derivative = self._coordinates(full, names)
         theta0 = np.array([float(rough[n]) for n in names])
         z0 = to_z(theta0)
+        if not all(np.isfinite(z0)):
+            return None
 
         def objective_on(sample: WeightedSample) -> Callable[[np.ndarray], float]:
             def objective(z: np.ndarray) -> float:
@@ -452,22 +468,31 @@ class _Continuous(ScipyFamily):
 
             return gradient
 
-        if not all(np.isfinite(z0)):
-            return self._numerical(obs, fixed, starts=[{**fixed, **rough}])
-        hessian = hessian_fd(gradient_on(sub.sample), z0)
-        full_gradient = gradient_on(obs.sample)
+        full_gradient = gradient_on(full)
         z, _, ok = newton_polish(
-            objective_on(obs.sample),
+            objective_on(full),
             full_gradient,
             z0,
-            hessian,
+            hessian_fd(gradient_on(curvature_sample), z0),
             hessian_at=lambda z: hessian_fd(full_gradient, z),
         )
-        if (
-            not ok
-        ):  # a rough objective: let the general optimiser finish from the subsample's answer
-            return self._numerical(obs, fixed, starts=[{**fixed, **rough}])
-        return dict(zip(names, map(float, from_z(z)), strict=True))
+        return dict(zip(names, map(float, from_z(z)), strict=True)) if ok else None
+
+    def _polish(
+        self,
+        obs: Observations,
+        sub: Observations,
+        fixed: Mapping[str, float],
+        rough: Mapping[str, float],
+    ) -> dict[str, float]:
+        """Finish on all the data a fit found on a subsample (the subsample's Hessian seeds the steps).
+
+        The general optimiser takes over only if the quasi-Newton steps fail.
+        """
+        finished = self._newton(obs.sample, sub.sample, fixed, rough)
+        if finished is not None:
+            return finished
+        return self._numerical(obs, fixed, starts=[{**fixed, **rough}])
 
     def _numerical(
         self,
@@ -516,7 +541,7 @@ class _Continuous(ScipyFamily):
                     domains,
                     {p.name: start[p.name] for p in free},
                     what=self.name,
-                    polish=polish,
+                    polish=False,
                 )
             except FitError:
                 continue
@@ -526,7 +551,14 @@ class _Continuous(ScipyFamily):
             raise FitError(
                 f"{self.name}: the optimiser found no parameters that give the data a positive density"
             )
-        return best[0]
+        if not polish:
+            return best[0]
+        # Finish with quasi-Newton steps (exact to the last digits in a few passes); the slow
+        # Nelder-Mead polish is the fallback for objectives too rough for it.
+        finished = self._newton(sample, sample, fixed, best[0])
+        if finished is not None:
+            return finished
+        return maximise(mean_loglik, domains, best[0], what=self.name, polish=True)[0]
 
     def _profile_loc(
         self, sample: WeightedSample, fixed: Mapping[str, float], *, precise: bool = True
@@ -573,10 +605,15 @@ class _Continuous(ScipyFamily):
             high = sample.max + spread * math.exp(t[1])
             params = {**fixed, "loc": low, "scale": high - low}
             try:
-                rest = self._fast(self._canonical(sample, params), params)
+                canonical = self._canonical(sample, params)
+                rest = self._fast(canonical, params)
             except (FitError, ValueError, ZeroDivisionError, OverflowError, np.linalg.LinAlgError):
                 return -math.inf, {}
-            value = sample.mean_of(self.logpdf(sample.x, {**params, **rest}))
+            shortcut = self._canonical_mean_loglik(canonical, rest)
+            if shortcut is not None:  # from the sufficient statistics: no pass over the data
+                value = shortcut - math.log(high - low)
+            else:
+                value = sample.mean_of(self.logpdf(sample.x, {**params, **rest}))
             return (value if math.isfinite(value) else -math.inf), {
                 "loc": low,
                 "scale": high - low,
@@ -625,6 +662,15 @@ class Normal(_Continuous):
 
     def __init__(self) -> None:
         super().__init__("norm", summary="the bell curve")
+
+    def logpdf(self, x, params):
+        """Log density computed directly with NumPy (equal to scipy's; several times faster)."""
+        x = np.asarray(x, dtype=np.float64)
+        sigma = params["scale"]
+        if not _valid(sigma):
+            return np.full(x.shape, np.nan)
+        z = (x - params["loc"]) / sigma
+        return -0.5 * z * z - math.log(sigma) - _HALF_LOG_2PI
 
     def _fast(self, y, fixed):
         return {"loc": y.mean, "scale": y.sd}
@@ -702,6 +748,15 @@ class Logistic(_Continuous):
     def __init__(self) -> None:
         super().__init__("logistic", summary="like the normal, with heavier tails")
 
+    def logpdf(self, x, params):
+        """Log density computed directly with NumPy (equal to scipy's; several times faster)."""
+        x = np.asarray(x, dtype=np.float64)
+        sigma = params["scale"]
+        if not _valid(sigma):
+            return np.full(x.shape, np.nan)
+        z = np.abs((x - params["loc"]) / sigma)
+        return -z - 2 * np.log1p(np.exp(-z)) - math.log(sigma)
+
     def _fast(self, y, fixed):
         loc, scale = _logistic_mle(y)
         return {"loc": loc, "scale": scale}
@@ -729,6 +784,21 @@ class StudentT(_Numerical):
 
     def __init__(self) -> None:
         super().__init__("t", (_shape("df"),), summary="heavy-tailed bell curve")
+
+    def logpdf(self, x, params):
+        """Log density computed directly with NumPy (equal to scipy's; several times faster)."""
+        x = np.asarray(x, dtype=np.float64)
+        nu, sigma = params["df"], params["scale"]
+        if not _valid(nu, sigma):
+            return np.full(x.shape, np.nan)
+        z = (x - params["loc"]) / sigma
+        constant = (
+            special.gammaln((nu + 1) / 2)
+            - special.gammaln(nu / 2)
+            - 0.5 * math.log(nu * math.pi)
+            - math.log(sigma)
+        )
+        return constant - (nu + 1) / 2 * np.log1p(z * z / nu)
 
     def _score(self, x, params):
         nu, mu, sigma = params["df"], params["loc"], params["scale"]
@@ -878,6 +948,15 @@ class Exponential(_Positive):
     def __init__(self) -> None:
         super().__init__("expon", summary="waiting times with a constant rate")
 
+    def logpdf(self, x, params):
+        """Log density computed directly with NumPy (equal to scipy's; several times faster)."""
+        x = np.asarray(x, dtype=np.float64)
+        scale = params["scale"]
+        if not _valid(scale):
+            return np.full(x.shape, np.nan)
+        y = (x - params["loc"]) / scale
+        return np.where(y >= 0, -y - math.log(scale), -np.inf)
+
     def _fast(self, y, fixed):
         return {"scale": y.mean}
 
@@ -891,6 +970,19 @@ class LogNormal(_Positive):
         super().__init__(
             "lognorm", (_shape("s"),), summary="the log is normal (multiplicative effects)"
         )
+
+    def logpdf(self, x, params):
+        """Log density computed directly with NumPy (equal to scipy's; several times faster)."""
+        x = np.asarray(x, dtype=np.float64)
+        s_, scale = params["s"], params["scale"]
+        if not _valid(s_, scale):
+            return np.full(x.shape, np.nan)
+        y = x - params["loc"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_y = np.log(y)
+            r = log_y - math.log(scale)
+            out = -log_y - math.log(s_) - _HALF_LOG_2PI - r * r / (2 * s_ * s_)
+        return np.where(y > 0, out, -np.inf)
 
     def _score(self, x, params):
         s_, scale = params["s"], params["scale"]
@@ -913,6 +1005,17 @@ class Gamma(_Positive):
 
     def __init__(self) -> None:
         super().__init__("gamma", (_shape("a"),), summary="sums of exponential waiting times")
+
+    def logpdf(self, x, params):
+        """Log density computed directly with NumPy (equal to scipy's; several times faster)."""
+        x = np.asarray(x, dtype=np.float64)
+        a, scale = params["a"], params["scale"]
+        if not _valid(a, scale):
+            return np.full(x.shape, np.nan)
+        y = (x - params["loc"]) / scale
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = special.xlogy(a - 1, y) - y - special.gammaln(a) - math.log(scale)
+        return np.where(y >= 0, out, -np.inf)
 
     def _score(self, x, params):
         a, theta = params["a"], params["scale"]
@@ -970,6 +1073,17 @@ class WeibullMin(_Positive):
 
     def __init__(self) -> None:
         super().__init__("weibull_min", (_shape("c"),), summary="lifetimes; the minimum of many")
+
+    def logpdf(self, x, params):
+        """Log density computed directly with NumPy (equal to scipy's; several times faster)."""
+        x = np.asarray(x, dtype=np.float64)
+        c, scale = params["c"], params["scale"]
+        if not _valid(c, scale):
+            return np.full(x.shape, np.nan)
+        z = (x - params["loc"]) / scale
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = math.log(c) + special.xlogy(c - 1, z) - np.power(z, c) - math.log(scale)
+        return np.where(z >= 0, out, -np.inf)
 
     def _score(self, x, params):
         c, sigma = params["c"], params["scale"]
@@ -1232,30 +1346,31 @@ class Beta(_Continuous):
             summary="proportions on an interval",
         )
 
+    def _canonical_mean_loglik(self, y, params):
+        a, b = params["a"], params["b"]
+        return (a - 1) * y.mean_log + (b - 1) * y.mean_log1m - float(special.betaln(a, b))
+
     def _fast(self, y, fixed):
         g1, g2 = y.mean_log, y.mean_log1m
         m, v = y.mean, y.var
         common = m * (1 - m) / v - 1 if v > 0 else 2.0
         common = max(common, 1e-3)
-        log_ab = np.log([max(m * common, 1e-6), max((1 - m) * common, 1e-6)])
-        target = np.array([g1, g2])
+        la, lb = math.log(max(m * common, 1e-6)), math.log(max((1 - m) * common, 1e-6))
+        digamma, trigamma = special.digamma, special.zeta  # zeta(2, x) is the trigamma function
         for _ in range(200):
-            a, b = np.exp(log_ab)
-            psi = special.digamma([a, b, a + b])  # one call each for psi and psi', not six
-            tri = special.polygamma(1, [a, b, a + b])
-            f = psi[:2] - psi[2] - target
-            jac = np.array([[tri[0] - tri[2], -tri[2]], [-tri[2], tri[1] - tri[2]]]) * np.array(
-                [a, b]
-            )
-            step = np.linalg.solve(jac, f)
-            damp = 1.0
-            while np.max(np.abs(damp * step)) > 2.0:
-                damp /= 2
-            log_ab = log_ab - damp * step
-            if np.max(np.abs(damp * step)) < 1e-14:
+            a, b = math.exp(la), math.exp(lb)
+            psi_ab, tri_ab = digamma(a + b), trigamma(2, a + b)
+            f1, f2 = digamma(a) - psi_ab - g1, digamma(b) - psi_ab - g2
+            # Jacobian in (ln a, ln b), solved by hand: a 2x2 system per step
+            j11, j12 = (trigamma(2, a) - tri_ab) * a, -tri_ab * b
+            j21, j22 = -tri_ab * a, (trigamma(2, b) - tri_ab) * b
+            det = j11 * j22 - j12 * j21
+            s1, s2 = (j22 * f1 - j12 * f2) / det, (j11 * f2 - j21 * f1) / det
+            damp = min(1.0, 2.0 / max(abs(s1), abs(s2), 1e-300))
+            la, lb = la - damp * s1, lb - damp * s2
+            if max(abs(damp * s1), abs(damp * s2)) < 1e-14:
                 break
-        a, b = np.exp(log_ab)
-        return {"a": float(a), "b": float(b)}
+        return {"a": math.exp(la), "b": math.exp(lb)}
 
 
 def continuous_families() -> list[Family]:
