@@ -19,6 +19,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -33,7 +34,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 
-CONTINUOUS = ["norm", "lognorm", "gamma", "expon", "weibull_min", "beta", "t", "logistic", "uniform", "pareto"]
+CONTINUOUS = [
+    "norm",
+    "lognorm",
+    "gamma",
+    "expon",
+    "weibull_min",
+    "beta",
+    "t",
+    "logistic",
+    "uniform",
+    "pareto",
+]
 WORKLOADS = ["gamma-100k", "lognormal-1M", "counts-10M", "groundbeef"]
 TOOLS = ["klmodels", "klmodels-free", "fitter", "distfit", "floor"]
 
@@ -44,13 +56,19 @@ def make_data(workload: str):
     from scipy import stats
 
     if workload == "gamma-100k":
-        return stats.gamma(2.5, scale=3).rvs(100_000, random_state=np.random.default_rng(1)), "continuous"
+        return stats.gamma(2.5, scale=3).rvs(
+            100_000, random_state=np.random.default_rng(1)
+        ), "continuous"
     if workload == "lognormal-1M":
-        return stats.lognorm(0.5, scale=math.e).rvs(1_000_000, random_state=np.random.default_rng(2)), "continuous"
+        return stats.lognorm(0.5, scale=math.e).rvs(
+            1_000_000, random_state=np.random.default_rng(2)
+        ), "continuous"
     if workload == "counts-10M":
         return np.random.default_rng(3).negative_binomial(3, 0.3, size=10_000_000), "discrete"
     if workload == "groundbeef":
-        return pd.read_csv(ROOT / "data" / "groundbeef_serving.csv")["serving"].to_numpy(dtype=float), "continuous"
+        return pd.read_csv(ROOT / "data" / "groundbeef_serving.csv")["serving"].to_numpy(
+            dtype=float
+        ), "continuous"
     raise SystemExit(f"unknown workload {workload!r}; choose from {WORKLOADS}")
 
 
@@ -70,10 +88,8 @@ class MemorySampler:
 
         total = self.process.memory_info().rss
         for child in self.process.children(recursive=True):
-            try:
+            with contextlib.suppress(psutil.Error):  # a child may end while we look
                 total += child.memory_info().rss
-            except psutil.Error:
-                pass
         return total / 2**20
 
     def _run(self) -> None:
@@ -206,18 +222,33 @@ def floor(x, kind: str) -> dict:
 
 
 def run_worker(tool: str, workload: str, repeats: int) -> dict:
-    command = [sys.executable, str(Path(__file__).resolve()), "--worker", tool, workload, "--repeats", str(repeats)]
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--worker",
+        tool,
+        workload,
+        "--repeats",
+        str(repeats),
+    ]
     proc = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
     if proc.returncode != 0:
         return {"tool": tool, "workload": workload, "error": proc.stderr.strip().splitlines()[-1:]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def kind_of(workload: str) -> str:
+    return "discrete" if workload.startswith("counts") else "continuous"
+
+
 def report(results: list[dict]) -> str:
     lines = []
     by = {(r["workload"], r["tool"]): r for r in results}
     workloads = list(dict.fromkeys(r["workload"] for r in results))
-    header = f"{'workload':<14} {'tool':<14} {'median s':>9} {'vs klmodels':>12} {'vs floor':>9} {'peak MiB':>9}  best family"
+    header = (
+        f"{'workload':<14} {'tool':<14} {'median s':>9} {'vs klmodels':>12} {'vs floor':>9} "
+        f"{'peak MiB':>9}  best family"
+    )
     lines += [header, "-" * len(header)]
     for w in workloads:
         floor_run = by.get((w, "floor"), {})
@@ -227,16 +258,24 @@ def report(results: list[dict]) -> str:
             floor_time = min(floor_run["value_counts_s"], floor_run["unique_s"])
         else:
             floor_time = math.nan
-        reference = by.get((w, "klmodels-free"), by.get((w, "klmodels"), {})).get("median", math.nan)
+        reference = by.get((w, "klmodels-free"), by.get((w, "klmodels"), {})).get(
+            "median", math.nan
+        )
         for tool in TOOLS:
             r = by.get((w, tool))
             if r is None:
                 continue
             if "skipped" in r or "error" in r:
-                lines.append(f"{w:<14} {tool:<14} {'-':>9} {'':>12} {'':>9} {'':>9}  {r.get('skipped') or r.get('error')}")
+                reason = r.get("skipped") or r.get("error")
+                lines.append(f"{w:<14} {tool:<14} {'-':>9} {'':>12} {'':>9} {'':>9}  {reason}")
                 continue
             if tool == "floor":
-                lines.append(f"{w:<14} {'floor':<14} {floor_time:9.4f} {'':>12} {'1.0x':>9} {'':>9}  (one pass per family)")
+                what = (
+                    "(one pass per family)" if kind_of(w) == "continuous" else "(one counting pass)"
+                )
+                lines.append(
+                    f"{w:<14} {'floor':<14} {floor_time:9.4f} {'':>12} {'1.0x':>9} {'':>9}  {what}"
+                )
                 continue
             ratio = r["median"] / reference if tool in ("fitter", "distfit") else math.nan
             vs_floor = r["median"] / floor_time
@@ -245,18 +284,30 @@ def report(results: list[dict]) -> str:
                 f"{vs_floor:8.1f}x {r['peak_extra_mib']:9.0f}  {r.get('best', '')}"
             )
         lines.append("")
-    lines.append("vs klmodels: the competitor's time divided by klmodels' free-location run (same forms as fitter/distfit).")
-    lines.append("peak MiB: resident memory above the level after imports and data, whole process tree.\n")
+    lines.append(
+        "vs klmodels: the competitor's time divided by klmodels' free-location run "
+        "(the forms fitter and distfit fit)."
+    )
+    lines.append(
+        "peak MiB: resident memory above the level after imports and data, whole process tree.\n"
+    )
     for w in workloads:
-        tools = [t for t in ("klmodels", "klmodels-free", "fitter", "distfit") if "logliks" in by.get((w, t), {})]
+        tools = [
+            t
+            for t in ("klmodels", "klmodels-free", "fitter", "distfit")
+            if "logliks" in by.get((w, t), {})
+        ]
         if not tools:
             continue
         families = list(dict.fromkeys(f for t in tools for f in by[(w, t)]["logliks"]))
-        lines.append(f"log-likelihood reached on {w} (nats; recomputed with scipy from each tool's parameters)")
-        lines.append(f"{'family':<12} " + " ".join(f"{t:>16}" for t in tools) + f" {'free - best rival':>18}")
+        lines.append(
+            f"log-likelihood reached on {w} (nats; recomputed with scipy from each tool's parameters)"
+        )
+        lines.append(
+            f"{'family':<12} " + " ".join(f"{t:>16}" for t in tools) + f" {'free - best rival':>18}"
+        )
         for fam in families:
             values = [by[(w, t)]["logliks"].get(fam) for t in tools]
-            cells = " ".join(f"{'failed' if v is None else f'{v:16.3f}'}" if v is None else f"{v:16.3f}" for v in values)
             cells = " ".join(f"{'failed':>16}" if v is None else f"{v:16.3f}" for v in values)
             free = by.get((w, "klmodels-free"), {}).get("logliks", {}).get(fam)
             rivals = [by[(w, t)]["logliks"].get(fam) for t in ("fitter", "distfit") if t in tools]
@@ -268,7 +319,9 @@ def report(results: list[dict]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--workloads", default=",".join(WORKLOADS))
     parser.add_argument("--tools", default=",".join(TOOLS))
     parser.add_argument("--repeats", type=int, default=3)
@@ -281,7 +334,9 @@ def main() -> None:
     for workload in args.workloads.split(","):
         for tool in args.tools.split(","):
             repeats = 20 if workload == "groundbeef" else args.repeats
-            print(f"running {tool} on {workload} ({repeats} repeats)...", file=sys.stderr, flush=True)
+            print(
+                f"running {tool} on {workload} ({repeats} repeats)...", file=sys.stderr, flush=True
+            )
             results.append(run_worker(tool, workload, repeats))
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
