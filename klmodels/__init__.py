@@ -15,6 +15,7 @@ families                     the read-only registry of built-in families (scipy'
 
 from klmodels import accessor as _accessor  # noqa: F401  (registers the .kl accessor)
 from klmodels.data import Observations
+from klmodels.display import ComparisonTable
 from klmodels.divergence import ModelKL, entropy, kl_divergence, model_kl
 from klmodels.errors import (
     AllFamiliesFailedError,
@@ -47,6 +48,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AllFamiliesFailedError",
     "BootstrapResult",
+    "ComparisonTable",
     "ConvergenceError",
     "CustomFamily",
     "DataError",

@@ -11,18 +11,36 @@ the pandas object and validate it cheaply.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
 from klmodels.data import Observations
 from klmodels.divergence import entropy, kl_divergence
-from klmodels.errors import DataError
+from klmodels.errors import DataError, ParameterError
 from klmodels.family import Candidate
 from klmodels.fitting import Fit, fit
 from klmodels.selection import compare, select
 
 __all__ = ["DataFrameAccessor", "SeriesAccessor"]
+
+
+PlotKind = Literal["fit", "loss", "qq", "pp", "comparison"]
+
+
+def _plot(table: Any, kind: str, ax: Any) -> Any:
+    from klmodels import plotting
+
+    if kind == "fit":
+        return plotting.plot_fit(table, ax=ax)
+    if kind == "loss":
+        return plotting.plot_information_loss(table, ax=ax)
+    if kind in ("qq", "pp"):
+        best = table.fits[next(label for label in table.index if label in table.fits)]
+        return (plotting.plot_qq if kind == "qq" else plotting.plot_pp)(best, ax=ax)
+    if kind == "comparison":
+        return plotting.plot_comparison(table, axes=ax)
+    raise ParameterError(f"kind must be one of fit, loss, qq, pp, comparison; got {kind!r}")
 
 
 def _numeric(dtype: Any) -> bool:
@@ -83,6 +101,17 @@ class SeriesAccessor:
         """The best fit (see :func:`klmodels.select`)."""
         return select(self._obj, families, **kwargs)
 
+    def plot(
+        self, kind: PlotKind = "fit", families: Any = None, *, ax: Any = None, **kwargs: Any
+    ) -> Any:
+        """Compare families and draw the result (see :mod:`klmodels.plotting`; needs ``klmodels[plot]``).
+
+        ``kind``: ``"fit"`` (the best fits over the data), ``"loss"`` (information-loss chart),
+        ``"qq"`` / ``"pp"`` (of the best fit), ``"comparison"`` (fit and loss side by side; ``ax``
+        is then a pair of Axes). Other keywords go to :func:`klmodels.compare`.
+        """
+        return _plot(compare(self._obj, families, **kwargs), kind, ax)
+
 
 @pd.api.extensions.register_dataframe_accessor("kl")
 class DataFrameAccessor:
@@ -135,6 +164,12 @@ class DataFrameAccessor:
     ) -> Fit:
         """The best fit for one column (see :func:`klmodels.select`)."""
         return select(self._column(column), families, weights=self._weights(weights), **kwargs)
+
+    def plot(self, column: Hashable, kind: PlotKind = "fit", families: Any = None, weights: Any = None, *,
+             ax: Any = None, **kwargs: Any) -> Any:  # fmt: skip
+        """Compare families for one column and draw the result (see :meth:`SeriesAccessor.plot`)."""
+        table = compare(self._column(column), families, weights=self._weights(weights), **kwargs)
+        return _plot(table, kind, ax)
 
     def compare(
         self,

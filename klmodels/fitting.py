@@ -23,11 +23,13 @@ from typing import Any
 
 import numpy as np
 
+from klmodels import statistics
 from klmodels.data import NanPolicy, Observations
 from klmodels.entropy_estimators import data_entropy_nats
 from klmodels.errors import DataError, FitError, ParameterError
 from klmodels.family import Candidate, Family, default_registry, resolve
 from klmodels.family.base import Support
+from klmodels.statistics import WeightedSample
 
 __all__ = ["NO_N_OBS_NOTE", "Fit", "fit", "fit_observations", "validate_support"]
 
@@ -165,13 +167,26 @@ class Fit:
             ``loglik[i] = ln q(values[i])`` and ``weight[i]`` the share of observations at
             ``values[i]``; the total log-likelihood is ``n_obs * (weight @ loglik)``.
         """
-        values, prob = self._evaluation_points()
-        return self.family.logpdf(values, self.all_params), prob
+        loglik, sample = self.pointwise()
+        return loglik, sample.w if sample.w is not None else self.observations.probabilities
 
-    def _evaluation_points(self) -> tuple[np.ndarray, np.ndarray]:
-        if self.kind == "discrete":
-            return self.observations.distinct()
-        return self.observations.values, self.observations.probabilities
+    def pointwise(self) -> tuple[np.ndarray, WeightedSample]:
+        """Log-likelihood of each stored value (nats), and the values with their weights.
+
+        Like :meth:`pointwise_loglik`, without building an array of equal weights for raw data.
+        """
+        values, sample = _evaluation_sample(self.observations, self.kind)
+        params = self.all_params
+        out = np.empty(values.size)
+        chunk = statistics.CHUNK  # one output array; the log density's temporaries stay chunk-sized
+        for start in range(0, values.size, chunk):
+            out[start : start + chunk] = self.family.logpdf(values[start : start + chunk], params)
+        return out, sample
+
+    def _repr_html_(self) -> str:
+        from klmodels.display import fit_html
+
+        return fit_html(self)
 
     def __repr__(self) -> str:
         n = "unknown" if self.n_obs is None else f"{self.n_obs:g}"
@@ -183,6 +198,43 @@ class Fit:
             f"<Fit {self.name}: {_format_params(shown)}{more}{fixed}; k={self.k}, n_obs={n}, "
             f"loglik={self.loglik:.6g} nats, KL={self.kl_bits:.6g} bits{note}>"
         )
+
+
+def _mean_loglik(
+    family: Family, params: Mapping[str, float], sample: WeightedSample
+) -> tuple[float, int, float]:
+    """Mean log-likelihood (nats), chunk by chunk, with the number of impossible values and one of them.
+
+    Raises
+    ------
+    FitError
+        If the log density is NaN anywhere (parameters invalid for the family).
+    """
+    total, impossible, example = 0.0, 0, math.nan
+    for x, w in sample.chunks():
+        logq = family.logpdf(x, params)
+        if np.isnan(logq).any():
+            raise FitError(
+                f"{family.name}: the log density is NaN at {_format_params(params)}; the parameters are "
+                "invalid for this family"
+            )
+        bad = np.isneginf(logq)
+        if bad.any():
+            if not impossible:
+                example = float(x[bad][0])
+            impossible += int(bad.sum())
+            continue
+        total += float(logq.sum() if w is None else np.dot(w, logq))
+    mean = total / sample.x.size if sample.w is None else total
+    return mean, impossible, example
+
+
+def _evaluation_sample(obs: Observations, kind: str) -> tuple[np.ndarray, WeightedSample]:
+    """Where a model is evaluated: distinct values with their probabilities (discrete), or the values."""
+    if kind == "discrete":
+        values, prob = obs.distinct()
+        return values, WeightedSample(values, prob)
+    return obs.values, obs.sample
 
 
 def validate_support(support: Any, obs: Observations) -> Support | None:
@@ -264,35 +316,23 @@ def fit_observations(
     entropy_nats, entropy_note = data_entropy or data_entropy_nats(obs, family.kind)
     notes = [entropy_note] if entropy_note else []
 
-    if family.kind == "discrete":
-        values, prob = obs.distinct()
-    else:
-        values, prob = obs.values, obs.probabilities
-    logq = family.logpdf(values, params)
-    if np.isnan(logq).any():
-        raise FitError(
-            f"{family.name}: the log density is NaN at {_format_params(params)}; the parameters are "
-            "invalid for this family"
-        )
-    impossible = np.isneginf(logq)
-    if impossible.any():
+    values, sample = _evaluation_sample(obs, family.kind)
+    mean_loglik, impossible, example = _mean_loglik(family, params, sample)
+    if impossible:
         if estimated:
             raise FitError(
-                f"{family.name}: the fitted model gives probability 0 to observed values such as "
-                f"{values[impossible][0]:g}"
+                f"{family.name}: the fitted model gives probability 0 to observed values such as {example:g}"
             )
         mean_loglik, kl = -math.inf, math.inf
         notes.append(
-            f"the model gives probability 0 to {int(impossible.sum())} observed values (e.g. "
-            f"{values[impossible][0]:g}), so D(data||model) is infinite"
+            f"the model gives probability 0 to {impossible} observed values (e.g. {example:g}), "
+            "so D(data||model) is infinite"
         )
+    elif family.kind == "discrete":
+        # sum p (log p - log q) directly, so that the empirical model gets exactly 0
+        kl = float(np.dot(sample.w, np.log(sample.w) - family.logpdf(values, params)))
     else:
-        mean_loglik = float(np.dot(prob, logq))
-        # Discrete: sum p (log p - log q) directly, so the empirical model gets exactly 0.
-        if family.kind == "discrete":
-            kl = float(np.dot(prob, np.log(prob) - logq))
-        else:
-            kl = -mean_loglik - entropy_nats
+        kl = -mean_loglik - entropy_nats
     notes.extend(family.diagnose(obs, params))
     k = family.n_free(estimated)
     if obs.n_obs is None:

@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from klmodels.data import NanPolicy, Observations
+from klmodels.display import ComparisonTable
 from klmodels.entropy_estimators import binned_kl_nats, data_entropy_nats
 from klmodels.errors import AllFamiliesFailedError, FitError, ParameterError
 from klmodels.family import Candidate, Family, Kind, default_registry, resolve
@@ -346,7 +347,7 @@ def _table(
         results, key=lambda lbl: _score(fits[lbl], criterion) if lbl in fits else math.inf
     )
     best = fits.get(order[0])
-    best_pointwise = best.pointwise_loglik()[0] if best is not None else None
+    best_pointwise = best.pointwise()[0] if best is not None else None
     rows = [_row(label, results[label], best, best_pointwise, scale, unit, bins) for label in order]
     columns = [
         "params", "fixed", "k", "loglik", f"cross_entropy_{unit}", f"kl_{unit}", f"dkl_{unit}",
@@ -395,7 +396,7 @@ def compare(
     registry: Mapping[str, Family] | None = None,
     progress: bool = False,
     n_jobs: int = 1,
-) -> pd.DataFrame:
+) -> ComparisonTable:
     r"""Fit each candidate family to the data and rank them by information loss.
 
     Parameters
@@ -446,8 +447,9 @@ def compare(
 
     Returns
     -------
-    pandas.DataFrame
-        One row per candidate, best first, indexed by ``family`` (the label). Columns:
+    ComparisonTable
+        A pandas DataFrame with one row per candidate, best first, indexed by ``family`` (the
+        label), whose ``.fits`` holds the Fit of each row. Columns:
 
         ========================  =======  ==================================================
         column                    dtype    meaning
@@ -537,7 +539,10 @@ def compare(
         table["note"] = table["note"].str.replace(
             NO_N_OBS_NOTE, f"ranked by kl; {criterion} needs n_obs="
         )
-    return table
+    fits = {label: r for label, r in results.items() if isinstance(r, Fit)}
+    result = ComparisonTable(table, fits=fits)
+    result.attrs = dict(table.attrs)
+    return result
 
 
 def select(

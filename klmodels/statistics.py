@@ -10,11 +10,15 @@ extremes. Every mean is weighted: :math:`\bar f = \sum_i w_i f(x_i)`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from functools import cached_property
 
 import numpy as np
 
-__all__ = ["WeightedSample"]
+__all__ = ["CHUNK", "WeightedSample"]
+
+CHUNK = 1 << 18
+"""Values per chunk when a function is averaged over a large sample (2 MiB of float64)."""
 
 
 class WeightedSample:
@@ -35,6 +39,37 @@ class WeightedSample:
     def mean_of(self, f: np.ndarray) -> float:
         """The weighted mean of per-value quantities ``f``."""
         return float(np.mean(f)) if self.w is None else float(np.dot(self.w, f))
+
+    def chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        """The values (and their weights) in consecutive chunks of at most :data:`CHUNK`."""
+        for start in range(0, self.x.size, CHUNK):
+            stop = start + CHUNK
+            yield self.x[start:stop], None if self.w is None else self.w[start:stop]
+
+    def average(self, f: Callable[[np.ndarray], np.ndarray]) -> float:
+        r"""The weighted mean :math:`\sum_i w_i f(x_i)` of a function, evaluated chunk by chunk.
+
+        Whatever the sample's size, ``f`` only ever sees :data:`CHUNK` values at a time, so its
+        temporaries stay small; the partial sums add up (the shape a distributed engine reuses).
+        """
+        if self.x.size <= CHUNK:
+            return self.mean_of(f(self.x))
+        total = 0.0
+        for x, w in self.chunks():
+            values = f(x)
+            total += float(values.sum() if w is None else np.dot(w, values))
+        return total / self.x.size if self.w is None else total
+
+    def average_many(self, f: Callable[[np.ndarray], dict[str, np.ndarray]]) -> dict[str, float]:
+        """Like :meth:`average` for a function that returns several per-value quantities by name."""
+        if self.x.size <= CHUNK:
+            return {k: self.mean_of(v) for k, v in f(self.x).items()}
+        totals: dict[str, float] = {}
+        for x, w in self.chunks():
+            for k, v in f(x).items():
+                totals[k] = totals.get(k, 0.0) + float(v.sum() if w is None else np.dot(w, v))
+        scale = 1.0 / self.x.size if self.w is None else 1.0
+        return {k: v * scale for k, v in totals.items()}
 
     def affine(self, shift: float = 0.0, scale: float = 1.0, sign: float = 1.0) -> WeightedSample:
         """The sample ``sign * (x - shift) / scale`` with the same weights (a new object)."""

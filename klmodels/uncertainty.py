@@ -24,10 +24,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from klmodels import statistics
 from klmodels.data import NanPolicy, Observations
 from klmodels.errors import FitError, ParameterError
 from klmodels.family import Candidate, Family
-from klmodels.fitting import Fit
+from klmodels.fitting import Fit, _evaluation_sample
 
 __all__ = [
     "BootstrapResult",
@@ -81,14 +82,31 @@ def paired(a: Fit, b: Fit, pointwise_a: np.ndarray | None = None) -> _Paired:
     many fits with one reference costs one pass per fit.
     """
     _check_pair(a, b)
-    la, weight = a.pointwise_loglik() if pointwise_a is None else (pointwise_a, None)
-    lb, weight_b = b.pointwise_loglik()
-    weight = weight_b if weight is None else weight
-    with np.errstate(invalid="ignore"):
-        d = la - lb
-    if np.all(np.isfinite(d)):
-        mean = float(np.dot(weight, d))
-        sd = math.sqrt(max(float(np.dot(weight, (d - mean) ** 2)), 0.0))
+    la = a.pointwise()[0] if pointwise_a is None else pointwise_a
+    values, sample = _evaluation_sample(b.observations, b.kind)
+    params = b.all_params
+    # one pass over b's model in chunks: sums of d and d^2 about the first chunk's mean (stable)
+    shift = total = total_sq = 0.0
+    finite = True
+    chunk = statistics.CHUNK
+    for start in range(0, values.size, chunk):
+        stop = start + chunk
+        with np.errstate(invalid="ignore"):
+            d = la[start:stop] - b.family.logpdf(values[start:stop], params)
+        if not np.all(np.isfinite(d)):
+            finite = False
+            break
+        w = None if sample.w is None else sample.w[start:stop]
+        if start == 0:
+            shift = float(d.mean())
+        d -= shift
+        total += float(d.sum() if w is None else np.dot(w, d))
+        total_sq += float((d * d).sum() if w is None else np.dot(w, d * d))
+    if finite:
+        scale = 1.0 / values.size if sample.w is None else 1.0
+        centred = total * scale
+        mean = shift + centred
+        sd = math.sqrt(max(total_sq * scale - centred * centred, 0.0))
     else:
         mean = sd = math.nan
     n = math.nan if a.n_obs is None else float(a.n_obs)

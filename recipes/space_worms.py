@@ -3,11 +3,13 @@
 Astronauts count the teeth of space worms (0 to 10) and want to send home a model with as
 few numbers as possible. Which approximation loses the least information about what they saw?
 
-Run it with `make demo` or `python recipes/space_worms.py`.
+Run it with `make demo` or `python recipes/space_worms.py`; add `--plot docs/space_worms.png` to draw
+the picture in the README (needs `pip install 'klmodels[plot]'`).
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -24,7 +26,35 @@ def section(title: str) -> None:
     print(f"\n{title}\n{'-' * len(title)}")
 
 
-def main() -> None:
+def draw(data: klm.Observations, table: klm.ComparisonTable, path: str) -> None:
+    """The post's pictures: the data against the uniform and binomial models, KL(p), every family's loss."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from klmodels import plotting
+
+    fig, axes = plt.subplots(1, 3, figsize=(18, 5), constrained_layout=True)
+    uniform = klm.fit(data, "randint", support=(0, 10))
+    binomial = klm.fit(data, "binom", n=10)
+    plotting.plot_fit([uniform, binomial], ax=axes[0])
+    axes[0].set_title("Space worms: observed teeth, uniform and binomial models")
+    plotting.plot_kl_curve(data, "binom", "p", np.linspace(0.2, 0.9, 141), ax=axes[1], n=10)
+    plotting.plot_information_loss(table, ax=axes[2])
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    print(f"\npicture saved to {path}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--plot", metavar="PNG", help="also draw the post's pictures into this file"
+    )
+    args = parser.parse_args(argv)
     worms = pd.read_csv(DATA)
     observed = worms.set_index("teeth")["share"]
     teeth = observed.index.to_numpy()
@@ -111,6 +141,8 @@ def main() -> None:
     print(
         "With a sample size the saturated model pays for its 10 parameters; the ranking depends on n."
     )
+    if args.plot:
+        draw(data, table, args.plot)
 
 
 if __name__ == "__main__":

@@ -126,14 +126,17 @@ def _logistic_mle(y: WeightedSample) -> tuple[float, float]:
     mu = y.median
     s = max(y.sd * math.sqrt(3) / math.pi, 1e-300)
     for _ in range(100):
-        z = (y.x - mu) / s
-        t = np.tanh(z / 2)
-        d = 0.5 / np.cosh(z / 2) ** 2  # derivative of tanh(z/2)
-        g = np.array([y.mean_of(t), y.mean_of(z * t) - 1.0])
-        a = t + z * d
-        jac = np.array(
-            [[-y.mean_of(d) / s, -y.mean_of(d * z) / s], [-y.mean_of(a) / s, -y.mean_of(a * z) / s]]
-        )
+
+        def sums(x: np.ndarray, mu: float = mu, s: float = s) -> dict[str, np.ndarray]:
+            z = (x - mu) / s
+            t = np.tanh(z / 2)
+            d = 0.5 / np.cosh(z / 2) ** 2  # derivative of tanh(z/2)
+            a = t + z * d
+            return {"t": t, "zt": z * t, "d": d, "dz": d * z, "a": a, "az": a * z}
+
+        m = y.average_many(sums)  # chunk by chunk: no full-size temporaries
+        g = np.array([m["t"], m["zt"] - 1.0])
+        jac = np.array([[-m["d"] / s, -m["dz"] / s], [-m["a"] / s, -m["az"] / s]])
         step = np.linalg.solve(jac, g)
         damp = 1.0
         while s - damp * step[1] <= 0.1 * s:
@@ -363,12 +366,17 @@ class _Continuous(ScipyFamily):
         """Mean log density of canonical data from their cached statistics, where a closed form exists."""
         return None
 
-    def _score(self, x: np.ndarray, params: Mapping[str, float]) -> dict[str, np.ndarray] | None:
+    def _score(self, x: np.ndarray, params: Mapping[str, float]) -> dict[str, np.ndarray]:
         """Per-observation derivatives of the log density by each parameter, where written out.
 
-        None means "not available": the polish then differentiates numerically.
+        Families without one (see :attr:`has_score`) are differentiated numerically.
         """
-        return None
+        raise NotImplementedError
+
+    @property
+    def has_score(self) -> bool:
+        """Whether the family writes out :meth:`_score`."""
+        return type(self)._score is not _Continuous._score
 
     def _coordinates(
         self, sample: WeightedSample, names: list[str]
@@ -450,7 +458,7 @@ class _Continuous(ScipyFamily):
             def objective(z: np.ndarray) -> float:
                 params = {**fixed, **dict(zip(names, from_z(z), strict=True))}
                 with np.errstate(all="ignore"):
-                    value = sample.mean_of(self.logpdf(sample.x, params))
+                    value = sample.average(lambda x: self.logpdf(x, params))
                 return value if math.isfinite(value) else -math.inf
 
             return objective
@@ -459,12 +467,12 @@ class _Continuous(ScipyFamily):
             objective = objective_on(sample)
 
             def gradient(z: np.ndarray) -> np.ndarray:
+                if not self.has_score:
+                    return gradient_fd(objective, z)
                 params = {**fixed, **dict(zip(names, from_z(z), strict=True))}
                 with np.errstate(all="ignore"):
-                    score = self._score(sample.x, params)
-                if score is None:
-                    return gradient_fd(objective, z)
-                return np.array([sample.mean_of(score[n]) for n in names]) * derivative(z)
+                    score = sample.average_many(lambda x: self._score(x, params))
+                return np.array([score[n] for n in names]) * derivative(z)
 
             return gradient
 
@@ -531,7 +539,7 @@ class _Continuous(ScipyFamily):
         polish: bool,
     ) -> dict[str, float]:
         def mean_loglik(free_values: dict[str, float]) -> float:
-            return sample.mean_of(self.logpdf(sample.x, {**fixed, **free_values}))
+            return sample.average(lambda x: self.logpdf(x, {**fixed, **free_values}))
 
         best: tuple[dict[str, float], float] | None = None
         for start in starts:
@@ -580,7 +588,7 @@ class _Continuous(ScipyFamily):
                 rest = self._fast(self._canonical(sample, params), params)
             except (FitError, ValueError, ZeroDivisionError, OverflowError):
                 return -math.inf, {}
-            value = sample.mean_of(self.logpdf(sample.x, {**params, **rest}))
+            value = sample.average(lambda x: self.logpdf(x, {**params, **rest}))
             return (value if math.isfinite(value) else -math.inf), {"loc": loc, **rest}
 
         def fit_at(t: float) -> tuple[float, dict[str, float]]:
@@ -613,7 +621,7 @@ class _Continuous(ScipyFamily):
             if shortcut is not None:  # from the sufficient statistics: no pass over the data
                 value = shortcut - math.log(high - low)
             else:
-                value = sample.mean_of(self.logpdf(sample.x, {**params, **rest}))
+                value = sample.average(lambda x: self.logpdf(x, {**params, **rest}))
             return (value if math.isfinite(value) else -math.inf), {
                 "loc": low,
                 "scale": high - low,
@@ -1103,10 +1111,17 @@ class WeibullMin(_Positive):
         if not math.isfinite(mean_u):
             raise FitError("weibull_min needs values above loc; the data touch it")
 
+        shifted_logs = y.transformed(u)
+
         def score(log_c: float) -> float:
             c = math.exp(log_c)
-            e = np.exp(c * u)
-            return y.mean_of(e * u) / y.mean_of(e) - 1 / c - mean_u
+
+            def terms(v: np.ndarray) -> dict[str, np.ndarray]:
+                e = np.exp(c * v)
+                return {"eu": e * v, "e": e}
+
+            m = shifted_logs.average_many(terms)
+            return m["eu"] / m["e"] - 1 / c - mean_u
 
         low, high = -1.0, 1.0
         while score(low) > 0 and low > -40:
@@ -1114,7 +1129,12 @@ class WeibullMin(_Positive):
         while score(high) < 0 and high < 40:
             high += 2.0
         c = math.exp(optimize.brentq(score, low, high, xtol=1e-14, rtol=4 * np.finfo(float).eps))
-        return {"c": c, "scale": math.exp(log_max + math.log(y.mean_of(np.exp(c * u))) / c)}
+        return {
+            "c": c,
+            "scale": math.exp(
+                log_max + math.log(shifted_logs.average(lambda v: np.exp(c * v))) / c
+            ),
+        }
 
 
 class WeibullMax(_Continuous):
@@ -1181,7 +1201,8 @@ class Pareto(_Positive):
     @staticmethod
     def _profile(sample: WeightedSample, t: float) -> float:
         """Mean log-likelihood with loc = min - e^t, scale = e^t and b at its MLE: one pass of logs."""
-        mean_log = sample.mean_of(np.log(sample.x - (sample.min - math.exp(t))))
+        loc = sample.min - math.exp(t)
+        mean_log = sample.average(lambda x: np.log(x - loc))
         b = 1.0 / (mean_log - t)
         return math.log(b) + b * t - (b + 1) * mean_log if b > 0 else -math.inf
 

@@ -23,6 +23,7 @@ from klmodels.data import Observations
 from klmodels.errors import FitError
 from klmodels.family.base import Parameter, ScipyFamily
 from klmodels.optimize import maximise
+from klmodels.statistics import WeightedSample
 
 __all__ = ["GenericScipyFamily", "scipy_distribution"]
 
@@ -148,15 +149,17 @@ class GenericScipyFamily(ScipyFamily):
                 f"numerically; fix them, e.g. {integer[0]}=..."
             )
         deadline = time.monotonic() + self.time_budget
-        values, prob = (
-            obs.distinct() if self.kind == "discrete" else (obs.values, obs.probabilities)
-        )
+        if self.kind == "discrete":
+            values, prob = obs.distinct()
+            sample = WeightedSample(values, prob)
+        else:
+            values, sample = obs.values, obs.sample
 
         def mean_loglik(free_values: dict[str, float]) -> float:
             if time.monotonic() > deadline:
                 raise _OutOfTimeError
             with np.errstate(all="ignore"):
-                return float(np.dot(prob, self.logpdf(values, {**fixed, **free_values})))
+                return sample.average(lambda v: self.logpdf(v, {**fixed, **free_values}))
 
         domains = {p.name: p.domain for p in free}
         try:

@@ -1,0 +1,348 @@
+"""The ``klmodels`` command: a thin shell over :func:`klmodels.compare`, :func:`klmodels.fit` and friends.
+
+Reads CSV or Parquet (``-`` reads CSV from standard input). A mistake (a missing column, a
+bad option, data a family cannot fit) is reported as one line on standard error with a
+non-zero exit status: 2 for usage, 1 for everything else. Progress bars appear when standard
+error is a terminal.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+
+import klmodels as klm
+from klmodels.errors import KLModelsError, MissingExtraError
+
+FORMATS = click.Choice(["table", "csv", "json", "markdown"])
+
+EXAMPLES = """
+\b
+Examples:
+  klmodels compare data/toxocara_number.csv --column number
+  klmodels compare data/space_worms.csv -c teeth -w share --support 0 10 --n-obs 100
+  klmodels compare servings.parquet -c serving --kind continuous --format markdown --plot fits.png
+  klmodels fit data/space_worms.csv -c teeth -w share --family binom --fixed n=10
+  klmodels entropy data/space_worms.csv -c teeth -w share
+  klmodels families --kind discrete
+"""
+
+
+def read_table(path: str) -> pd.DataFrame:
+    """A CSV or Parquet file as a DataFrame; ``-`` reads CSV from standard input."""
+    if path == "-":
+        return pd.read_csv(io.StringIO(sys.stdin.read()))
+    file = Path(path)
+    if not file.exists():
+        raise click.UsageError(f"no such file: {path}")
+    if file.suffix.lower() in (".parquet", ".pq"):
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise MissingExtraError("pyarrow", "parquet", "Reading Parquet") from None
+        return pd.read_parquet(file)
+    return pd.read_csv(file)
+
+
+def column_of(frame: pd.DataFrame, name: str | None, what: str) -> pd.Series | None:
+    """The column called ``name`` (None when not asked for); a usage error naming the columns otherwise."""
+    if name is None:
+        return None
+    if name not in frame.columns:
+        raise click.UsageError(
+            f"no {what} column {name!r}; the file has {', '.join(map(str, frame.columns))}"
+        )
+    return frame[name]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, float) and math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def render(frame: pd.DataFrame, fmt: str, header: str | None = None) -> str:
+    """A DataFrame as a text table, CSV, JSON records or a Markdown table."""
+    flat = frame.copy()
+    for column in flat.columns:
+        if flat[column].map(lambda v: isinstance(v, dict)).any():
+            flat[column] = flat[column].map(
+                lambda v: json.dumps(_jsonable(v)) if isinstance(v, dict) else v
+            )
+    if fmt == "csv":
+        return flat.to_csv()
+    if fmt == "json":
+        records = [
+            {
+                str(frame.index.name or "name"): str(label),
+                **{k: _jsonable(v) for k, v in row.items()},
+            }
+            for label, row in frame.iterrows()
+        ]
+        return json.dumps({"header": header, "rows": records} if header else records, indent=1)
+    if fmt == "markdown":
+        table = flat.to_markdown(floatfmt=".6g")
+        return f"{header}\n\n{table}" if header else table
+    with pd.option_context(
+        "display.width", 250, "display.max_columns", 50, "display.max_colwidth", 60
+    ):
+        text = frame.to_string() if header is None else repr(frame)
+    return text
+
+
+def parse_fixed(items: Sequence[str]) -> dict[str, float]:
+    """``["n=10", "p=0.5"]`` as ``{"n": 10.0, "p": 0.5}``."""
+    fixed = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.UsageError(f"--fixed takes name=value, e.g. --fixed n=10; got {item!r}")
+        try:
+            fixed[name.strip()] = float(value)
+        except ValueError:
+            raise click.UsageError(f"--fixed {name}= needs a number; got {value!r}") from None
+    return fixed
+
+
+def support_option(values: tuple[float, float] | None) -> tuple[float, float] | None:
+    """``--support LOW HIGH`` as klmodels' support: whole numbers as int, inf as no upper end."""
+    if not values:
+        return None
+    low, high = values
+    as_int = [int(v) if float(v).is_integer() else v for v in (low, high)]
+    return as_int[0], (None if math.isinf(high) else as_int[1])
+
+
+@click.group(
+    epilog=EXAMPLES,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(klm.__version__, prog_name="klmodels")
+def cli() -> None:
+    """Which probability model loses the least information about your data, and by how much."""
+
+
+@cli.command(epilog=EXAMPLES)
+@click.argument("file")
+@click.option(
+    "-c",
+    "--column",
+    required=True,
+    help="The column of observations (or of distinct values, with --weights).",
+)
+@click.option("-w", "--weights", help="A column of counts or relative frequencies for the values.")
+@click.option(
+    "-f", "--families", help="Comma-separated family names (default: chosen by the data)."
+)
+@click.option(
+    "--support",
+    nargs=2,
+    type=float,
+    help="LOW HIGH: the values the data can take (inf for none above).",
+)
+@click.option(
+    "--n-obs", type=float, help="Number of observations behind relative-frequency weights."
+)
+@click.option(
+    "--criterion",
+    type=click.Choice(["aicc", "aic", "bic", "kl"]),
+    default="aicc",
+    show_default=True,
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["discrete", "continuous"]),
+    help="Treat the data as discrete or continuous.",
+)
+@click.option(
+    "--free-loc", is_flag=True, help="Also estimate loc (the full scipy forms that fitter fits)."
+)
+@click.option(
+    "--bins", type=int, help="Also report the histogram KL with this many bins (continuous data)."
+)
+@click.option(
+    "--base",
+    type=float,
+    default=2.0,
+    show_default=True,
+    help="Logarithm base: 2 bits, 2.718281828 nats.",
+)
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False),
+    help="Save the fits and the information-loss chart as an image.",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar (default: when stderr is a terminal).",
+)
+def compare(
+    file: str, column: str, weights: str | None, families: str | None, support: tuple[float, float] | None,
+    n_obs: float | None, criterion: str, kind: str | None, free_loc: bool, bins: int | None, base: float,
+    fmt: str, plot: str | None, progress: bool | None,
+) -> None:  # fmt: skip
+    """Rank families by how much information they lose about COLUMN of FILE."""
+    frame = read_table(file)
+    data, w = column_of(frame, column, "data"), column_of(frame, weights, "weights")
+    names = [n.strip() for n in families.split(",")] if families else None
+    table = klm.compare(
+        data, names, weights=w, support=support_option(support), n_obs=n_obs, criterion=criterion,
+        kind=kind, free_loc=free_loc, bins=bins, base=base,
+        progress=sys.stderr.isatty() if progress is None else progress,
+    )  # fmt: skip
+    if fmt == "table":  # the essentials; csv, json and markdown carry every column
+        unit = table.unit
+        ranked_by = criterion if criterion != "kl" else "aicc"
+        wanted = ["params", "k", f"kl_{unit}", f"dkl_{unit}", f"dkl_se_{unit}", "vuong_p", ranked_by,
+                  "delta", "weight", "g_p", f"kl_binned_{unit}"]  # fmt: skip
+        shown = table[[c for c in wanted if c in table.columns]]
+    else:
+        shown = table
+    click.echo(render(shown, fmt, header=table.header()))
+    notes = {label: note for label, note in table["note"].items() if note}
+    if fmt == "table" and notes:
+        click.echo("\nnotes:")
+        for label, note in notes.items():
+            click.echo(f"  {label}: {note}")
+    if plot:
+        save_plot(table, plot)
+
+
+def save_plot(table: Any, path: str) -> None:
+    """Draw the comparison off screen (Agg) and save it to ``path``."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise MissingExtraError("matplotlib", "plot", "--plot") from None
+    matplotlib.use("Agg")  # the command owns its process: draw off screen
+    import matplotlib.pyplot as plt
+
+    from klmodels.plotting import plot_comparison
+
+    axes = plot_comparison(table)
+    axes.flat[0].figure.savefig(path, dpi=120)
+    plt.close(axes.flat[0].figure)
+    click.echo(f"plot saved to {path}", err=True)
+
+
+@cli.command(epilog=EXAMPLES)
+@click.argument("file")
+@click.option("-c", "--column", required=True, help="The column of observations.")
+@click.option(
+    "--family",
+    required=True,
+    help="A family name (klmodels families lists them; any scipy.stats name works).",
+)
+@click.option(
+    "--fixed", multiple=True, help="Hold a parameter fixed, e.g. --fixed n=10 (repeatable)."
+)
+@click.option("-w", "--weights", help="A column of counts or relative frequencies for the values.")
+@click.option("--support", nargs=2, type=float, help="LOW HIGH: the values the data can take.")
+@click.option(
+    "--n-obs", type=float, help="Number of observations behind relative-frequency weights."
+)
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+def fit(
+    file: str, column: str, family: str, fixed: tuple[str, ...], weights: str | None,
+    support: tuple[float, float] | None, n_obs: float | None, fmt: str,
+) -> None:  # fmt: skip
+    """Fit one FAMILY to COLUMN of FILE by maximum likelihood (= minimum KL)."""
+    frame = read_table(file)
+    result = klm.fit(
+        column_of(frame, column, "data"), family, weights=column_of(frame, weights, "weights"),
+        support=support_option(support), n_obs=n_obs, **parse_fixed(fixed),
+    )  # fmt: skip
+    row = {
+        "params": dict(result.params), "fixed": dict(result.fixed), "k": result.k, "n_obs": result.n_obs,
+        "loglik": result.loglik, "cross_entropy_bits": result.cross_entropy_bits, "kl_bits": result.kl_bits,
+        "aic": result.aic, "aicc": result.aicc, "bic": result.bic, "note": result.note,
+    }  # fmt: skip
+    frame_out = pd.DataFrame([row], index=pd.Index([result.name], name="family"))
+    if fmt == "table":
+        click.echo(repr(result))
+    else:
+        click.echo(render(frame_out, fmt))
+
+
+@cli.command(epilog=EXAMPLES)
+@click.argument("file")
+@click.option(
+    "-c",
+    "--column",
+    required=True,
+    help="The column of observations (or distinct values, with --weights).",
+)
+@click.option("-w", "--weights", help="A column of counts or relative frequencies for the values.")
+@click.option("--base", type=float, default=2.0, show_default=True)
+def entropy(file: str, column: str, weights: str | None, base: float) -> None:
+    """The entropy of COLUMN's observed distribution (plug-in for whole numbers, estimated otherwise)."""
+    frame = read_table(file)
+    obs = klm.Observations.from_data(
+        column_of(frame, column, "data"), column_of(frame, weights, "weights")
+    )
+    from klmodels.entropy_estimators import data_entropy_nats
+    from klmodels.information import as_log_base, unit_name
+
+    value, note = data_entropy_nats(obs, "discrete" if obs.integer_valued else "continuous")
+    click.echo(f"{value / as_log_base(base):.6g} {unit_name(base)}")
+    if note:
+        click.echo(f"note: {note}", err=True)
+
+
+@cli.command(epilog=EXAMPLES)
+@click.option("--kind", type=click.Choice(["discrete", "continuous"]), help="Only this kind.")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+def families(kind: str | None, fmt: str) -> None:
+    """The registry of built-in families (scipy's names); any other scipy.stats name works too."""
+    click.echo(render(klm.families.to_frame(kind), fmt))
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script: one error line on stderr instead of a traceback."""
+    try:
+        cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="klmodels",
+            standalone_mode=False,
+        )
+    except click.exceptions.Abort:
+        click.echo("error: interrupted", err=True)
+        return 130
+    except click.ClickException as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
+        return exc.exit_code
+    except (
+        KLModelsError,
+        OSError,
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        UnicodeDecodeError,
+    ) as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 1
+    return 0
+
+
+def main() -> None:
+    """``python -m klmodels.cli``."""
+    sys.exit(run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""How results look in a terminal and a notebook: the comparison table and the fit.
+
+:class:`ComparisonTable` is what :func:`klmodels.compare` returns: a pandas DataFrame (every
+DataFrame operation works on it) that also carries the :class:`~klmodels.Fit` of each row in
+``.fits`` and shows, above the numbers, what they mean: how many families, how many
+observations, the ranking criterion, the unit and the data's entropy.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+import pandas as pd
+
+__all__ = ["ComparisonTable", "fit_html"]
+
+
+def _params_text(params: Any) -> str:
+    if not isinstance(params, Mapping) or not params:
+        return ""
+    items = list(params.items())
+    text = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in items[:4])
+    return text + (f", ... ({len(items) - 4} more)" if len(items) > 4 else "")
+
+
+def _number(value: Any, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return ""
+    if isinstance(value, float):
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        if value != 0 and abs(value) < 1e-3:
+            return f"{value:.2e}"
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+class ComparisonTable(pd.DataFrame):
+    """The ranked comparison of families: a DataFrame with each row's Fit and a readable display.
+
+    Attributes
+    ----------
+    fits : Mapping[str, Fit]
+        The fitted model of each row that could be fitted, by label (``table.fits["gamma"]``).
+    """
+
+    _metadata: ClassVar[list[str]] = ["fits"]  # pandas carries these attributes to derived frames
+
+    @property
+    def _constructor(self) -> type[ComparisonTable]:
+        return ComparisonTable
+
+    def __init__(self, *args: Any, fits: Mapping[str, Any] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        object.__setattr__(self, "fits", MappingProxyType(dict(fits or {})))
+
+    @property
+    def unit(self) -> str:
+        """The unit of the information columns (bits, nats, ...)."""
+        for column in self.columns:
+            if (
+                isinstance(column, str)
+                and column.startswith("kl_")
+                and not column.startswith("kl_binned")
+            ):
+                return column[3:]
+        return "bits"
+
+    def header(self) -> str:
+        """One line on what the table holds and how to read it."""
+        attrs = self.attrs
+        n = attrs.get("n_obs")
+        n_text = "relative frequencies (no n_obs)" if n is None else f"n_obs={n:g}"
+        criterion = attrs.get("criterion", "aicc")
+        entropy = attrs.get(f"entropy_{self.unit}")
+        entropy_text = (
+            ""
+            if entropy is None or math.isnan(entropy)
+            else f"; data entropy {entropy:.4f} {self.unit}"
+        )
+        return (
+            f"klmodels comparison of {len(self)} families on {n_text}, best first by {criterion} "
+            f"(lower is better); information in {self.unit} per observation{entropy_text}"
+        )
+
+    def _display_frame(self) -> pd.DataFrame:
+        shown = pd.DataFrame(self).copy()
+        for column in ("params", "fixed"):
+            if column in shown:
+                shown[column] = shown[column].map(_params_text)
+        return shown
+
+    def __repr__(self) -> str:
+        return f"{self.header()}\n{self._display_frame()!r}"
+
+    def _repr_html_(self) -> str:
+        shown = self._display_frame()
+        formatters = {
+            c: (
+                lambda v, d=2 if c in ("loglik", "aic", "aicc", "bic", "delta", "g_stat") else 4: (
+                    _number(v, d)
+                )
+            )
+            for c in shown.columns
+            if c not in ("params", "fixed", "note", "k", "g_dof")
+        }
+        table = shown.to_html(formatters=formatters, na_rep="", escape=True, border=0)
+        return f"<p><b>{html.escape(self.header())}</b></p>{table}"
+
+
+def fit_html(fit: Any) -> str:
+    """A small HTML summary of a Fit for notebooks."""
+    rows = [
+        ("family", fit.name),
+        ("estimated", _params_text(dict(fit.params)) or "(nothing)"),
+        ("fixed", _params_text(dict(fit.fixed)) or "(nothing)"),
+        ("k", fit.k),
+        ("n_obs", "unknown" if fit.n_obs is None else f"{fit.n_obs:g}"),
+        ("log-likelihood (nats)", _number(fit.loglik, 3)),
+        ("cross-entropy (bits per observation)", _number(fit.cross_entropy_bits)),
+        ("KL divergence D(data || model) (bits per observation)", _number(fit.kl_bits)),
+        ("AIC / AICc / BIC", " / ".join(_number(v, 2) for v in (fit.aic, fit.aicc, fit.bic))),
+    ]
+    if fit.note:
+        rows.append(("note", fit.note))
+    body = "".join(
+        f"<tr><th style='text-align:left'>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
+        for k, v in rows
+    )
+    return f"<table>{body}</table>"

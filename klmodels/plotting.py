@@ -1,0 +1,343 @@
+"""Pictures of information loss (extra ``klmodels[plot]``; matplotlib is imported only when a plot is drawn).
+
+Every function takes ``ax=None`` (a new figure is made when None) and returns the Axes it drew
+on; nothing here shows, saves or clears a figure: that is the caller's choice.
+
+==========================  ====================================================================
+function                    what it draws
+==========================  ====================================================================
+plot_fit                    observed frequencies (bars) or a histogram, and the fitted pmf/pdf
+plot_information_loss       kl per family, best first, with the paired standard-error bars
+plot_kl_curve               KL as a function of one parameter, with the minimum marked
+plot_qq, plot_pp            quantile-quantile and probability-probability plots of a fit
+plot_asymmetry              the two directions of KL, outcome by outcome
+plot_comparison             plot_fit and plot_information_loss side by side (the CLI's --plot)
+==========================  ====================================================================
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from klmodels.data import Observations
+from klmodels.errors import MissingExtraError, ParameterError
+from klmodels.fitting import Fit, fit
+
+__all__ = [
+    "plot_asymmetry",
+    "plot_comparison",
+    "plot_fit",
+    "plot_information_loss",
+    "plot_kl_curve",
+    "plot_pp",
+    "plot_qq",
+]
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise MissingExtraError("matplotlib", "plot", "Plotting") from None
+    return plt
+
+
+def _axes(ax: Any) -> Any:
+    if ax is not None:
+        return ax
+    _, new = _pyplot().subplots(figsize=(7, 4.5))
+    return new
+
+
+def _fits(fits: Any, top: int | None) -> list[Fit]:
+    """Fits from a Fit, a sequence of Fits, or a comparison table (its best ``top`` rows)."""
+    if isinstance(fits, Fit):
+        return [fits]
+    if hasattr(fits, "fits") and hasattr(fits, "index"):  # a ComparisonTable
+        ordered = [fits.fits[label] for label in fits.index if label in fits.fits]
+        return ordered[: top or 3]
+    out = list(fits)
+    if not out or not all(isinstance(f, Fit) for f in out):
+        raise ParameterError(
+            "plot_fit takes a Fit, a list of Fits, or a klmodels.compare(...) table"
+        )
+    return out[:top] if top else out
+
+
+def plot_fit(
+    fits: Fit | Sequence[Fit] | Any, *, ax: Any = None, top: int | None = None, bins: Any = "auto"
+) -> Any:
+    """Observed data against fitted models: bars and pmf markers (discrete) or a histogram and pdfs.
+
+    Parameters
+    ----------
+    fits
+        A Fit, several Fits of the same data, or a comparison table (its best 3 rows by default).
+    ax
+        Axes to draw on; a new figure when None.
+    top
+        How many fits of a table to draw.
+    bins
+        Histogram bins for continuous data (any ``numpy.histogram`` rule).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    chosen = _fits(fits, top)
+    ax = _axes(ax)
+    obs = chosen[0].observations
+    label = obs.name or "value"
+    if chosen[0].kind == "discrete":
+        values, prob = obs.distinct()
+        ax.bar(values, prob, color="0.78", edgecolor="0.45", label="observed", zorder=1)
+        grid = np.arange(values.min(), values.max() + 1)
+        for f in chosen:
+            ax.plot(
+                grid,
+                np.exp(f.logpdf(grid)),
+                marker="o",
+                lw=1.5,
+                ms=4,
+                label=f"{f.name}: KL {f.kl_bits:.3f} bits",
+                zorder=3,
+            )
+        ax.set_ylabel("probability")
+    else:
+        weights = obs.probabilities if obs.weights is not None else None
+        ax.hist(
+            obs.values,
+            bins=bins,
+            weights=weights,
+            density=True,
+            color="0.85",
+            edgecolor="0.55",
+            label="observed",
+            zorder=1,
+        )
+        low, high = obs.min, obs.max
+        pad = 0.05 * (high - low or 1.0)
+        grid = np.linspace(low - pad, high + pad, 400)
+        for f in chosen:
+            with np.errstate(all="ignore"):
+                ax.plot(
+                    grid,
+                    np.exp(f.logpdf(grid)),
+                    lw=2,
+                    label=f"{f.name}: KL {f.kl_bits:.3f} bits",
+                    zorder=3,
+                )
+        ax.set_ylabel("density")
+    ax.set_xlabel(label)
+    ax.set_title("Observed data and fitted models")
+    ax.legend(frameon=False, fontsize="small")
+    return ax
+
+
+def plot_information_loss(table: Any, *, ax: Any = None, column: str | None = None) -> Any:
+    """Each family's information loss, best first, with the paired standard error of its gap to the best.
+
+    Parameters
+    ----------
+    table
+        A ``klmodels.compare(...)`` table.
+    ax
+        Axes to draw on; a new figure when None.
+    column
+        The column to draw: ``kl_<unit>`` (default) or ``dkl_<unit>``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Failed families are left out (their reason is in the table's ``note``).
+    """
+    kl_columns = [c for c in table.columns if c.startswith("kl_") and not c.startswith("kl_binned")]
+    if not kl_columns:
+        raise ParameterError("plot_information_loss takes a klmodels.compare(...) table")
+    column = column or kl_columns[0]
+    unit = column.split("_")[-1]
+    rows = table[np.isfinite(table[column].to_numpy(dtype=float, na_value=np.nan))]
+    ax = _axes(ax)
+    se_column = f"dkl_se_{unit}"
+    errors = rows[se_column].to_numpy(dtype=float) if se_column in rows else None
+    positions = np.arange(len(rows))[::-1]
+    ax.barh(positions, rows[column].to_numpy(dtype=float), xerr=errors, color="tab:blue", alpha=0.8,
+            error_kw={"ecolor": "0.2", "capsize": 3})  # fmt: skip
+    ax.set_yticks(positions, [str(i) for i in rows.index])
+    values = rows[column].to_numpy(dtype=float)
+    reach = values + (np.nan_to_num(errors) if errors is not None else 0.0)
+    for y, value, end in zip(positions, values, reach, strict=True):
+        ax.annotate(
+            f"{value:.3f}",
+            (max(end, value), y),
+            xytext=(5, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize="small",
+        )
+    ax.set_xlabel(
+        f"{column.replace('_', ' ')}: information lost per observation ({unit})\n"
+        "error bars: standard error of the gap to the best"
+    )
+    ax.set_title("Information loss, best first")
+    ax.margins(x=0.12)
+    ax.axvline(0, color="0.3", lw=0.8)
+    return ax
+
+
+def plot_kl_curve(
+    data: Any,
+    family: Any,
+    parameter: str,
+    values: Iterable[float],
+    *,
+    ax: Any = None,
+    weights: Any = None,
+    support: Any = None,
+    n_obs: float | None = None,
+    **fixed: float,
+) -> Any:
+    """KL divergence from the data to a family as one parameter varies, with its minimum marked.
+
+    Each point holds ``parameter`` at a value (the others at ``fixed``); the marked minimum is the
+    maximum-likelihood fit of ``parameter`` with the same ``fixed`` values.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    obs = Observations.from_data(data, weights, n_obs=n_obs)
+    grid = np.asarray(list(values), dtype=float)
+    curve = np.array(
+        [fit(obs, family, support=support, **{parameter: v, **fixed}).kl_bits for v in grid]
+    )
+    best = fit(obs, family, support=support, **fixed)
+    ax = _axes(ax)
+    ax.plot(grid, curve, lw=2, color="tab:blue", label=f"D(data || {best.name})")
+    ax.axvline(best.params[parameter], color="tab:red", ls="--", lw=1)
+    ax.plot([best.params[parameter]], [best.kl_bits], "o", color="tab:red",
+            label=f"minimum: {parameter} = {best.params[parameter]:.4g}, {best.kl_bits:.3f} bits")  # fmt: skip
+    ax.set_xlabel(parameter)
+    ax.set_ylabel("KL divergence (bits)")
+    ax.set_title(f"Information lost by {best.name} as {parameter} varies")
+    ax.legend(frameon=False)
+    return ax
+
+
+def _plotting_positions(obs: Observations) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted values and their empirical cumulative probabilities at the midpoints of their weight."""
+    values, prob = obs.distinct()
+    cumulative = np.cumsum(prob)
+    return values, cumulative - prob / 2
+
+
+def plot_qq(fit_: Fit, *, ax: Any = None) -> Any:
+    """Quantile-quantile plot: the model's quantiles at the data's plotting positions against the data."""
+    values, positions = _plotting_positions(fit_.observations)
+    model = fit_.freeze()
+    theoretical = model.ppf(positions)
+    ax = _axes(ax)
+    ax.plot(theoretical, values, "o", ms=3, alpha=0.7, label="data")
+    finite = np.isfinite(theoretical)
+    low = min(theoretical[finite].min(), values.min())
+    high = max(theoretical[finite].max(), values.max())
+    ax.plot([low, high], [low, high], color="tab:red", lw=1, label="y = x")
+    ax.set_xlabel(f"{fit_.name} quantiles")
+    ax.set_ylabel("observed quantiles")
+    ax.set_title(f"Q-Q plot: {fit_.name}")
+    ax.legend(frameon=False)
+    return ax
+
+
+def plot_pp(fit_: Fit, *, ax: Any = None) -> Any:
+    """Probability-probability plot: the model's CDF at the data against the empirical CDF."""
+    values, positions = _plotting_positions(fit_.observations)
+    model_cdf = fit_.freeze().cdf(values)
+    ax = _axes(ax)
+    ax.plot(positions, model_cdf, "o", ms=3, alpha=0.7, label="data")
+    ax.plot([0, 1], [0, 1], color="tab:red", lw=1, label="y = x")
+    ax.set_xlabel("empirical cumulative probability")
+    ax.set_ylabel(f"{fit_.name} cumulative probability")
+    ax.set_title(f"P-P plot: {fit_.name}")
+    ax.legend(frameon=False)
+    return ax
+
+
+def plot_asymmetry(p: Any, q: Any, *, ax: Any = None, labels: tuple[str, str] = ("P", "Q")) -> Any:
+    r"""Why D(P‖Q) != D(Q‖P): each outcome's contribution to both directions, side by side.
+
+    Bars show :math:`p(x)\log_2\frac{p(x)}{q(x)}` and :math:`q(x)\log_2\frac{q(x)}{p(x)}`; their
+    sums are the two divergences, given in the legend.
+
+    Parameters
+    ----------
+    p, q
+        Two distributions over the same outcomes (pandas Series aligned on their index, or arrays).
+    labels
+        Names for p and q.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import pandas as pd
+
+    from klmodels import information
+
+    if isinstance(p, pd.Series) and isinstance(q, pd.Series):
+        p, q = p.align(q, join="outer", fill_value=0.0)
+        outcomes = np.asarray(p.index)
+    else:
+        outcomes = np.arange(len(np.asarray(p)))
+    pn = np.asarray(p, dtype=float) / np.sum(p)
+    qn = np.asarray(q, dtype=float) / np.sum(q)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        forward = np.where(pn > 0, pn * np.log2(pn / qn), 0.0)
+        backward = np.where(qn > 0, qn * np.log2(qn / pn), 0.0)
+    a, b = labels
+    ax = _axes(ax)
+    width = 0.4
+    x = np.arange(len(outcomes))
+    d_pq, d_qp = information.kl_divergence(pn, qn), information.kl_divergence(qn, pn)
+    ax.bar(
+        x - width / 2, forward, width, label=f"D({a} || {b}) = {d_pq:.3f} bits", color="tab:blue"
+    )
+    ax.bar(
+        x + width / 2, backward, width, label=f"D({b} || {a}) = {d_qp:.3f} bits", color="tab:orange"
+    )
+    ax.set_xticks(x, [str(o) for o in outcomes])
+    ax.axhline(0, color="0.3", lw=0.8)
+    ax.set_ylabel("contribution (bits)")
+    ax.set_title("KL is not symmetric: each outcome's share of each direction")
+    ax.legend(frameon=False)
+    if not (math.isfinite(d_pq) and math.isfinite(d_qp)):
+        ax.text(0.5, 0.9, "an infinite direction: one distribution gives 0 where the other does not",
+                transform=ax.transAxes, ha="center")  # fmt: skip
+    return ax
+
+
+def plot_comparison(table: Any, *, axes: Sequence[Any] | None = None, top: int = 3) -> Any:
+    """The fitted models over the data, and the information-loss chart, side by side.
+
+    Parameters
+    ----------
+    table
+        A ``klmodels.compare(...)`` table.
+    axes
+        Two Axes to draw on; a new figure with two panels when None.
+    top
+        How many of the best fits to draw over the data.
+
+    Returns
+    -------
+    numpy.ndarray of matplotlib.axes.Axes
+    """
+    if axes is None:
+        _, axes = _pyplot().subplots(1, 2, figsize=(13, 4.8), constrained_layout=True)
+    plot_fit(table, ax=axes[0], top=top)
+    plot_information_loss(table, ax=axes[1])
+    return np.asarray(axes)

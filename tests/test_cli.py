@@ -1,0 +1,154 @@
+"""The klmodels command through a real subprocess: every subcommand, every format, every error path."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from .conftest import DATA, ROOT
+
+TOX = str(DATA / "toxocara_number.csv")
+
+
+def klmodels(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "klmodels.cli", *args],
+        capture_output=True, text=True, cwd=ROOT, input=stdin, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def test_console_script_is_installed():
+    result = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "klmodels"), "--version"], capture_output=True, text=True
+    )
+    if result.returncode != 0:  # another environment: the module entry point is what matters
+        result = klmodels("--version")
+    assert result.returncode == 0 and "klmodels" in result.stdout
+
+
+def test_help_has_examples():
+    result = klmodels("--help")
+    assert result.returncode == 0
+    assert (
+        "Examples:" in result.stdout
+        and "klmodels compare data/toxocara_number.csv" in result.stdout
+    )
+    for command in ("compare", "fit", "entropy", "families"):
+        sub = klmodels(command, "--help")
+        assert sub.returncode == 0 and "Examples:" in sub.stdout
+
+
+def test_compare_table_on_counts():
+    result = klmodels("compare", str(DATA / "toxocara_number.csv"), "--column", "number")
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("klmodels comparison of 6 families on n_obs=53, best first by aicc")
+    assert "nbinom" in result.stdout.splitlines()[3]  # the best row comes first
+    assert "notes:" in result.stdout and "binom: fit failed" in result.stdout
+
+
+def test_compare_csv_and_json_carry_every_number(tmp_path):
+    csv = klmodels("compare", str(DATA / "toxocara_number.csv"), "-c", "number", "--format", "csv")
+    table = pd.read_csv(io.StringIO(csv.stdout), index_col="family")
+    assert table.loc["poisson", "loglik"] == pytest.approx(-507.5334, abs=1e-4)
+    assert json.loads(table.loc["poisson", "params"]) == {"mu": pytest.approx(8.679245, abs=1e-6)}
+    out = klmodels("compare", str(DATA / "toxocara_number.csv"), "-c", "number", "--format", "json")
+    payload = json.loads(out.stdout)
+    assert payload["header"].startswith("klmodels comparison")
+    rows = {row["family"]: row for row in payload["rows"]}
+    assert rows["nbinom"]["loglik"] == pytest.approx(-159.3441, abs=1e-4)
+    assert rows["binom"]["loglik"] is None and rows["binom"]["note"].startswith("fit failed")
+
+
+def test_compare_with_weights_support_and_markdown():
+    result = klmodels(
+        "compare", str(DATA / "space_worms.csv"), "-c", "teeth", "-w", "share", "--support", "0", "10",
+        "--n-obs", "100", "--format", "markdown", "--families", "binom,randint,poisson",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[2].startswith("| family")
+    assert any(line.startswith("| binom ") and "0.616535" in line for line in lines)
+
+
+def test_compare_plot_writes_an_image(tmp_path):
+    out = tmp_path / "fits.png"
+    result = klmodels("compare", str(DATA / "groundbeef_serving.csv"), "-c", "serving", "--kind", "continuous",
+                      "--plot", str(out))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 20_000
+    assert f"plot saved to {out}" in result.stderr
+
+
+def test_compare_reads_parquet_and_standard_input(tmp_path):
+    frame = pd.read_csv(DATA / "toxocara_number.csv")
+    path = tmp_path / "worms.parquet"
+    frame.to_parquet(path)
+    parquet = klmodels("compare", str(path), "-c", "number", "--format", "csv")
+    stdin = klmodels(
+        "compare", "-", "-c", "number", "--format", "csv", stdin=frame.to_csv(index=False)
+    )
+    assert parquet.returncode == 0 and stdin.returncode == 0
+    assert parquet.stdout == stdin.stdout
+
+
+def test_fit_entropy_and_families():
+    fit = klmodels("fit", str(DATA / "space_worms.csv"), "-c", "teeth", "-w", "share", "--family", "binom",
+                   "--fixed", "n=10")  # fmt: skip
+    assert fit.returncode == 0 and fit.stdout.startswith("<Fit binom: p=0.544; fixed n=10")
+    fit_json = klmodels(
+        "fit",
+        str(DATA / "toxocara_number.csv"),
+        "-c",
+        "number",
+        "--family",
+        "nbinom",
+        "--format",
+        "json",
+    )
+    assert json.loads(fit_json.stdout)[0]["loglik"] == pytest.approx(-159.3441, abs=1e-4)
+    entropy = klmodels("entropy", str(DATA / "space_worms.csv"), "-c", "teeth", "-w", "share")
+    assert entropy.stdout.strip() == "3.26224 bits"
+    families = klmodels("families", "--kind", "continuous", "--format", "csv")
+    listed = pd.read_csv(io.StringIO(families.stdout), index_col="family")
+    assert "gamma" in listed.index and set(listed["kind"]) == {"continuous"}
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("compare", "missing.csv", "-c", "x"), 2, "error: no such file: missing.csv"),
+        (("compare", TOX, "-c", "worms"), 2, "error: no data column 'worms'; the file has number"),
+        (("compare", TOX), 2, "error: Missing option '-c' / '--column'."),
+        (("compare", TOX, "-c", "number", "--criterion", "waic"), 2, "error: Invalid value for '--criterion'"),
+        (("fit", TOX, "-c", "number", "--family", "binomial"), 1, "error: unknown family 'binomial'."),
+        (("fit", TOX, "-c", "number", "--family", "binom", "--fixed", "n"), 2, "error: --fixed takes name=value"),
+        (("fit", TOX, "-c", "number", "--family", "geom"), 1, "error: geom takes values from 1 up"),
+        (("compare", TOX, "-c", "number", "--families", "geom,zipf"), 1, "error: no candidate family could be fitted"),
+        (("frobnicate",), 2, "error: No such command 'frobnicate'."),
+    ],
+)  # fmt: skip
+def test_errors_are_one_line_on_stderr_without_a_traceback(args, code, message):
+    result = klmodels(*args)
+    assert result.returncode == code
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(message)
+    assert "Traceback" not in result.stderr
+
+
+def test_non_numeric_column_is_a_clear_error(tmp_path):
+    path = tmp_path / "words.csv"
+    path.write_text("word\nalpha\nbeta\n")
+    result = klmodels("compare", str(path), "-c", "word")
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip()
+        == "error: data must be numeric or boolean; got dtype str (e.g. 'alpha')."
+    )
