@@ -101,6 +101,12 @@ class SeriesAccessor:
         """The best fit (see :func:`klmodels.select`)."""
         return select(self._obj, families, **kwargs)
 
+    def bayes_compare(self, families: Any = None, **kwargs: Any) -> Any:
+        """Bayesian LOO comparison (see :func:`klmodels.bayes.compare`; needs ``klmodels[bayes]``)."""
+        from klmodels import bayes
+
+        return bayes.compare(self._obj, families, **kwargs)
+
     def plot(
         self, kind: PlotKind = "fit", families: Any = None, *, ax: Any = None, **kwargs: Any
     ) -> Any:
@@ -170,6 +176,16 @@ class DataFrameAccessor:
         """Compare families for one column and draw the result (see :meth:`SeriesAccessor.plot`)."""
         table = compare(self._column(column), families, weights=self._weights(weights), **kwargs)
         return _plot(table, kind, ax)
+
+    def bayes_compare(
+        self, column: Hashable, families: Any = None, weights: Any = None, **kwargs: Any
+    ) -> Any:
+        """Bayesian LOO comparison for one column (see :func:`klmodels.bayes.compare`)."""
+        from klmodels import bayes
+
+        return bayes.compare(
+            self._column(column), families, weights=self._weights(weights), **kwargs
+        )
 
     def compare(
         self,

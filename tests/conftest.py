@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,10 @@ from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
+
+# PyTensor's compile cache (C and numba) inside the project, ignored by git, so that repeated
+# runs of the Bayesian tests reuse compiled models. Set before any test imports PyMC.
+os.environ.setdefault("PYTENSOR_FLAGS", f"base_compiledir={ROOT / '.pytensor_cache'}")
 
 # Deterministic property tests: the same examples on every run and every machine, so CI is
 # reproducible; no deadline, because shared machines are noisy.

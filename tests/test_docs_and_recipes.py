@@ -60,6 +60,10 @@ RECIPE_PROMISES = {
         "lognorm      s=0.53661, scale=64.6747  s=0.53661, scale=64.6747 -1261.319         -1261.319",
         "Vuong's test: z = 0.56, p = 0.57: the data cannot tell them apart.",
     ],
+    "bayesian_worms.py": [
+        "Ranking by ELPD: empirical, betabinom, nbinom, poisson, randint, binom",
+        "The two rankings agree.",
+    ],
     "toxocara.py": [
         "lambda = 8.679245, loglik = -507.5334, AIC = 1017.067",
         "loglik = -159.3441, AIC = 322.688",

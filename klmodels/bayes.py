@@ -1,0 +1,652 @@
+r"""Bayesian comparison: the same families as PyMC models, compared by LOO-CV with ArviZ, in bits.
+
+Needs the extra ``klmodels[bayes]`` (PyMC >= 6, ArviZ >= 1); PyMC and ArviZ are imported only
+when a function here is called. :func:`compare` fits each family's posterior by NUTS (nutpie
+when installed), computes the pointwise log-likelihood, estimates the expected log
+predictive density by Pareto-smoothed importance-sampling leave-one-out cross-validation
+(PSIS-LOO), and ranks the families with ``arviz.compare``. Beside ArviZ's columns it reports
+``elpd_<unit>``, the ELPD per observation, and the plug-in ``kl_<unit>`` and AICc rank of
+:func:`klmodels.compare` on the same data, so the two views can be read side by side.
+
+Why ELPD measures the same thing as KL
+--------------------------------------
+For data from a distribution p, :math:`-\mathrm{elpd}/n` estimates the cross-entropy
+:math:`H(p, q_{\text{pred}})` of the posterior predictive distribution, out of sample; the
+plug-in :math:`-\ell/n` is the in-sample cross-entropy of the maximum-likelihood fit, and
+:math:`H(p, q) = H(p) + D(p \| q)`. Differences in ELPD per observation between two families are
+differences in expected information loss, the quantity AIC also estimates asymptotically.
+
+Counts
+------
+Values with counts (or many repeated integers) are sampled in time proportional to the
+number of distinct values: each distinct value is observed once and the remaining
+:math:`c_v - 1` copies enter through a ``pm.Potential``. The posterior is exact. LOO is then
+computed per distinct value and each value's pointwise ELPD is counted :math:`c_v` times,
+which equals LOO on the fully expanded data (every copy has the same log-likelihood under
+every posterior draw; tested).
+
+Priors (weakly informative, scaled by the data; override with ``priors=``)
+---------------------------------------------------------------------------
+==================  ==============================================================
+parameter           default prior
+==================  ==============================================================
+a location (loc)    Normal(mean, 10 sd) of the data
+a scale (scale)     LogNormal(ln s, 2), s the data's sd (real-line families) or mean
+probabilities (p)   Beta(1, 1)
+Poisson mean (mu)   LogNormal(ln(mean + 0.5), 2)
+t's df              Gamma(2, 0.1) (Juarez & Steel 2010)
+other shapes        LogNormal(0, 2) if positive, Normal(0, 1) if real
+==================  ==============================================================
+
+``priors={"gamma": {"a": ("Gamma", {"alpha": 2, "beta": 1})}}`` replaces a prior with any PyMC
+distribution given by name and keyword arguments.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import time
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from klmodels.data import NanPolicy, Observations
+from klmodels.errors import FitError, MissingExtraError, ParameterError
+from klmodels.family import Candidate, Family
+from klmodels.family.base import CustomFamily
+from klmodels.fitting import Fit
+from klmodels.information import as_log_base, unit_name
+
+__all__ = ["BUILDERS", "BayesComparison", "compare", "register_builder"]
+
+PriorSpec = tuple[str, Mapping[str, float]]
+
+
+def _imports() -> tuple[Any, Any]:
+    try:
+        import arviz as az
+        import pymc as pm
+    except ImportError as exc:
+        missing = "pymc" if "pymc" in str(exc) else "arviz"
+        raise MissingExtraError(missing, "bayes", "Bayesian comparison") from None
+    return pm, az
+
+
+# ------------------------------------------------------------------ likelihoods in scipy's parameters
+def _pt() -> Any:
+    import pytensor.tensor as pt
+
+    return pt
+
+
+def _custom(
+    name: str, params: Mapping[str, Any], logp: Callable[..., Any], observed: np.ndarray
+) -> Any:
+    """A PyMC CustomDist whose log density is written in PyTensor, observed at ``observed``."""
+    pm, _ = _imports()
+    names = list(params)
+
+    def density(value: Any, *args: Any) -> Any:
+        return logp(value, **dict(zip(names, args, strict=True)))
+
+    return pm.CustomDist(name, *[params[n] for n in names], logp=density, observed=observed)
+
+
+def _builtin(
+    dist_name: str, mapping: Callable[[Mapping[str, Any]], dict[str, Any]]
+) -> Callable[..., Any]:
+    def likelihood(name: str, params: Mapping[str, Any], observed: np.ndarray) -> Any:
+        pm, _ = _imports()
+        return getattr(pm, dist_name)(name, **mapping(params), observed=observed)
+
+    return likelihood
+
+
+def _logp(expression: Callable[..., Any]) -> Callable[..., Any]:
+    def likelihood(name: str, params: Mapping[str, Any], observed: np.ndarray) -> Any:
+        return _custom(name, params, expression, observed)
+
+    return likelihood
+
+
+def _logser(y, p):
+    pt = _pt()
+    return y * pt.log(p) - pt.log(y) - pt.log(-pt.log1p(-p))
+
+
+def _zipfian(n: int) -> Callable[..., Any]:
+    def logp(y, a):
+        pt = _pt()
+        ranks = pt.arange(1, n + 1, dtype="float64")
+        return -a * pt.log(y) - pt.log(pt.sum(ranks ** (-a)))
+
+    return logp
+
+
+def _lomax(y, c, scale):
+    pt = _pt()
+    return pt.log(c) - pt.log(scale) - (c + 1) * pt.log1p(y / scale)
+
+
+def _rayleigh(y, scale):
+    pt = _pt()
+    return pt.log(y) - 2 * pt.log(scale) - y**2 / (2 * scale**2)
+
+
+def _fisk(y, c, scale):
+    pt = _pt()
+    z = y / scale
+    return pt.log(c) - pt.log(scale) + (c - 1) * pt.log(z) - 2 * pt.log1p(z**c)
+
+
+def _gumbel_l(y, loc, scale):
+    pt = _pt()
+    z = (y - loc) / scale
+    return z - pt.exp(z) - pt.log(scale)
+
+
+def _genpareto(y, c, scale):
+    pt = _pt()
+    inside = pt.switch(pt.gt(1 + c * y / scale, 0), 1 + c * y / scale, np.nan)
+    return -pt.log(scale) - (1 + 1 / c) * pt.log(inside)
+
+
+def _beta_on(loc: float, scale: float) -> Callable[..., Any]:
+    def logp(y, a, b):
+        pt = _pt()
+        z = (y - loc) / scale
+        return (
+            (a - 1) * pt.log(z)
+            + (b - 1) * pt.log1p(-z)
+            - pt.gammaln(a)
+            - pt.gammaln(b)
+            + pt.gammaln(a + b)
+            - math.log(scale)
+        )
+
+    return logp
+
+
+LikelihoodBuilder = Callable[[str, Mapping[str, Any], np.ndarray], Any]
+
+BUILDERS: dict[str, LikelihoodBuilder] = {
+    # discrete (observed values are y = x - loc)
+    "bernoulli": _builtin("Bernoulli", lambda q: {"p": q["p"]}),
+    "binom": _builtin("Binomial", lambda q: {"n": q["n"], "p": q["p"]}),
+    "betabinom": _builtin("BetaBinomial", lambda q: {"n": q["n"], "alpha": q["a"], "beta": q["b"]}),
+    "poisson": _builtin("Poisson", lambda q: {"mu": q["mu"]}),
+    "geom": _builtin("Geometric", lambda q: {"p": q["p"]}),
+    "nbinom": _builtin("NegativeBinomial", lambda q: {"n": q["n"], "p": q["p"]}),
+    "logser": _logp(_logser),
+    "zipfian": lambda name, q, observed: _custom(
+        name, {"a": q["a"]}, _zipfian(int(q["n"])), observed
+    ),
+    # continuous (y = x - loc for families that start at loc)
+    "norm": _builtin("Normal", lambda q: {"mu": q["loc"], "sigma": q["scale"]}),
+    "beta": lambda name, q, observed: _custom(
+        name, {"a": q["a"], "b": q["b"]}, _beta_on(0.0, float(q.get("scale", 1.0))), observed
+    ),
+    "lognorm": _builtin("LogNormal", lambda q: {"mu": _pt().log(q["scale"]), "sigma": q["s"]}),
+    "expon": _builtin("Exponential", lambda q: {"scale": q["scale"]}),
+    "gamma": _builtin("Gamma", lambda q: {"alpha": q["a"], "beta": 1 / q["scale"]}),
+    "weibull_min": _builtin("Weibull", lambda q: {"alpha": q["c"], "beta": q["scale"]}),
+    "t": _builtin("StudentT", lambda q: {"nu": q["df"], "mu": q["loc"], "sigma": q["scale"]}),
+    "logistic": _builtin("Logistic", lambda q: {"mu": q["loc"], "s": q["scale"]}),
+    "laplace": _builtin("Laplace", lambda q: {"mu": q["loc"], "b": q["scale"]}),
+    "cauchy": _builtin("Cauchy", lambda q: {"alpha": q["loc"], "beta": q["scale"]}),
+    "pareto": _builtin("Pareto", lambda q: {"alpha": q["b"], "m": q["scale"]}),
+    "invgauss": _builtin("Wald", lambda q: {"mu": q["mu"] * q["scale"], "lam": q["scale"]}),
+    "invgamma": _builtin("InverseGamma", lambda q: {"alpha": q["a"], "beta": q["scale"]}),
+    "gumbel_r": _builtin("Gumbel", lambda q: {"mu": q["loc"], "beta": q["scale"]}),
+    "halfnorm": _builtin("HalfNormal", lambda q: {"sigma": q["scale"]}),
+    "chi2": _builtin("ChiSquared", lambda q: {"nu": q["df"]}),
+    "skewnorm": _builtin(
+        "SkewNormal", lambda q: {"mu": q["loc"], "sigma": q["scale"], "alpha": q["a"]}
+    ),
+    "lomax": _logp(_lomax),
+    "rayleigh": _logp(_rayleigh),
+    "fisk": _logp(_fisk),
+    "gumbel_l": _logp(_gumbel_l),
+    "genpareto": _logp(_genpareto),
+}
+"""PyMC likelihood builders by family name: ``builder(name, params, observed) -> observed RV``.
+
+``params`` maps scipy's parameter names to PyTensor variables (free parameters) or numbers
+(fixed ones, loc excluded: the observed values are already shifted).
+"""
+
+_NOT_EXPRESSIBLE = {
+    "randint": "its range is made of whole-number parameters NUTS cannot sample; fix it with support=",
+    "uniform": "its ends make the likelihood discontinuous for NUTS; declare the interval with support=",
+    "zipf": "PyMC has no Riemann zeta function for its normalising constant",
+    "genextreme": "its support moves with its shape parameter, which NUTS handles poorly; not built",
+    "loggamma": "no PyMC builder yet",
+    "weibull_max": "no PyMC builder yet",
+}
+# "empirical" (the saturated model) is built apart: a categorical with a flat Dirichlet prior.
+
+
+def register_builder(name: str, builder: LikelihoodBuilder, *, replace: bool = False) -> None:
+    """Add a PyMC likelihood for a family name (e.g. a CustomFamily): ``builder(name, params, observed)``.
+
+    Raises
+    ------
+    ParameterError
+        If the name has a builder and ``replace`` is False.
+    """
+    if name in BUILDERS and not replace:
+        raise ParameterError(f"a PyMC builder for {name!r} exists; pass replace=True to replace it")
+    BUILDERS[name] = builder
+
+
+# ------------------------------------------------------------------ priors
+def _default_prior(family: Family, name: str, summary: Mapping[str, float]) -> PriorSpec:
+    spread = summary["spread"]
+    if name == "loc":
+        return "Normal", {"mu": summary["mean"], "sigma": 10 * spread}
+    if name == "scale":
+        return "LogNormal", {"mu": math.log(spread), "sigma": 2.0}
+    if name == "p":
+        return "Beta", {"alpha": 1.0, "beta": 1.0}
+    if name == "mu" and family.name == "poisson":
+        return "LogNormal", {"mu": math.log(summary["mean"] + 0.5), "sigma": 2.0}
+    if name == "df" and family.name == "t":
+        return "Gamma", {"alpha": 2.0, "beta": 0.1}
+    parameter = family.parameter(name)
+    if parameter.low >= 0:
+        return "LogNormal", {"mu": 0.0, "sigma": 2.0}
+    return "Normal", {"mu": 0.0, "sigma": 1.0}
+
+
+def _prior(
+    pm: Any, family: Family, label: str, name: str, summary: Mapping[str, float], priors: Mapping
+) -> Any:
+    dist, kwargs = (priors.get(label) or priors.get(family.name) or {}).get(name) or _default_prior(
+        family, name, summary
+    )
+    try:
+        return getattr(pm, dist)(name, **kwargs)
+    except AttributeError:
+        raise ParameterError(
+            f"priors: PyMC has no distribution {dist!r} (for {label}.{name})"
+        ) from None
+
+
+# ------------------------------------------------------------------ one family
+@dataclass
+class _Outcome:
+    elpd: Any = None  # ArviZ ELPDData over every observation
+    posterior: Any = None
+    seconds: float = math.nan
+    notes: list[str] = dataclasses.field(default_factory=list)
+
+
+def _pointwise_elpd(az: Any, loo: Any, counts: np.ndarray | None) -> Any:
+    """LOO over every observation from LOO over distinct values (each counted c_v times)."""
+    if counts is None:
+        return loo
+    import xarray as xr
+
+    elpd_i = np.asarray(loo.elpd_i).ravel()
+    pareto_k = np.asarray(loo.pareto_k).ravel()
+    expanded = np.repeat(elpd_i, counts)
+    n = expanded.size
+    p_loo = (
+        float(np.dot(counts, np.asarray(loo.p_loo_i).ravel())) if loo.p_loo_i is not None else loo.p
+    )
+    return dataclasses.replace(
+        loo,
+        elpd=float(expanded.sum()),
+        se=float(math.sqrt(n * expanded.var(ddof=1))),  # as ArviZ: sample variance
+        p=p_loo,
+        n_data_points=n,
+        elpd_i=xr.DataArray(expanded, dims=["obs"]),
+        pareto_k=xr.DataArray(np.repeat(pareto_k, counts), dims=["obs"]),
+        log_weights=None,
+        p_loo_i=None,
+        influence_pareto_k=None,
+        n_eff_i=None,
+        approx_posterior=False,
+    )
+
+
+def _exact_elpd(az: Any, fit: Fit, counts: np.ndarray | None, template: Any) -> Any:
+    """A model with nothing to estimate: its posterior is a point, its LOO the log-likelihood itself."""
+    import xarray as xr
+
+    loglik, _ = fit.pointwise()
+    pointwise = np.repeat(loglik, counts) if counts is not None else loglik
+    n = pointwise.size
+    return dataclasses.replace(
+        template,
+        elpd=float(pointwise.sum()),
+        se=float(math.sqrt(n * pointwise.var(ddof=1))),
+        p=0.0,
+        n_samples=1,
+        n_data_points=n,
+        warning=False,
+        elpd_i=xr.DataArray(pointwise, dims=["obs"]),
+        pareto_k=xr.DataArray(np.zeros(n), dims=["obs"]),
+        log_weights=None,
+        p_loo_i=None,
+        influence_pareto_k=None,
+        n_eff_i=None,
+        approx_posterior=False,
+    )
+
+
+def _real_line(family: Family) -> bool:
+    return family.kind == "continuous" and getattr(family, "support_kind", "real") == "real"
+
+
+def _sample_family(
+    label: str,
+    fit: Fit,
+    obs: Observations,
+    priors: Mapping,
+    sampling: Mapping[str, Any],
+) -> _Outcome:
+    """Sample one family's posterior and compute its LOO over every observation."""
+    pm, az = _imports()
+    family = fit.family
+    outcome = _Outcome()
+    if family.name == "empirical":
+        return _sample_saturated(obs, sampling)
+    builder = BUILDERS.get(family.name)
+    if builder is None:
+        if isinstance(family, CustomFamily):
+            reason = "a custom family needs a PyMC builder: klmodels.bayes.register_builder(name, builder)"
+        else:
+            reason = _NOT_EXPRESSIBLE.get(family.name, "no PyMC builder for this family")
+        outcome.notes.append(f"not sampled: {reason}")
+        return outcome
+
+    if family.kind == "discrete":
+        values, prob = obs.distinct()
+        counts: np.ndarray | None = np.rint(prob * obs.n_obs).astype(np.int64)
+    elif obs.weights is not None:
+        values, counts = obs.values, np.rint(obs.probabilities * obs.n_obs).astype(np.int64)
+    else:
+        values, counts = obs.values, None
+
+    # Real-line families keep loc as a parameter; every other family is fitted to y = x - loc.
+    fixed = {k: v for k, v in fit.all_params.items() if k not in fit.params}
+    if _real_line(family):
+        y = values
+    else:
+        if "loc" in fit.params:
+            outcome.notes.append(
+                "not sampled: a free threshold (loc) makes the posterior improper here"
+            )
+            return outcome
+        y = values - fixed.pop("loc", 0.0)
+        if family.name == "chi2" and fixed.pop("scale", 1.0) != 1.0:
+            outcome.notes.append("not sampled: chi2 with a scale other than 1 has no PyMC builder")
+            return outcome
+    centre = float(np.average(y, weights=counts))
+    spread = float(np.sqrt(np.average((y - centre) ** 2, weights=counts)))
+    summary = {"mean": centre, "spread": (spread if _real_line(family) else centre) or 1.0}
+
+    start = time.perf_counter()
+    with pm.Model() as model:
+        params: dict[str, Any] = dict(fixed)
+        for name in fit.params:
+            if family.name == "pareto" and name == "scale":  # its support starts at the scale
+                params[name] = pm.Uniform("scale", 0.0, float(np.min(y)))
+            else:
+                params[name] = _prior(pm, family, label, name, summary, priors)
+        observed = builder("y", params, y)
+        if counts is not None and np.any(counts > 1):
+            # the other c - 1 copies of each distinct value: same posterior, O(distinct values)
+            pm.Potential("copies", pm.math.sum((counts - 1) * pm.logp(observed, y)))
+        posterior = pm.sample(**sampling)
+        pm.compute_log_likelihood(posterior, model=model, progressbar=False)
+    outcome.seconds = time.perf_counter() - start
+    outcome.posterior = posterior
+    loo = az.loo(posterior, pointwise=True)
+    outcome.elpd = _pointwise_elpd(az, loo, counts)
+    outcome.notes += _diagnose(az, posterior, loo)
+    return outcome
+
+
+def _sample_saturated(obs: Observations, sampling: Mapping[str, Any]) -> _Outcome:
+    """The saturated model: a categorical over the distinct values with a flat Dirichlet prior."""
+    pm, az = _imports()
+    _, prob = obs.distinct()
+    counts = np.rint(prob * obs.n_obs).astype(np.int64)
+    index = np.arange(counts.size)
+    outcome = _Outcome()
+    start = time.perf_counter()
+    with pm.Model() as model:
+        theta = pm.Dirichlet("p", a=np.ones(counts.size))
+        observed = pm.Categorical("y", p=theta, observed=index)
+        if np.any(counts > 1):
+            pm.Potential("copies", pm.math.sum((counts - 1) * pm.logp(observed, index)))
+        posterior = pm.sample(**sampling)
+        pm.compute_log_likelihood(posterior, model=model, progressbar=False)
+    outcome.seconds = time.perf_counter() - start
+    outcome.posterior = posterior
+    loo = az.loo(posterior, pointwise=True)
+    outcome.elpd = _pointwise_elpd(az, loo, counts)
+    outcome.notes += _diagnose(az, posterior, loo)
+    return outcome
+
+
+def _diagnose(az: Any, posterior: Any, loo: Any) -> list[str]:
+    notes = []
+    stats = posterior["sample_stats"]
+    if "diverging" in stats:
+        divergent = int(np.asarray(stats["diverging"]).sum())
+        if divergent:
+            notes.append(f"{divergent} divergent transitions")
+    rhat = az.rhat(posterior)
+    worst = max((float(np.nanmax(np.asarray(rhat[v]))) for v in rhat.data_vars), default=math.nan)
+    if worst > 1.01:
+        notes.append(f"R-hat up to {worst:.3f} (> 1.01): chains disagree; sample longer")
+    k = np.asarray(loo.pareto_k)
+    bad = int((k > loo.good_k).sum())
+    if bad:
+        notes.append(
+            f"{bad} distinct values with Pareto k > {loo.good_k:.2f}: LOO unreliable for them"
+        )
+    return notes
+
+
+# ------------------------------------------------------------------ the comparison
+@dataclass(frozen=True)
+class BayesComparison:
+    """The result of :func:`compare`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        ArviZ's comparison (rank, elpd, se, p, elpd_diff, dse, p_worse, diag_diff, diag_elpd,
+        weight) beside ``elpd_<unit>`` (ELPD per observation), ``loo_cross_entropy_<unit>``
+        (its negative), the plug-in ``kl_<unit>``, ``aicc`` and ``aicc_rank`` of
+        :func:`klmodels.compare`, the seconds spent sampling, and a ``note`` per row.
+    posteriors : Mapping[str, xarray.DataTree]
+        Each sampled family's posterior (with its log-likelihood group).
+    plugin : ComparisonTable
+        The maximum-likelihood comparison of the same families on the same data.
+    """
+
+    table: pd.DataFrame
+    posteriors: Mapping[str, Any]
+    plugin: Any
+
+    def _repr_html_(self) -> str:
+        return self.table._repr_html_()
+
+    def __repr__(self) -> str:
+        return f"<BayesComparison of {len(self.table)} families>\n{self.table!r}"
+
+
+def compare(
+    data: Any,
+    families: Candidate | Iterable[Candidate] | Mapping[str, Candidate] | None = None,
+    *,
+    weights: Any = None,
+    support: tuple[float, float | None] | None = None,
+    fixed: Mapping[str, Mapping[str, float]] | None = None,
+    n_obs: float | None = None,
+    kind: str | None = None,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    random_seed: int | None = None,
+    priors: Mapping[str, Mapping[str, PriorSpec]] | None = None,
+    nuts_sampler: str | None = None,
+    base: float = 2.0,
+    nan_policy: NanPolicy = "raise",
+    registry: Mapping[str, Family] | None = None,
+    progress: bool = False,
+) -> BayesComparison:
+    r"""Compare families by Bayesian leave-one-out cross-validation (PSIS-LOO), next to the plug-in view.
+
+    Parameters
+    ----------
+    data, families, weights, support, fixed, n_obs, kind, nan_policy, registry
+        As for :func:`klmodels.compare` (the same families are fitted by maximum likelihood first,
+        which fixes the candidates, their fixed parameters and the plug-in columns).
+    draws, tune, chains
+        NUTS draws kept and discarded per chain, and the number of chains.
+    random_seed
+        Seed for reproducible sampling.
+    priors
+        ``{family: {parameter: (PyMC distribution name, kwargs)}}`` replacing the defaults.
+    nuts_sampler
+        ``"pymc"`` or ``"nutpie"``; default: nutpie when it is installed (PyMC's choice).
+    base
+        Logarithm base of the per-observation columns: 2 (bits, default).
+    progress
+        Show PyMC's progress bars.
+
+    Returns
+    -------
+    BayesComparison
+        ``.table`` (best first by ELPD), ``.posteriors`` and ``.plugin``.
+
+    Raises
+    ------
+    MissingExtraError
+        Without ``klmodels[bayes]``.
+    ParameterError
+        For relative frequencies without ``n_obs`` (LOO is per observation).
+    """
+    _, az = _imports()
+    from klmodels.selection import compare as plugin_compare
+
+    log_base = as_log_base(base)
+    unit = unit_name(base)
+    obs = Observations.from_data(data, weights, n_obs=n_obs, nan_policy=nan_policy)
+    if obs.n_obs is None:
+        raise ParameterError(
+            "Bayesian LOO is per observation: pass n_obs= with relative-frequency weights"
+        )
+    plugin = plugin_compare(
+        obs, families, support=support, fixed=fixed, kind=kind, registry=registry, base=base
+    )
+    sampling = {"draws": draws, "tune": tune, "chains": chains, "random_seed": random_seed,
+                "cores": 1, "progressbar": progress, "compute_convergence_checks": False}  # fmt: skip
+    if nuts_sampler is not None:
+        sampling["nuts_sampler"] = nuts_sampler
+    priors = dict(priors or {})
+    outcomes: dict[str, _Outcome] = {}
+    template = None
+    quiet = [logging.getLogger(name) for name in ("pymc", "pytensor")]
+    levels = [logger.level for logger in quiet]
+    try:
+        for logger in quiet:  # PyMC logs each step of sampling; the caller asked for a result
+            logger.setLevel(logging.WARNING if progress else logging.ERROR)
+        for label in plugin.index:
+            fit = plugin.fits.get(label)
+            if fit is None:
+                outcomes[label] = _Outcome(
+                    notes=["not sampled: the maximum-likelihood fit failed (see plugin)"]
+                )
+                continue
+            if fit.k == 0:
+                outcomes[label] = _Outcome(
+                    notes=["nothing to estimate: exact log-likelihood, no sampling"]
+                )
+                continue
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    outcomes[label] = _sample_family(label, fit, obs, priors, sampling)
+                except ParameterError:
+                    raise  # a mistake in the call (e.g. priors=), not a property of the family
+                except (FitError, ValueError, RuntimeError, NotImplementedError) as exc:
+                    outcomes[label] = _Outcome(notes=[f"sampling failed: {exc}"])
+            outcomes[label].notes += sorted({f"warning: {w.message}" for w in caught})
+            if outcomes[label].elpd is not None and template is None:
+                template = outcomes[label].elpd
+    finally:
+        for logger, level in zip(quiet, levels, strict=True):
+            logger.setLevel(level)
+
+    # exact ELPD for models with nothing to estimate (needs an ELPDData to copy the type from)
+    for label, outcome in outcomes.items():
+        fit = plugin.fits.get(label)
+        if fit is not None and fit.k == 0 and template is not None:
+            counts = None
+            if fit.kind == "discrete":
+                _, prob = obs.distinct()
+                counts = np.rint(prob * obs.n_obs).astype(np.int64)
+            elif obs.weights is not None:
+                counts = np.rint(obs.probabilities * obs.n_obs).astype(np.int64)
+            outcome.elpd = _exact_elpd(az, fit, counts, template)
+
+    compared = {label: o.elpd for label, o in outcomes.items() if o.elpd is not None}
+    table = pd.DataFrame(index=pd.Index(list(plugin.index), name="family"))
+    if len(compared) >= 2:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            arviz_table = az.compare(compared, round_to="none")
+        table = arviz_table.reindex(table.index)
+        shared_notes = sorted({str(w.message) for w in caught})
+    elif compared:
+        label, elpd = next(iter(compared.items()))
+        table.loc[label, ["rank", "elpd", "se", "p", "elpd_diff", "dse", "weight"]] = [
+            0,
+            elpd.elpd,
+            elpd.se,
+            elpd.p,
+            0.0,
+            0.0,
+            1.0,
+        ]
+        shared_notes = []
+    else:
+        raise FitError(
+            "no family could be sampled: "
+            + "; ".join(f"{k}: {' '.join(v.notes)}" for k, v in outcomes.items())
+        )
+    n = obs.n_obs
+    table[f"elpd_{unit}"] = table["elpd"] / n / log_base
+    table[f"loo_cross_entropy_{unit}"] = -table[f"elpd_{unit}"]
+    table[f"plugin_kl_{unit}"] = plugin[f"kl_{unit}"]
+    table["plugin_aicc"] = plugin["aicc"]
+    table["plugin_aicc_rank"] = plugin["aicc"].rank(method="min").astype("Int64")
+    table["sampling_s"] = pd.Series({k: o.seconds for k, o in outcomes.items()})
+    table["note"] = (
+        pd.Series({k: "; ".join(o.notes) for k, o in outcomes.items()})
+        .reindex(table.index)
+        .fillna("")
+    )
+    table = table.sort_values("elpd", ascending=False, na_position="last")
+    table.attrs = {
+        "n_obs": n,
+        "base": base,
+        "arviz_warnings": shared_notes,
+        "draws": draws,
+        "chains": chains,
+    }
+    posteriors = {k: o.posterior for k, o in outcomes.items() if o.posterior is not None}
+    return BayesComparison(table, posteriors, plugin)
