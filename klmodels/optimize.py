@@ -219,6 +219,7 @@ def newton_polish(
     hessian: np.ndarray,
     *,
     hessian_at: Callable[[np.ndarray], np.ndarray] | None = None,
+    value_and_gradient: Callable[[np.ndarray], tuple[float, np.ndarray]] | None = None,
     max_steps: int = 50,
 ) -> tuple[np.ndarray, float, bool]:
     r"""Maximise a smooth objective from a good start: quasi-Newton steps seeded with a Hessian.
@@ -230,6 +231,9 @@ def newton_polish(
     objective rises; if no ascent is found, the Hessian is recomputed with ``hessian_at`` (on
     all the data) once. Iteration stops when the predicted gain
     :math:`\tfrac12 g^\top B^{-1} g` is below 1e-14 of the objective.
+
+    ``value_and_gradient``, when given, evaluates both at once (one pass over the data instead
+    of two); it is used for the full Newton step, which is accepted most of the time.
 
     Returns
     -------
@@ -260,10 +264,13 @@ def newton_polish(
         gain = 0.5 * float(g @ step)
         if gain <= 1e-14 * max(1.0, abs(value)):
             return theta, value, True
-        t = 1.0
+        t, g_new = 1.0, None
         while t > 1e-8:
             candidate = theta + t * step
-            new = objective(candidate)
+            if t == 1.0 and value_and_gradient is not None:
+                new, g_new = value_and_gradient(candidate)
+            else:
+                new, g_new = objective(candidate), None
             if math.isfinite(new) and new >= value:
                 break
             t /= 2
@@ -274,7 +281,8 @@ def newton_polish(
             if not positive_definite(curvature):
                 return theta, value, False
             continue
-        g_new = gradient(candidate)
+        if g_new is None:
+            g_new = gradient(candidate)
         s_k, y_k = candidate - theta, g - g_new  # y: change in the gradient of -objective
         sy = float(s_k @ y_k)
         if sy > 1e-12 * float(np.linalg.norm(s_k) * np.linalg.norm(y_k)):

@@ -72,7 +72,9 @@ class WeightedSample:
         return {k: v * scale for k, v in totals.items()}
 
     def affine(self, shift: float = 0.0, scale: float = 1.0, sign: float = 1.0) -> WeightedSample:
-        """The sample ``sign * (x - shift) / scale`` with the same weights (a new object)."""
+        """The sample ``sign * (x - shift) / scale`` with the same weights (itself when nothing changes)."""
+        if shift == 0.0 and scale == 1.0 and sign > 0:
+            return self
         y = self.x - shift if shift else self.x
         if scale != 1.0:
             y = y / scale
@@ -83,6 +85,16 @@ class WeightedSample:
     def transformed(self, y: np.ndarray) -> WeightedSample:
         """Other values (e.g. ``log x``) with the same weights."""
         return WeightedSample(y, self.w)
+
+    def transformed_by(self, f: Callable[[np.ndarray], np.ndarray]) -> WeightedSample:
+        """The sample ``f(x)`` with the same weights (for a distributed sample: computed lazily)."""
+        return WeightedSample(f(self.x), self.w)
+
+    def example(self, size: int = 10_000) -> np.ndarray:
+        """Up to ``size`` of the values, evenly spaced through the sample (for starting values)."""
+        if self.x.size <= size:
+            return self.x
+        return self.x[np.linspace(0, self.x.size - 1, size).round().astype(np.int64)]
 
     @cached_property
     def min(self) -> float:

@@ -476,6 +476,18 @@ class _Continuous(ScipyFamily):
 
             return gradient
 
+        def value_and_gradient(z: np.ndarray) -> tuple[float, np.ndarray]:
+            """The objective and the analytic gradient in one pass over the data."""
+            params = {**fixed, **dict(zip(names, from_z(z), strict=True))}
+
+            def terms(x: np.ndarray) -> dict[str, np.ndarray]:
+                return {"value": self.logpdf(x, params), **self._score(x, params)}
+
+            with np.errstate(all="ignore"):
+                m = full.average_many(terms)
+            value = m["value"] if math.isfinite(m["value"]) else -math.inf
+            return value, np.array([m[n] for n in names]) * derivative(z)
+
         full_gradient = gradient_on(full)
         z, _, ok = newton_polish(
             objective_on(full),
@@ -483,6 +495,7 @@ class _Continuous(ScipyFamily):
             z0,
             hessian_fd(gradient_on(curvature_sample), z0),
             hessian_at=lambda z: hessian_fd(full_gradient, z),
+            value_and_gradient=value_and_gradient if self.has_score else None,
         )
         return dict(zip(names, map(float, from_z(z)), strict=True)) if ok else None
 
@@ -517,7 +530,7 @@ class _Continuous(ScipyFamily):
             return self._best_of(sample, fixed, free, domains, starts, polish)
         starts = [self._start(sample, fixed)]
         try:
-            scipy_start = self.dist._fitstart(sample.x)
+            scipy_start = self.dist._fitstart(sample.example())
             names = [
                 *(s.strip() for s in (self.dist.shapes or "").split(",") if s.strip()),
                 "loc",
@@ -696,7 +709,7 @@ class Laplace(_Continuous):
 
     def _fast(self, y, fixed):
         median = y.median
-        return {"loc": median, "scale": y.mean_of(np.abs(y.x - median))}
+        return {"loc": median, "scale": y.average(lambda x: np.abs(x - median))}
 
 
 class GumbelR(_Continuous):
@@ -712,16 +725,18 @@ class GumbelR(_Continuous):
         super().__init__("gumbel_r", summary="extreme-value type I for maxima")
 
     def _fast(self, y, fixed):
-        x0 = y.min
-        z = y.x - x0
+        x0 = y.min  # work with x - min: exp(-(x - min)/s) never overflows
 
-        def weights(s: float) -> np.ndarray:
-            return np.exp(-z / s)
+        def means(s: float) -> tuple[float, float]:
+            m = y.average_many(
+                lambda x: {"e": np.exp(-(x - x0) / s), "ze": (x - x0) * np.exp(-(x - x0) / s)}
+            )
+            return m["e"], m["ze"]
 
         def gap(log_s: float) -> float:
             s = math.exp(log_s)
-            e = weights(s)
-            return s - (y.mean - x0) + y.mean_of(z * e) / y.mean_of(e)
+            e, ze = means(s)
+            return s - (y.mean - x0) + ze / e
 
         guess = math.log(max(y.sd * math.sqrt(6) / math.pi, 1e-300))
         low, high = guess - 1.0, guess + 1.0
@@ -730,7 +745,7 @@ class GumbelR(_Continuous):
         while gap(high) < 0 and high < guess + 60:
             high += 2.0
         s = math.exp(optimize.brentq(gap, low, high, xtol=1e-14))
-        return {"loc": x0 - s * math.log(y.mean_of(weights(s))), "scale": s}
+        return {"loc": x0 - s * math.log(means(s)[0]), "scale": s}
 
 
 class GumbelL(GumbelR):
@@ -1048,7 +1063,7 @@ class InvGamma(_Positive):
         super().__init__("invgamma", (_shape("a"),), summary="the reciprocal of a gamma variable")
 
     def _fast(self, y, fixed):
-        inverse = y.transformed(1.0 / y.x)
+        inverse = y.transformed_by(np.reciprocal)
         a = _gamma_shape(math.log(inverse.mean) - inverse.mean_log)
         return {"a": a, "scale": a / inverse.mean}
 
@@ -1106,12 +1121,12 @@ class WeibullMin(_Positive):
 
     def _fast(self, y, fixed):
         log_max = math.log(y.max)
-        u = y.log - log_max  # <= 0, so exp(c u) never overflows
-        mean_u = y.mean_of(u)
+        mean_u = y.mean_log - log_max
         if not math.isfinite(mean_u):
             raise FitError("weibull_min needs values above loc; the data touch it")
-
-        shifted_logs = y.transformed(u)
+        shifted_logs = y.transformed_by(
+            lambda x: np.log(x) - log_max
+        )  # <= 0: exp(c u) never overflows
 
         def score(log_c: float) -> float:
             c = math.exp(log_c)
@@ -1264,7 +1279,7 @@ class Lomax(_Positive):
 
         def negative_profile(log_s: float) -> float:
             s = base * math.exp(log_s)
-            m = y.mean_of(np.log1p(y.x / s))
+            m = y.average(lambda x: np.log1p(x / s))
             c = 1 / m
             return -(math.log(c) - math.log(s) - (1 + c) * m)
 
@@ -1281,7 +1296,7 @@ class Lomax(_Positive):
             negative_profile, bounds=(lo, hi), method="bounded", options={"xatol": 1e-12}
         )
         s = base * math.exp(result.x)
-        return {"c": 1 / y.mean_of(np.log1p(y.x / s)), "scale": s}
+        return {"c": 1 / y.average(lambda x: np.log1p(x / s)), "scale": s}
 
 
 class InvGauss(_Positive):
@@ -1312,7 +1327,7 @@ class Fisk(_Positive):
         super().__init__("fisk", (_shape("c"),), summary="the log is logistic (income, survival)")
 
     def _fast(self, y, fixed):
-        mu, s = _logistic_mle(y.transformed(y.log))
+        mu, s = _logistic_mle(y.transformed_by(np.log))
         return {"c": 1 / s, "scale": math.exp(mu)}
 
 
@@ -1334,7 +1349,7 @@ class GenPareto(_Positive):
         start = {"c": -0.5 * (ratio - 1), "scale": 0.5 * y.mean * (ratio + 1)}
 
         def mean_loglik(v: dict[str, float]) -> float:
-            return y.mean_of(stats.genpareto.logpdf(y.x, v["c"], scale=v["scale"]))
+            return y.average(lambda x: stats.genpareto.logpdf(x, v["c"], scale=v["scale"]))
 
         domains = {"c": Parameter("c", -math.inf, math.inf).domain, "scale": _SCALE.domain}
         best = None
