@@ -345,6 +345,9 @@ class Observations:
         )
 
     # ----------------------------------------------------------------- derived values
+    in_memory = True
+    """The values are NumPy arrays here (False for data left on a Dask cluster)."""
+
     @property
     def size(self) -> int:
         """Number of stored values (distinct values when weighted)."""

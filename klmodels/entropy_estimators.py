@@ -32,6 +32,7 @@ import math
 import numpy as np
 
 from klmodels.data import Observations
+from klmodels.errors import ParameterError
 
 __all__ = [
     "binned_kl_nats",
@@ -172,6 +173,8 @@ def data_entropy_nats(obs: Observations, kind: str) -> tuple[float, str]:
     """The data's entropy in nats: plug-in for discrete data, estimated for continuous data."""
     if kind == "discrete":
         return obs.plugin_entropy_nats(), ""
+    if not obs.in_memory:  # data on a Dask cluster: estimated from their random sample
+        return obs.differential_entropy_nats()
     return differential_entropy_nats(obs)
 
 
@@ -194,8 +197,15 @@ def binned_kl_nats(obs: Observations, cdf: object, bins: int | str | np.ndarray)
     bins
         A number of equal-width bins over the data's range, edges, or a NumPy rule (``"auto"``, ``"fd"``).
     """
-    weights = obs.probabilities if obs.weights is not None else None
-    counts, edges = np.histogram(obs.values, bins=bins, weights=weights)
+    if isinstance(bins, str) and not obs.in_memory:
+        raise ParameterError(
+            f"bins={bins!r} is a rule that needs every value in memory; for data on a Dask cluster "
+            "give a number of bins or the edges"
+        )
+    edges = np.histogram_bin_edges(
+        obs.values if isinstance(bins, str) else np.array([obs.min, obs.max]), bins=bins
+    )
+    counts = obs.sample.histogram(edges)
     p = counts / counts.sum()
     q = np.diff(np.asarray(cdf(edges), dtype=np.float64))
     used = p > 0

@@ -202,31 +202,38 @@ class Fit:
 
 def _mean_loglik(
     family: Family, params: Mapping[str, float], sample: WeightedSample
-) -> tuple[float, int, float]:
-    """Mean log-likelihood (nats), chunk by chunk, with the number of impossible values and one of them.
+) -> tuple[float, float, float]:
+    """Mean log-likelihood (nats) in one pass, with the share of observations the model rules out and one of them.
+
+    The mean is over the observations the model gives a positive density; the share is their
+    complement (by weight), and an example is looked up only when it is positive.
 
     Raises
     ------
     FitError
         If the log density is NaN anywhere (parameters invalid for the family).
     """
-    total, impossible, example = 0.0, 0, math.nan
-    for x, w in sample.chunks():
+
+    def terms(x: np.ndarray) -> dict[str, np.ndarray]:
         logq = family.logpdf(x, params)
-        if np.isnan(logq).any():
-            raise FitError(
-                f"{family.name}: the log density is NaN at {_format_params(params)}; the parameters are "
-                "invalid for this family"
-            )
-        bad = np.isneginf(logq)
-        if bad.any():
-            if not impossible:
-                example = float(x[bad][0])
-            impossible += int(bad.sum())
-            continue
-        total += float(logq.sum() if w is None else np.dot(w, logq))
-    mean = total / sample.x.size if sample.w is None else total
-    return mean, impossible, example
+        impossible = np.isneginf(logq)
+        return {
+            "loglik": np.where(impossible, 0.0, logq),
+            "impossible": impossible.astype(np.float64),
+            "nan": np.isnan(logq).astype(np.float64),
+        }
+
+    with np.errstate(invalid="ignore"):
+        sums = sample.average_many(terms)
+    if sums["nan"] > 0 or math.isnan(sums["loglik"]):
+        raise FitError(
+            f"{family.name}: the log density is NaN at {_format_params(params)}; the parameters are "
+            "invalid for this family"
+        )
+    example = math.nan
+    if sums["impossible"] > 0:
+        example = sample.first_where(lambda x: np.isneginf(family.logpdf(x, params)))
+    return sums["loglik"], sums["impossible"], example
 
 
 def _evaluation_sample(obs: Observations, kind: str) -> tuple[np.ndarray, WeightedSample]:
@@ -273,12 +280,17 @@ def validate_support(support: Any, obs: Observations) -> Support | None:
     high = None if high is None else float(high)
     if high is not None and high < low:
         raise ParameterError(f"support must have low <= high; got {support!r}")
-    outside = (obs.values < low) | (obs.values > (math.inf if high is None else high))
-    if outside.any():
-        bad = obs.values[outside]
+    upper = math.inf if high is None else high
+    if obs.min < low or obs.max > upper:
+        example = obs.min if obs.min < low else obs.max
+        how_many = ""
+        if obs.in_memory:
+            outside = (obs.values < low) | (obs.values > upper)
+            how_many = f"{int(outside.sum())} distinct values lie outside"
+        else:
+            how_many = "some values lie outside"
         raise DataError(
-            f"{int(outside.sum())} distinct values lie outside support={support!r} "
-            f"(e.g. {bad[0]:g}); widen the support or check the data"
+            f"{how_many} support={support!r} (e.g. {example:g}); widen the support or check the data"
         )
     return (low, high)
 
@@ -318,14 +330,14 @@ def fit_observations(
 
     values, sample = _evaluation_sample(obs, family.kind)
     mean_loglik, impossible, example = _mean_loglik(family, params, sample)
-    if impossible:
+    if impossible > 0:
         if estimated:
             raise FitError(
                 f"{family.name}: the fitted model gives probability 0 to observed values such as {example:g}"
             )
         mean_loglik, kl = -math.inf, math.inf
         notes.append(
-            f"the model gives probability 0 to {impossible} observed values (e.g. {example:g}), "
+            f"the model gives probability 0 to {impossible:.3%} of the observations (e.g. {example:g}), "
             "so D(data||model) is infinite"
         )
     elif family.kind == "discrete":

@@ -53,7 +53,7 @@ from klmodels.family import Candidate, Family, Kind, default_registry, resolve
 from klmodels.family.base import Support
 from klmodels.fitting import NO_N_OBS_NOTE, Fit, fit_observations, validate_support
 from klmodels.information import as_log_base, unit_name
-from klmodels.uncertainty import _difference, _vuong, g_test, paired
+from klmodels.uncertainty import _difference, _Paired, _vuong, g_test, paired_many
 
 __all__ = ["DEFAULT_FAMILIES", "Criterion", "compare", "default_candidates", "select"]
 
@@ -290,8 +290,8 @@ def _akaike_weights(delta: np.ndarray) -> np.ndarray:
 def _row(
     label: str,
     result: Fit | FitError,
-    best: Fit | None,
-    best_pointwise: np.ndarray | None,
+    pair: _Paired | None,
+    is_best: bool,
     scale: float,
     unit: str,
     bins: Any,
@@ -317,12 +317,11 @@ def _row(
         "bic": result.bic,
         "note": result.note,
     }
-    if best is not None:
-        pair = paired(best, result, best_pointwise)  # one pass over this row's model
+    if pair is not None:
         dkl, se = _difference(pair)
         row[f"dkl_{unit}"] = dkl * scale
         row[f"dkl_se_{unit}"] = se * scale
-        if result is not best and result.n_obs is not None:
+        if not is_best and result.n_obs is not None:
             row["vuong_p"] = _vuong(pair).p_value
     if result.kind == "discrete" and result.n_obs is not None:
         test = g_test(result)
@@ -347,8 +346,13 @@ def _table(
         results, key=lambda lbl: _score(fits[lbl], criterion) if lbl in fits else math.inf
     )
     best = fits.get(order[0])
-    best_pointwise = best.pointwise()[0] if best is not None else None
-    rows = [_row(label, results[label], best, best_pointwise, scale, unit, bins) for label in order]
+    fitted = [label for label in order if label in fits] if best is not None else []
+    # every row against the best in one pass over the data
+    pairs = dict(zip(fitted, paired_many(best, [fits[lbl] for lbl in fitted]), strict=True))
+    rows = [
+        _row(label, results[label], pairs.get(label), label == order[0], scale, unit, bins)
+        for label in order
+    ]
     columns = [
         "params", "fixed", "k", "loglik", f"cross_entropy_{unit}", f"kl_{unit}", f"dkl_{unit}",
         f"dkl_se_{unit}", "vuong_p", "aic", "aicc", "bic", "delta", "weight",

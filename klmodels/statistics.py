@@ -5,6 +5,12 @@ once) and computes, lazily and at most once, the statistics that exact maximum-l
 estimators need: :math:`\bar x`, the variance, :math:`\overline{\ln x}`,
 :math:`\overline{\ln(1-x)}`, :math:`\overline{x^2}`, :math:`\overline{1/x}`, the median, the
 extremes. Every mean is weighted: :math:`\bar f = \sum_i w_i f(x_i)`.
+
+The estimators and the scoring use a sample only through these reductions (``average``,
+``average_many``, ``first_where``, ``histogram``, the cached statistics, ``quantile``,
+``example``) and its lazy transforms (``affine``, ``transformed_by``), never through the raw
+arrays; :class:`klmodels.scaleout.DaskSample` implements the same interface as per-partition
+reductions on a Dask cluster.
 """
 
 from __future__ import annotations
@@ -71,6 +77,18 @@ class WeightedSample:
         scale = 1.0 / self.x.size if self.w is None else 1.0
         return {k: v * scale for k, v in totals.items()}
 
+    def first_where(self, condition: Callable[[np.ndarray], np.ndarray]) -> float:
+        """The first value (in storage order) where ``condition`` holds, or NaN if none does."""
+        for x, _ in self.chunks():
+            hit = np.flatnonzero(condition(x))
+            if hit.size:
+                return float(x[hit[0]])
+        return math.nan
+
+    def histogram(self, edges: np.ndarray) -> np.ndarray:
+        """Total weight in each bin between consecutive ``edges`` (NumPy's rule: the last bin is closed)."""
+        return np.histogram(self.x, bins=edges, weights=self.w)[0].astype(np.float64)
+
     def affine(self, shift: float = 0.0, scale: float = 1.0, sign: float = 1.0) -> WeightedSample:
         """The sample ``sign * (x - shift) / scale`` with the same weights (itself when nothing changes)."""
         if shift == 0.0 and scale == 1.0 and sign > 0:
@@ -80,10 +98,6 @@ class WeightedSample:
             y = y / scale
         if sign < 0:
             y = -y
-        return WeightedSample(y, self.w)
-
-    def transformed(self, y: np.ndarray) -> WeightedSample:
-        """Other values (e.g. ``log x``) with the same weights."""
         return WeightedSample(y, self.w)
 
     def transformed_by(self, f: Callable[[np.ndarray], np.ndarray]) -> WeightedSample:

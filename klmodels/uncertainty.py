@@ -16,7 +16,7 @@ close to the truth; :math:`s_d` is the standard deviation of the :math:`d_i` (di
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from klmodels import statistics
 from klmodels.data import NanPolicy, Observations
 from klmodels.errors import FitError, ParameterError
 from klmodels.family import Candidate, Family
@@ -75,42 +74,49 @@ def _check_pair(a: Fit, b: Fit) -> None:
         )
 
 
-def paired(a: Fit, b: Fit, pointwise_a: np.ndarray | None = None) -> _Paired:
-    """The per-observation log-likelihood differences of two fits, summarised (one pass over b).
+def paired(a: Fit, b: Fit) -> _Paired:
+    """The per-observation log-likelihood differences of two fits, summarised (one pass over the data)."""
+    return paired_many(a, [b])[0]
 
-    ``pointwise_a`` may pass ``a.pointwise_loglik()[0]`` already computed, so that comparing
-    many fits with one reference costs one pass per fit.
+
+def paired_many(a: Fit, others: Sequence[Fit]) -> list[_Paired]:
+    r"""Summaries of :math:`d_i = \ln q_a(x_i) - \ln q_b(x_i)` for every b in ``others``, in one pass.
+
+    The mean of :math:`d` is the difference of the fits' mean log-likelihoods; one pass over
+    the data (a reduction, so it also runs on a Dask cluster) adds up
+    :math:`(d_i - \bar d)^2` for every b at once, which is stable however close two models are.
+    Differences that are not finite (a model ruling out an observation) give NaN.
     """
-    _check_pair(a, b)
-    la = a.pointwise()[0] if pointwise_a is None else pointwise_a
-    values, sample = _evaluation_sample(b.observations, b.kind)
-    params = b.all_params
-    # one pass over b's model in chunks: sums of d and d^2 about the first chunk's mean (stable)
-    shift = total = total_sq = 0.0
-    finite = True
-    chunk = statistics.CHUNK
-    for start in range(0, values.size, chunk):
-        stop = start + chunk
-        with np.errstate(invalid="ignore"):
-            d = la[start:stop] - b.family.logpdf(values[start:stop], params)
-        if not np.all(np.isfinite(d)):
-            finite = False
-            break
-        w = None if sample.w is None else sample.w[start:stop]
-        if start == 0:
-            shift = float(d.mean())
-        d -= shift
-        total += float(d.sum() if w is None else np.dot(w, d))
-        total_sq += float((d * d).sum() if w is None else np.dot(w, d * d))
-    if finite:
-        scale = 1.0 / values.size if sample.w is None else 1.0
-        centred = total * scale
-        mean = shift + centred
-        sd = math.sqrt(max(total_sq * scale - centred * centred, 0.0))
-    else:
-        mean = sd = math.nan
+    for b in others:
+        _check_pair(a, b)
+    if not others:
+        return []
+    sample = _evaluation_sample(a.observations, a.kind)[1]
+    means = [a.mean_loglik_nats - b.mean_loglik_nats for b in others]
+    usable = [i for i, m in enumerate(means) if math.isfinite(m)]
+    params_a = a.all_params
+    params = [others[i].all_params for i in usable]
+
+    def squares(x: np.ndarray) -> dict[int, np.ndarray]:
+        la = a.family.logpdf(x, params_a)
+        out = {}
+        for i, p in zip(usable, params, strict=True):
+            d = la - others[i].family.logpdf(x, p) - means[i]
+            out[i] = d * d
+        return out
+
+    with np.errstate(invalid="ignore"):
+        sums = sample.average_many(squares) if usable else {}
     n = math.nan if a.n_obs is None else float(a.n_obs)
-    return _Paired(mean, sd, n, a.k, b.k, a.name, b.name)
+    summaries = []
+    for i, b in enumerate(others):
+        square = sums.get(i, math.nan)
+        if math.isfinite(square):
+            mean, sd = means[i], math.sqrt(square)
+        else:
+            mean = sd = math.nan
+        summaries.append(_Paired(mean, sd, n, a.k, b.k, a.name, b.name))
+    return summaries
 
 
 def _difference(p: _Paired) -> tuple[float, float]:

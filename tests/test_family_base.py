@@ -97,7 +97,7 @@ def test_frozen_binomial_from_the_post_is_a_model_with_no_parameters(worm_pmf):
 def test_frozen_model_with_zero_probability_on_the_data_has_infinite_kl():
     f = klm.fit([0, 5, 11], stats.binom(10, 0.5))
     assert f.kl_bits == math.inf and f.loglik == -math.inf
-    assert "probability 0 to 1 observed values (e.g. 11)" in f.note
+    assert "probability 0 to 33.333% of the observations (e.g. 11)" in f.note
 
 
 def test_frozen_model_labels_keyword_arguments():

@@ -30,6 +30,7 @@ from scipy import stats
 from klmodels.data import Observations
 from klmodels.errors import FitError, ParameterError
 from klmodels.optimize import Domain, maximise
+from klmodels.statistics import WeightedSample
 
 __all__ = [
     "CustomFamily",
@@ -232,9 +233,14 @@ class Family(ABC):
                 f"numerically; fix them, e.g. {integer[0]}=..."
             )
 
+        if self.kind == "discrete":
+            values, prob = obs.distinct()
+            sample = WeightedSample(values, prob)
+        else:
+            sample = obs.sample
+
         def mean_loglik(free_values: dict[str, float]) -> float:
-            logq = self.logpdf(obs.values, {**fixed, **free_values})
-            return obs.expect(logq)
+            return sample.average(lambda x: self.logpdf(x, {**fixed, **free_values}))
 
         params, _ = maximise(
             mean_loglik,

@@ -59,7 +59,13 @@ from scipy import optimize, special, stats
 from klmodels.data import Observations
 from klmodels.errors import FitError
 from klmodels.family.base import Family, Parameter, ScipyFamily, Support
-from klmodels.optimize import gradient_fd, hessian_fd, maximise, newton_polish
+from klmodels.optimize import (
+    finite_difference_steps,
+    gradient_fd,
+    hessian_fd,
+    maximise,
+    newton_polish,
+)
 from klmodels.statistics import WeightedSample
 
 __all__ = ["LARGE_SAMPLE", "SUBSAMPLE", "continuous_families"]
@@ -310,7 +316,8 @@ class _Continuous(ScipyFamily):
 
         On more than 50,000 raw observations, the iterative paths first run on an evenly strided
         subsample of 20,000 (including the decision that no maximum exists), then Newton steps
-        on all the data finish the fit (:meth:`_polish`).
+        on all the data finish the fit (:meth:`_polish`). Data on a Dask cluster always take
+        this path, from a random subsample.
         """
         sample = obs.sample
         if sample.max == sample.min:
@@ -330,7 +337,7 @@ class _Continuous(ScipyFamily):
             return {"loc": edge, **self.estimate(obs, {**fixed, "loc": edge})}
         if free == self.fast_free and self.fast_is_closed:
             return self._fast(self._canonical(sample, fixed), fixed)
-        if obs.weights is None and obs.size > LARGE_SAMPLE:
+        if not obs.in_memory or (obs.weights is None and obs.size > LARGE_SAMPLE):
             sub = obs.thinned(SUBSAMPLE)
             rough = self._iterative(sub, fixed, free, polish=False)
             return self._polish(obs, sub, fixed, rough)
@@ -477,25 +484,51 @@ class _Continuous(ScipyFamily):
             return gradient
 
         def value_and_gradient(z: np.ndarray) -> tuple[float, np.ndarray]:
-            """The objective and the analytic gradient in one pass over the data."""
-            params = {**fixed, **dict(zip(names, from_z(z), strict=True))}
+            """The objective and its gradient in one pass over the data.
 
-            def terms(x: np.ndarray) -> dict[str, np.ndarray]:
-                return {"value": self.logpdf(x, params), **self._score(x, params)}
+            The gradient is the analytic score where the family has one, else central
+            differences whose 2k shifted log densities are summed in the same pass.
+            """
+            params = {**fixed, **dict(zip(names, from_z(z), strict=True))}
+            if self.has_score:
+
+                def terms(x: np.ndarray) -> dict[str, np.ndarray]:
+                    return {"value": self.logpdf(x, params), **self._score(x, params)}
+
+                with np.errstate(all="ignore"):
+                    m = full.average_many(terms)
+                value = m["value"] if math.isfinite(m["value"]) else -math.inf
+                return value, np.array([m[n] for n in names]) * derivative(z)
+            steps = finite_difference_steps(z)
+            shifted = {}
+            for i, h in enumerate(steps):
+                for sign in (1, -1):
+                    zi = z.copy()
+                    zi[i] += sign * h
+                    shifted[(i, sign)] = {**fixed, **dict(zip(names, from_z(zi), strict=True))}
+
+            def fd_terms(x: np.ndarray) -> dict[Any, np.ndarray]:
+                out: dict[Any, np.ndarray] = {"value": self.logpdf(x, params)}
+                for key, p in shifted.items():
+                    out[key] = self.logpdf(x, p)
+                return out
 
             with np.errstate(all="ignore"):
-                m = full.average_many(terms)
+                m = full.average_many(fd_terms)
             value = m["value"] if math.isfinite(m["value"]) else -math.inf
-            return value, np.array([m[n] for n in names]) * derivative(z)
+            grad = np.array([(m[(i, 1)] - m[(i, -1)]) / (2 * h) for i, h in enumerate(steps)])
+            return value, grad
 
-        full_gradient = gradient_on(full)
+        def full_gradient(z: np.ndarray) -> np.ndarray:
+            return value_and_gradient(z)[1]
+
         z, _, ok = newton_polish(
             objective_on(full),
             full_gradient,
             z0,
             hessian_fd(gradient_on(curvature_sample), z0),
             hessian_at=lambda z: hessian_fd(full_gradient, z),
-            value_and_gradient=value_and_gradient if self.has_score else None,
+            value_and_gradient=value_and_gradient,
         )
         return dict(zip(names, map(float, from_z(z)), strict=True)) if ok else None
 

@@ -74,9 +74,10 @@ class _Discrete(ScipyFamily):
     def _data(self, obs: Observations, fixed: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
         """Distinct shifted values y = x - loc and their probabilities, checked against the support."""
         if not obs.integer_valued:
+            example = obs.sample.first_where(lambda x: x != np.floor(x))
             raise FitError(
                 f"{self.name} is a discrete family: the data must be whole numbers, but they include "
-                f"values such as {obs.values[obs.values != np.floor(obs.values)][0]:g}"
+                f"values such as {example:g}"
             )
         values, prob = obs.distinct()
         loc = fixed.get("loc", 0.0)

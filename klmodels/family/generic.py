@@ -85,7 +85,8 @@ class GenericScipyFamily(ScipyFamily):
         start = dict.fromkeys(names, 1.0)
         if self.kind == "continuous":
             try:
-                start.update(zip(names, map(float, self.dist._fitstart(obs.values)), strict=True))
+                example = obs.sample.example()
+                start.update(zip(names, map(float, self.dist._fitstart(example)), strict=True))
             except Exception:  # scipy's private helper may fail on odd data; the defaults stand
                 start.update(loc=obs.sample.median, scale=obs.sample.sd or 1.0)
         for p in self.parameters:
@@ -104,6 +105,7 @@ class GenericScipyFamily(ScipyFamily):
         """The fit of ``scipy.stats`` itself (continuous families, raw or counted data), stopped at the deadline."""
         if (
             self.kind != "continuous"
+            or not obs.in_memory
             or not obs.has_counts
             or obs.n_obs is None
             or obs.n_obs > 10_000_000
@@ -153,7 +155,7 @@ class GenericScipyFamily(ScipyFamily):
             values, prob = obs.distinct()
             sample = WeightedSample(values, prob)
         else:
-            values, sample = obs.values, obs.sample
+            sample = obs.sample
 
         def mean_loglik(free_values: dict[str, float]) -> float:
             if time.monotonic() > deadline:
