@@ -1,7 +1,8 @@
 """klmodels: which probability model loses the least information about your data, and by how much.
 
 Information measures are in bits unless ``base=`` says otherwise. Importing klmodels
-registers the ``.kl`` accessor on pandas Series and DataFrame.
+registers the ``.kl`` accessor on pandas Series and DataFrame (and on Dask ones when
+``dask.dataframe`` was imported first, or after ``import klmodels.scaleout``).
 
 Main entry points
 -----------------
@@ -12,6 +13,8 @@ entropy, cross_entropy, kl_divergence, kl_asymmetry, js_divergence, model_kl
 vuong, paired_difference, g_test, bootstrap    is a difference real?
 families                     the read-only registry of built-in families (scipy's names)
 """
+
+import sys as _sys
 
 from klmodels import accessor as _accessor  # noqa: F401  (registers the .kl accessor)
 from klmodels.data import Observations
@@ -24,8 +27,10 @@ from klmodels.errors import (
     FitError,
     KLModelsError,
     MissingExtraError,
+    NotInMemoryError,
     ParameterError,
     ReadOnlyRegistryError,
+    ScaleOutError,
     UnknownFamilyError,
 )
 from klmodels.family import CustomFamily, Family, FrozenModel, Parameter, Registry, ScipyFamily
@@ -45,6 +50,9 @@ from klmodels.uncertainty import (
 
 __version__ = "0.1.0"
 
+if "dask.dataframe" in _sys.modules:  # Dask is already loaded: the accessor goes on its objects too
+    from klmodels import scaleout as _scaleout  # noqa: F401
+
 __all__ = [
     "AllFamiliesFailedError",
     "BootstrapResult",
@@ -60,11 +68,13 @@ __all__ = [
     "KLModelsError",
     "MissingExtraError",
     "ModelKL",
+    "NotInMemoryError",
     "Observations",
     "Parameter",
     "ParameterError",
     "ReadOnlyRegistryError",
     "Registry",
+    "ScaleOutError",
     "ScipyFamily",
     "UnknownFamilyError",
     "VuongResult",

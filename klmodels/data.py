@@ -17,6 +17,7 @@ Weights mean one of two things, decided by whether they are whole numbers:
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
@@ -119,6 +120,21 @@ def _value_counts(values: np.ndarray, weights: np.ndarray | None) -> tuple[np.nd
     return distinct[keep], totals[keep]
 
 
+def checked_n_obs(n_obs: Any) -> float | None:
+    """``n_obs`` as a float, or None; a ParameterError unless it is a positive finite number."""
+    if n_obs is None:
+        return None
+    if isinstance(n_obs, bool) or not (np.isscalar(n_obs) and np.isfinite(n_obs) and n_obs > 0):
+        raise ParameterError(f"n_obs must be a positive number of observations; got {n_obs!r}")
+    return float(n_obs)
+
+
+def is_dask_collection(obj: Any) -> bool:
+    """Whether ``obj`` is a Dask collection (Series, DataFrame, Array), without importing Dask."""
+    module = type(obj).__module__
+    return module == "dask" or module.startswith("dask.")
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class Observations:
     """Validated one-dimensional observations, optionally weighted.
@@ -180,6 +196,9 @@ class Observations:
         Returns
         -------
         Observations
+            For a Dask Series: the value counts of whole-number data, or all the data when there
+            are at most 50,000, in memory; otherwise a
+            :class:`~klmodels.scaleout.DaskObservations` that leaves the values on the cluster.
 
         Raises
         ------
@@ -195,7 +214,10 @@ class Observations:
         -----
         The caller's objects are never modified: values are always copied.
         """
-        if isinstance(data, Observations):
+        scaleout = sys.modules.get("klmodels.scaleout")  # loaded once Dask data were seen
+        if isinstance(data, Observations) or (
+            scaleout is not None and isinstance(data, scaleout.DaskObservations)
+        ):
             if weights is not None or n_obs is not None:
                 raise ParameterError(
                     "data is already an Observations object; weights= and n_obs= cannot be "
@@ -204,6 +226,12 @@ class Observations:
             return data
         if nan_policy not in ("raise", "omit"):
             raise ParameterError(f"nan_policy must be 'raise' or 'omit'; got {nan_policy!r}")
+        if is_dask_collection(data) or is_dask_collection(weights):
+            from klmodels.scaleout import observations_from_dask
+
+            return observations_from_dask(
+                data, weights, n_obs=n_obs, nan_policy=nan_policy, name=name
+            )
         if name is None and isinstance(data, pd.Series) and data.name is not None:
             name = str(data.name)
         if weights is None and n_obs is None:
@@ -258,14 +286,7 @@ class Observations:
             from_counts = bool(np.all(w == np.floor(w)))
             if n_obs is None and from_counts:
                 n_obs = float(w.sum())
-        if n_obs is not None:
-            if isinstance(n_obs, bool) or not (
-                np.isscalar(n_obs) and np.isfinite(n_obs) and n_obs > 0
-            ):
-                raise ParameterError(
-                    f"n_obs must be a positive number of observations; got {n_obs!r}"
-                )
-            n_obs = float(n_obs)
+        n_obs = checked_n_obs(n_obs)
         if w is None:
             n_obs = float(values.size)
             from_counts = True

@@ -11,6 +11,8 @@ caller would catch without knowing klmodels, so ``except ValueError`` keeps work
     │   └── AllFamiliesFailedError       no candidate in a comparison could be fitted
     ├── ConvergenceError(ArithmeticError) a numerical value that would not settle
     ├── ReadOnlyRegistryError(TypeError) an attempt to change the built-in registry
+    ├── NotInMemoryError(TypeError)      per-value work asked of data left on a Dask cluster
+    ├── ScaleOutError(RuntimeError)      a Dask computation failed (no partial result is used)
     └── MissingExtraError(ImportError)   an optional dependency is not installed
 
 Messages say what was given, what is allowed, and how to fix it.
@@ -28,8 +30,10 @@ __all__ = [
     "FitError",
     "KLModelsError",
     "MissingExtraError",
+    "NotInMemoryError",
     "ParameterError",
     "ReadOnlyRegistryError",
+    "ScaleOutError",
     "UnknownFamilyError",
 ]
 
@@ -88,6 +92,14 @@ class ConvergenceError(KLModelsError, ArithmeticError):
 
 class ReadOnlyRegistryError(KLModelsError, TypeError):
     """The built-in registry ``klmodels.families`` cannot be changed; copy it first."""
+
+
+class NotInMemoryError(KLModelsError, TypeError):
+    """Something that needs every value (a plot, the bootstrap, per-observation values) was asked of Dask data."""
+
+
+class ScaleOutError(KLModelsError, RuntimeError):
+    """A computation on the Dask cluster failed (e.g. workers kept dying); no partial result was used."""
 
 
 class MissingExtraError(KLModelsError, ImportError):

@@ -26,7 +26,7 @@ import numpy as np
 from klmodels import statistics
 from klmodels.data import NanPolicy, Observations
 from klmodels.entropy_estimators import data_entropy_nats
-from klmodels.errors import DataError, FitError, ParameterError
+from klmodels.errors import DataError, FitError, NotInMemoryError, ParameterError
 from klmodels.family import Candidate, Family, default_registry, resolve
 from klmodels.family.base import Support
 from klmodels.statistics import WeightedSample
@@ -175,7 +175,14 @@ class Fit:
 
         Like :meth:`pointwise_loglik`, without building an array of equal weights for raw data.
         """
-        values, sample = _evaluation_sample(self.observations, self.kind)
+        if not self.observations.in_memory:
+            raise NotInMemoryError(
+                f"Fit.pointwise() returns one value per observation, but the "
+                f"{self.observations.size:,} values stay on the Dask cluster; the fit's loglik, KL and the comparison "
+                "table's dkl_se and vuong_p are computed there"
+            )
+        sample = _evaluation_sample(self.observations, self.kind)
+        values = sample.x
         params = self.all_params
         out = np.empty(values.size)
         chunk = statistics.CHUNK  # one output array; the log density's temporaries stay chunk-sized
@@ -236,12 +243,12 @@ def _mean_loglik(
     return sums["loglik"], sums["impossible"], example
 
 
-def _evaluation_sample(obs: Observations, kind: str) -> tuple[np.ndarray, WeightedSample]:
+def _evaluation_sample(obs: Observations, kind: str) -> WeightedSample:
     """Where a model is evaluated: distinct values with their probabilities (discrete), or the values."""
     if kind == "discrete":
         values, prob = obs.distinct()
-        return values, WeightedSample(values, prob)
-    return obs.values, obs.sample
+        return WeightedSample(values, prob)
+    return obs.sample
 
 
 def validate_support(support: Any, obs: Observations) -> Support | None:
@@ -328,7 +335,7 @@ def fit_observations(
     entropy_nats, entropy_note = data_entropy or data_entropy_nats(obs, family.kind)
     notes = [entropy_note] if entropy_note else []
 
-    values, sample = _evaluation_sample(obs, family.kind)
+    sample = _evaluation_sample(obs, family.kind)
     mean_loglik, impossible, example = _mean_loglik(family, params, sample)
     if impossible > 0:
         if estimated:
@@ -342,7 +349,7 @@ def fit_observations(
         )
     elif family.kind == "discrete":
         # sum p (log p - log q) directly, so that the empirical model gets exactly 0
-        kl = float(np.dot(sample.w, np.log(sample.w) - family.logpdf(values, params)))
+        kl = float(np.dot(sample.w, np.log(sample.w) - family.logpdf(sample.x, params)))
     else:
         kl = -mean_loglik - entropy_nats
     notes.extend(family.diagnose(obs, params))

@@ -539,6 +539,8 @@ def compare(
         "kind": used_kind,
         "excluded": fitted.excluded,
     }
+    if not obs.in_memory:  # data on a Dask cluster: how many times the partitions were read
+        table.attrs["passes"] = obs.passes
     if used_criterion != criterion:
         table["note"] = table["note"].str.replace(
             NO_N_OBS_NOTE, f"ranked by kl; {criterion} needs n_obs="

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -66,16 +67,20 @@ class WeightedSample:
             total += float(values.sum() if w is None else np.dot(w, values))
         return total / self.x.size if self.w is None else total
 
-    def average_many(self, f: Callable[[np.ndarray], dict[str, np.ndarray]]) -> dict[str, float]:
+    def average_many(self, f: Callable[[np.ndarray], dict[Any, np.ndarray]]) -> dict[Any, float]:
         """Like :meth:`average` for a function that returns several per-value quantities by name."""
         if self.x.size <= CHUNK:
             return {k: self.mean_of(v) for k, v in f(self.x).items()}
-        totals: dict[str, float] = {}
+        scale = 1.0 / self.x.size if self.w is None else 1.0
+        return {k: v * scale for k, v in self.sum_many(f).items()}
+
+    def sum_many(self, f: Callable[[np.ndarray], dict[Any, np.ndarray]]) -> dict[Any, float]:
+        r"""Weighted sums :math:`\sum_i w_i f_k(x_i)` (plain sums without weights), chunk by chunk."""
+        totals: dict[Any, float] = {}
         for x, w in self.chunks():
             for k, v in f(x).items():
                 totals[k] = totals.get(k, 0.0) + float(v.sum() if w is None else np.dot(w, v))
-        scale = 1.0 / self.x.size if self.w is None else 1.0
-        return {k: v * scale for k, v in totals.items()}
+        return totals
 
     def first_where(self, condition: Callable[[np.ndarray], np.ndarray]) -> float:
         """The first value (in storage order) where ``condition`` holds, or NaN if none does."""
