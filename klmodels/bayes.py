@@ -57,7 +57,7 @@ import numpy as np
 import pandas as pd
 
 from klmodels.data import NanPolicy, Observations
-from klmodels.errors import FitError, MissingExtraError, ParameterError
+from klmodels.errors import FitError, MissingExtraError, NotInMemoryError, ParameterError
 from klmodels.family import Candidate, Family
 from klmodels.family.base import CustomFamily
 from klmodels.fitting import Fit
@@ -539,16 +539,23 @@ def compare(
     ParameterError
         For relative frequencies without ``n_obs`` (LOO is per observation).
     """
+    obs = Observations.from_data(data, weights, n_obs=n_obs, nan_policy=nan_policy)
+    if not obs.in_memory:
+        raise NotInMemoryError(
+            f"Bayesian comparison evaluates the likelihood of every observation at every draw, but "
+            f"these {obs.size:,} values stay on the Dask cluster. Compare a sample in memory, e.g. "
+            "bayes.compare(series.sample(frac=0.01).compute(), ...), or use klm.compare (plug-in "
+            "KL and AICc) on all of them"
+        )
+    if obs.n_obs is None:
+        raise ParameterError(
+            "Bayesian LOO is per observation: pass n_obs= with relative-frequency weights"
+        )
     _, az = _imports()
     from klmodels.selection import compare as plugin_compare
 
     log_base = as_log_base(base)
     unit = unit_name(base)
-    obs = Observations.from_data(data, weights, n_obs=n_obs, nan_policy=nan_policy)
-    if obs.n_obs is None:
-        raise ParameterError(
-            "Bayesian LOO is per observation: pass n_obs= with relative-frequency weights"
-        )
     plugin = plugin_compare(
         obs, families, support=support, fixed=fixed, kind=kind, registry=registry, base=base
     )

@@ -233,7 +233,8 @@ def newton_polish(
     :math:`\tfrac12 g^\top B^{-1} g` is below 1e-14 of the objective.
 
     ``value_and_gradient``, when given, evaluates both at once (one pass over the data instead
-    of two); it is used for the full Newton step, which is accepted most of the time.
+    of two); it is used at the start and for the full Newton step, which is accepted most of
+    the time.
 
     Returns
     -------
@@ -241,7 +242,11 @@ def newton_polish(
         ``converged`` is False when the objective is not finite at the start, no usable
         (negative definite) Hessian is available, no ascent could be found, or the steps ran out.
     """
-    value = objective(theta)
+    g: np.ndarray | None = None
+    if value_and_gradient is not None:
+        value, g = value_and_gradient(theta)
+    else:
+        value = objective(theta)
     if not math.isfinite(value):
         return theta, value, False
 
@@ -256,7 +261,8 @@ def newton_polish(
         curvature, refreshed = -hessian_at(theta), True
         if not positive_definite(curvature):
             return theta, value, False
-    g = gradient(theta)
+    if g is None:
+        g = gradient(theta)
     for _ in range(max_steps):
         if not np.all(np.isfinite(g)):
             return theta, value, False

@@ -42,6 +42,9 @@ def test_exact_estimator_equals_general_numerical_optimisation(name):
         ("gamma", ("loc",)),
         ("lognorm", ("loc",)),
         ("weibull_min", ("loc",)),
+        ("weibull_min", ()),
+        ("gumbel_r", ()),
+        ("gumbel_l", ()),
         ("lomax", ()),
         ("genpareto", ()),
     ],
@@ -51,7 +54,8 @@ def test_subsample_and_polish_equals_the_fit_on_all_the_data(name, free, monkeyp
         "t": stats.t(4, 1, 2), "cauchy": stats.cauchy(0, 1), "genextreme": stats.genextreme(-0.2, 1, 2),
         "gamma": stats.gamma(2.5, loc=3, scale=2), "lognorm": stats.lognorm(0.5, loc=-2, scale=3),
         "weibull_min": stats.weibull_min(1.8, loc=1, scale=3), "lomax": stats.lomax(3, scale=2),
-        "genpareto": stats.genpareto(0.2, scale=2),
+        "genpareto": stats.genpareto(0.2, scale=2), "gumbel_r": stats.gumbel_r(1, 2),
+        "gumbel_l": stats.gumbel_l(1, 2),
     }[name]  # fmt: skip
     x = dist.rvs(12_000, random_state=np.random.default_rng(2))
     family = klm.families[name].with_free(*free) if free else klm.families[name]
@@ -63,7 +67,9 @@ def test_subsample_and_polish_equals_the_fit_on_all_the_data(name, free, monkeyp
     assert polished.loglik == pytest.approx(direct.loglik, rel=1e-9)
 
 
-@pytest.mark.parametrize("name", ["t", "cauchy", "gamma", "lognorm", "weibull_min"])
+@pytest.mark.parametrize(
+    "name", ["t", "cauchy", "gamma", "lognorm", "weibull_min", "gumbel_r", "gumbel_l"]
+)
 def test_analytic_scores_equal_finite_differences(name):
     dist, params = {
         "t": (stats.t(4, 1, 2), {"df": 4.5, "loc": 1.2, "scale": 1.8}),
@@ -74,6 +80,8 @@ def test_analytic_scores_equal_finite_differences(name):
             stats.weibull_min(1.7, loc=1, scale=3),
             {"c": 1.5, "loc": 0.8, "scale": 3.2},
         ),
+        "gumbel_r": (stats.gumbel_r(1, 2), {"loc": 1.3, "scale": 1.7}),
+        "gumbel_l": (stats.gumbel_l(1, 2), {"loc": 0.7, "scale": 2.4}),
     }[name]
     x = dist.rvs(1000, random_state=np.random.default_rng(3))
     family = klm.families[name]

@@ -24,6 +24,7 @@ distributed = pytest.importorskip("distributed")
 import dask  # noqa: E402
 
 import klmodels as klm  # noqa: E402
+import klmodels.bayes  # noqa: E402
 from klmodels import scaleout  # noqa: E402
 from klmodels.statistics import WeightedSample  # noqa: E402
 
@@ -290,6 +291,8 @@ def test_per_value_work_on_cluster_data_is_a_clear_error(client, gamma_data):
         f.pointwise()
     with pytest.raises(klm.NotInMemoryError, match="stay on the Dask cluster"):
         klm.bootstrap(f.observations, ["gamma"], n_boot=2)
+    with pytest.raises(klm.NotInMemoryError, match="Bayesian comparison"):
+        klm.bayes.compare(dd.from_pandas(gamma_data, npartitions=3), ["gamma"])
     assert isinstance(klm.NotInMemoryError("x"), TypeError)
 
 

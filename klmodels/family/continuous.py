@@ -753,9 +753,17 @@ class GumbelR(_Continuous):
     """
 
     fast_free = frozenset({"loc", "scale"})
+    fast_is_closed = False  # a root search with one pass over the data per step
 
     def __init__(self) -> None:
         super().__init__("gumbel_r", summary="extreme-value type I for maxima")
+
+    def _score(self, x, params):
+        r"""With :math:`e = e^{-z}`: d/dloc = (1 - e)/s, d/dscale = (z(1 - e) - 1)/s."""
+        s = params["scale"]
+        z = (x - params["loc"]) / s
+        one_minus_e = -np.expm1(-z)
+        return {"loc": one_minus_e / s, "scale": (z * one_minus_e - 1) / s}
 
     def _fast(self, y, fixed):
         x0 = y.min  # work with x - min: exp(-(x - min)/s) never overflows
@@ -786,6 +794,13 @@ class GumbelL(GumbelR):
 
     def __init__(self) -> None:
         _Continuous.__init__(self, "gumbel_l", summary="extreme-value type I for minima")
+
+    def _score(self, x, params):
+        r"""The mirror image of gumbel_r's: with :math:`e = e^{z}`, d/dloc = (e - 1)/s, d/dscale = (z(e - 1) - 1)/s."""
+        s = params["scale"]
+        z = (x - params["loc"]) / s
+        e_minus_one = np.expm1(z)
+        return {"loc": e_minus_one / s, "scale": (z * e_minus_one - 1) / s}
 
     def _fast(self, y, fixed):
         mirrored = GumbelR._fast(self, y.affine(sign=-1.0), fixed)
@@ -1126,6 +1141,7 @@ class WeibullMin(_Positive):
     """
 
     fast_free = frozenset({"c", "scale"})
+    fast_is_closed = False  # a root search with one pass over the data per step
 
     def __init__(self) -> None:
         super().__init__("weibull_min", (_shape("c"),), summary="lifetimes; the minimum of many")
@@ -1190,6 +1206,7 @@ class WeibullMax(_Continuous):
 
     support_kind = "upper"
     fast_free = frozenset({"c", "scale"})
+    fast_is_closed = False  # a root search with one pass over the data per step
 
     def __init__(self) -> None:
         super().__init__(
