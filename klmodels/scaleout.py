@@ -28,8 +28,9 @@ and partition, plus one bounded random sample. The passes over the data, in orde
    takes one pass (the values inside a narrow bracket). Iterative families (and free
    locations) fit the subsample in memory, then take quasi-Newton steps on all the data, each
    step one pass that returns the log-likelihood and its gradient summed over partitions
-   (analytic scores, or central differences evaluated in the same pass): typically 3-8 passes.
-   One pass then evaluates the fitted log-likelihood.
+   (analytic scores, or central differences evaluated in the same pass). One pass then
+   evaluates the fitted log-likelihood. Measured: 1 pass for norm, expon, lognorm, gamma;
+   2 for laplace; 5 for weibull_min, gumbel_r, cauchy; 6 for logistic and t.
 5. **Table** (1 pass): the paired standard errors and Vuong tests of every row against the
    best.
 
