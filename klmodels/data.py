@@ -135,8 +135,24 @@ def is_dask_collection(obj: Any) -> bool:
     return module == "dask" or module.startswith("dask.")
 
 
+class SampleSummaries:
+    """Summaries every kind of observations reads from its ``sample`` (in memory or on a cluster)."""
+
+    sample: WeightedSample
+
+    @property
+    def mean(self) -> float:
+        """Weighted mean of the values."""
+        return self.sample.mean
+
+    @property
+    def variance(self) -> float:
+        """Weighted variance of the values (maximum-likelihood form, divisor n)."""
+        return self.sample.var
+
+
 @dataclass(frozen=True, eq=False, repr=False)
-class Observations:
+class Observations(SampleSummaries):
     """Validated one-dimensional observations, optionally weighted.
 
     Build it with :meth:`from_data`; every public function of klmodels accepts what
@@ -437,16 +453,6 @@ class Observations:
     def sample(self) -> WeightedSample:
         """The values with their probabilities, and cached sufficient statistics shared by all families."""
         return WeightedSample(self.values, None if self.weights is None else self.probabilities)
-
-    @property
-    def mean(self) -> float:
-        """Weighted mean of the values."""
-        return self.sample.mean
-
-    @property
-    def variance(self) -> float:
-        """Weighted variance of the values (maximum-likelihood form, divisor n)."""
-        return self.sample.var
 
     def plugin_entropy_nats(self) -> float:
         r"""Entropy of the empirical distribution of the values, :math:`-\sum_x \hat p(x) \ln \hat p(x)`, in nats.

@@ -49,7 +49,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from klmodels.data import NanPolicy, Observations, checked_n_obs, is_dask_collection
+from klmodels.data import (
+    NanPolicy,
+    Observations,
+    SampleSummaries,
+    checked_n_obs,
+    is_dask_collection,
+)
 from klmodels.entropy_estimators import differential_entropy_nats
 from klmodels.errors import (
     ConvergenceError,
@@ -681,7 +687,7 @@ def _not_in_memory(what: str) -> NotInMemoryError:
 
 
 # ------------------------------------------------------------------ observations
-class DaskObservations:
+class DaskObservations(SampleSummaries):
     """Observations that stay on a Dask cluster, summarised by reductions.
 
     It offers what the fitting engine uses of :class:`~klmodels.Observations`: ``n_obs``,
@@ -740,22 +746,12 @@ class DaskObservations:
     @property
     def min(self) -> float:
         """Smallest observed value."""
-        return self._moments.raw["min"]
+        return self.sample.min
 
     @property
     def max(self) -> float:
         """Largest observed value."""
-        return self._moments.raw["max"]
-
-    @property
-    def mean(self) -> float:
-        """Weighted mean of the values."""
-        return self.sample.mean
-
-    @property
-    def variance(self) -> float:
-        """Weighted variance of the values (divisor n)."""
-        return self.sample.var
+        return self.sample.max
 
     @cached_property
     def local(self) -> Observations:
