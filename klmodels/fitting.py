@@ -210,16 +210,21 @@ class Fit:
 def _mean_loglik(
     family: Family, params: Mapping[str, float], sample: WeightedSample
 ) -> tuple[float, float, float]:
-    """Mean log-likelihood (nats) in one pass, with the share of observations the model rules out and one of them.
+    """Mean log-likelihood (nats), with the share of observations the model rules out and one of them.
 
     The mean is over the observations the model gives a positive density; the share is their
-    complement (by weight), and an example is looked up only when it is positive.
+    complement (by weight). One pass when the mean is finite (the usual case); a second one
+    sorts out -inf from NaN otherwise, and a third finds an example of an impossible value.
 
     Raises
     ------
     FitError
         If the log density is NaN anywhere (parameters invalid for the family).
     """
+    with np.errstate(invalid="ignore"):
+        mean = sample.average(lambda x: family.logpdf(x, params))
+    if math.isfinite(mean):
+        return mean, 0.0, math.nan
 
     def terms(x: np.ndarray) -> dict[str, np.ndarray]:
         logq = family.logpdf(x, params)
@@ -290,12 +295,10 @@ def validate_support(support: Any, obs: Observations) -> Support | None:
     upper = math.inf if high is None else high
     if obs.min < low or obs.max > upper:
         example = obs.min if obs.min < low else obs.max
-        how_many = ""
+        how_many = "some values lie outside"  # data on a Dask cluster are not counted again
         if obs.in_memory:
             outside = (obs.values < low) | (obs.values > upper)
             how_many = f"{int(outside.sum())} distinct values lie outside"
-        else:
-            how_many = "some values lie outside"
         raise DataError(
             f"{how_many} support={support!r} (e.g. {example:g}); widen the support or check the data"
         )

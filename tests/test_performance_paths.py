@@ -42,7 +42,6 @@ def test_exact_estimator_equals_general_numerical_optimisation(name):
         ("gamma", ("loc",)),
         ("lognorm", ("loc",)),
         ("weibull_min", ("loc",)),
-        ("weibull_min", ()),
         ("gumbel_r", ()),
         ("gumbel_l", ()),
         ("lomax", ()),

@@ -204,6 +204,9 @@ class _Continuous(ScipyFamily):
     support_kind: SupportKind = "real"
     fast_free: frozenset[str] = frozenset()
     fast_is_closed: bool = True  # _fast costs O(1) passes (False: it iterates over the data)
+    # _fast iterates over the data, but its passes are so cheap in memory that it beats the
+    # subsample-and-polish path there (not on a cluster, where every pass reads the data)
+    fast_in_memory: bool = False
     strictly_inside: bool = True  # the family's density is 0 or infinite at loc itself
     decreasing_from_loc: bool = False  # the density is finite at loc and decreasing away from it
 
@@ -335,7 +338,9 @@ class _Continuous(ScipyFamily):
             # the other parameters: fix it there and estimate the rest.
             edge = sample.min if self.support_kind == "lower" else sample.max
             return {"loc": edge, **self.estimate(obs, {**fixed, "loc": edge})}
-        if free == self.fast_free and self.fast_is_closed:
+        if free == self.fast_free and (
+            self.fast_is_closed or (self.fast_in_memory and obs.in_memory)
+        ):
             return self._fast(self._canonical(sample, fixed), fixed)
         if not obs.in_memory or (obs.weights is None and obs.size > LARGE_SAMPLE):
             sub = obs.thinned(SUBSAMPLE)
@@ -1142,6 +1147,7 @@ class WeibullMin(_Positive):
 
     fast_free = frozenset({"c", "scale"})
     fast_is_closed = False  # a root search with one pass over the data per step
+    fast_in_memory = True
 
     def __init__(self) -> None:
         super().__init__("weibull_min", (_shape("c"),), summary="lifetimes; the minimum of many")
@@ -1207,6 +1213,7 @@ class WeibullMax(_Continuous):
     support_kind = "upper"
     fast_free = frozenset({"c", "scale"})
     fast_is_closed = False  # a root search with one pass over the data per step
+    fast_in_memory = True
 
     def __init__(self) -> None:
         super().__init__(
