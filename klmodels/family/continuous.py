@@ -86,6 +86,7 @@ def _shape(name: str, low: float = 0.0, high: float = math.inf) -> Parameter:
 
 
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+_EPS = float(np.finfo(float).eps)
 
 
 def _valid(*positive: float) -> bool:
@@ -1454,6 +1455,8 @@ class Beta(_Continuous):
             a, b = math.exp(la), math.exp(lb)
             psi_ab, tri_ab = digamma(a + b), trigamma(2, a + b)
             f1, f2 = digamma(a) - psi_ab - g1, digamma(b) - psi_ab - g2
+            if max(abs(f1), abs(f2)) <= 8 * _EPS * max(1.0, abs(psi_ab), abs(g1), abs(g2)):
+                break  # the equations hold to rounding: further steps only chase noise
             # Jacobian in (ln a, ln b), solved by hand: a 2x2 system per step
             j11, j12 = (trigamma(2, a) - tri_ab) * a, -tri_ab * b
             j21, j22 = -tri_ab * a, (trigamma(2, b) - tri_ab) * b
