@@ -66,7 +66,7 @@ from klmodels.errors import (
     ParameterError,
     ScaleOutError,
 )
-from klmodels.statistics import WeightedSample
+from klmodels.statistics import Quantities, WeightedSample
 
 __all__ = [
     "IN_MEMORY_LIMIT",
@@ -236,7 +236,7 @@ def _sums(
     index: int,
     weighted: bool,
     transform: Callable | None,
-    f: Callable[[np.ndarray], dict[Any, np.ndarray]],
+    f: Callable[[np.ndarray], Quantities],
 ) -> dict[Any, float]:
     """Weighted sums of the per-value quantities ``f`` returns (chunk by chunk within the partition)."""
     x, w = _usable(part, weighted, transform)
@@ -460,7 +460,7 @@ class DaskSample:
         """Total weight (the number of observations for raw data)."""
         return self._moments.weight
 
-    def sum_many(self, f: Callable[[np.ndarray], dict[Any, np.ndarray]]) -> dict[Any, float]:
+    def sum_many(self, f: Callable[[np.ndarray], Quantities]) -> dict[Any, float]:
         """Weighted sums of several per-value quantities, in one pass."""
         totals: dict[Any, float] = {}
         for block in self._map(_sums, f):
@@ -468,7 +468,7 @@ class DaskSample:
                 totals[key] = totals.get(key, 0.0) + value
         return totals
 
-    def average_many(self, f: Callable[[np.ndarray], dict[Any, np.ndarray]]) -> dict[Any, float]:
+    def average_many(self, f: Callable[[np.ndarray], Quantities]) -> dict[Any, float]:
         """Weighted means of several per-value quantities, in one pass."""
         return {k: v / self.weight for k, v in self.sum_many(f).items()}
 

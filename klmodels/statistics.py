@@ -16,7 +16,7 @@ reductions on a Dask cluster.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cached_property
 from typing import Any
 
@@ -26,6 +26,14 @@ __all__ = ["CHUNK", "WeightedSample"]
 
 CHUNK = 1 << 18
 """Values per chunk when a function is averaged over a large sample (2 MiB of float64)."""
+
+
+Quantities = Mapping[Any, np.ndarray] | Iterable[tuple[Any, np.ndarray]]
+"""Per-value quantities by name: a dict, or ``(name, values)`` pairs produced one at a time."""
+
+
+def _pairs(quantities: Quantities) -> Iterable[tuple[Any, np.ndarray]]:
+    return quantities.items() if isinstance(quantities, Mapping) else quantities
 
 
 class WeightedSample:
@@ -67,18 +75,22 @@ class WeightedSample:
             total += float(values.sum() if w is None else np.dot(w, values))
         return total / self.x.size if self.w is None else total
 
-    def average_many(self, f: Callable[[np.ndarray], dict[Any, np.ndarray]]) -> dict[Any, float]:
-        """Like :meth:`average` for a function that returns several per-value quantities by name."""
+    def average_many(self, f: Callable[[np.ndarray], Quantities]) -> dict[Any, float]:
+        """Like :meth:`average` for a function that returns several per-value quantities by name.
+
+        ``f`` returns a dict ``{name: values}``, or yields ``(name, values)`` pairs, which keeps
+        only one of the arrays alive at a time.
+        """
         if self.x.size <= CHUNK:
-            return {k: self.mean_of(v) for k, v in f(self.x).items()}
+            return {k: self.mean_of(v) for k, v in _pairs(f(self.x))}
         scale = 1.0 / self.x.size if self.w is None else 1.0
         return {k: v * scale for k, v in self.sum_many(f).items()}
 
-    def sum_many(self, f: Callable[[np.ndarray], dict[Any, np.ndarray]]) -> dict[Any, float]:
+    def sum_many(self, f: Callable[[np.ndarray], Quantities]) -> dict[Any, float]:
         r"""Weighted sums :math:`\sum_i w_i f_k(x_i)` (plain sums without weights), chunk by chunk."""
         totals: dict[Any, float] = {}
         for x, w in self.chunks():
-            for k, v in f(x).items():
+            for k, v in _pairs(f(x)):
                 totals[k] = totals.get(k, 0.0) + float(v.sum() if w is None else np.dot(w, v))
         return totals
 

@@ -16,7 +16,7 @@ close to the truth; :math:`s_d` is the standard deviation of the :math:`d_i` (di
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,13 +97,11 @@ def paired_many(a: Fit, others: Sequence[Fit]) -> list[_Paired]:
     params_a = a.all_params
     params = [others[i].all_params for i in usable]
 
-    def squares(x: np.ndarray) -> dict[int, np.ndarray]:
+    def squares(x: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
         la = a.family.logpdf(x, params_a)
-        out = {}
-        for i, p in zip(usable, params, strict=True):
+        for i, p in zip(usable, params, strict=True):  # one row's array alive at a time
             d = la - others[i].family.logpdf(x, p) - means[i]
-            out[i] = d * d
-        return out
+            yield i, d * d
 
     with np.errstate(invalid="ignore"):
         sums = sample.average_many(squares) if usable else {}

@@ -111,7 +111,16 @@ def test_continuous_comparison_equals_the_pandas_path(client, gamma_data):
 def test_sampled_path_still_gives_the_in_memory_fits(client, gamma_data, monkeypatch):
     """With a random sample smaller than the data: exact quantiles, subsample-then-polish fits."""
     monkeypatch.setattr(scaleout, "SAMPLE_SIZE", 20_000)
-    families = ["laplace", "logistic", "t", "cauchy", "gumbel_r", "weibull_min", "lognorm"]
+    families = [
+        "laplace",
+        "logistic",
+        "t",
+        "cauchy",
+        "gumbel_r",
+        "weibull_min",
+        "lognorm",
+        "skewnorm",
+    ]
     expected = klm.compare(gamma_data, families)
     table = klm.compare(dd.from_pandas(gamma_data, npartitions=5), families)
     _assert_same_table(expected, table)

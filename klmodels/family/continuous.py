@@ -50,7 +50,7 @@ fit fails with that reason instead of reporting an arbitrary point.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -513,11 +513,10 @@ class _Continuous(ScipyFamily):
                     zi[i] += sign * h
                     shifted[(i, sign)] = {**fixed, **dict(zip(names, from_z(zi), strict=True))}
 
-            def fd_terms(x: np.ndarray) -> dict[Any, np.ndarray]:
-                out: dict[Any, np.ndarray] = {"value": self.logpdf(x, params)}
-                for key, p in shifted.items():
-                    out[key] = self.logpdf(x, p)
-                return out
+            def fd_terms(x: np.ndarray) -> Iterator[tuple[Any, np.ndarray]]:
+                yield "value", self.logpdf(x, params)
+                for key, p in shifted.items():  # one shifted log density alive at a time
+                    yield key, self.logpdf(x, p)
 
             with np.errstate(all="ignore"):
                 m = full.average_many(fd_terms)
