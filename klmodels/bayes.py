@@ -353,7 +353,7 @@ def _sample_family(
     sampling: Mapping[str, Any],
 ) -> _Outcome:
     """Sample one family's posterior and compute its LOO over every observation."""
-    pm, az = _imports()
+    pm, _ = _imports()
     family = fit.family
     outcome = _Outcome()
     if family.name == "empirical":
@@ -402,32 +402,37 @@ def _sample_family(
             else:
                 params[name] = _prior(pm, family, label, name, summary, priors)
         observed = builder("y", params, y)
-        if counts is not None and np.any(counts > 1):
-            # the other c - 1 copies of each distinct value: same posterior, O(distinct values)
-            pm.Potential("copies", pm.math.sum((counts - 1) * pm.logp(observed, y)))
-        posterior = pm.sample(**sampling)
-        pm.compute_log_likelihood(posterior, model=model, progressbar=False)
-    outcome.seconds = time.perf_counter() - start
-    outcome.posterior = posterior
-    loo = az.loo(posterior, pointwise=True)
-    outcome.elpd = _pointwise_elpd(az, loo, counts)
-    outcome.notes += _diagnose(az, posterior, loo)
-    return outcome
+    return _sample_posterior(outcome, model, observed, y, counts, sampling, start)
 
 
 def _sample_saturated(obs: Observations, sampling: Mapping[str, Any]) -> _Outcome:
     """The saturated model: a categorical over the distinct values with a flat Dirichlet prior."""
-    pm, az = _imports()
+    pm, _ = _imports()
     _, prob = obs.distinct()
     counts = np.rint(prob * obs.n_obs).astype(np.int64)
     index = np.arange(counts.size)
-    outcome = _Outcome()
     start = time.perf_counter()
     with pm.Model() as model:
         theta = pm.Dirichlet("p", a=np.ones(counts.size))
         observed = pm.Categorical("y", p=theta, observed=index)
-        if np.any(counts > 1):
-            pm.Potential("copies", pm.math.sum((counts - 1) * pm.logp(observed, index)))
+    return _sample_posterior(_Outcome(), model, observed, index, counts, sampling, start)
+
+
+def _sample_posterior(
+    outcome: _Outcome,
+    model: Any,
+    observed: Any,
+    y: np.ndarray,
+    counts: np.ndarray | None,
+    sampling: Mapping[str, Any],
+    start: float,
+) -> _Outcome:
+    """Count repeated values, sample the model, and estimate its ELPD by PSIS-LOO."""
+    pm, az = _imports()
+    with model:
+        if counts is not None and np.any(counts > 1):
+            # the other c - 1 copies of each distinct value: same posterior, O(distinct values)
+            pm.Potential("copies", pm.math.sum((counts - 1) * pm.logp(observed, y)))
         posterior = pm.sample(**sampling)
         pm.compute_log_likelihood(posterior, model=model, progressbar=False)
     outcome.seconds = time.perf_counter() - start
