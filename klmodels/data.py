@@ -150,6 +150,17 @@ class SampleSummaries:
         """Weighted variance of the values (maximum-likelihood form, divisor n)."""
         return self.sample.var
 
+    def sample_for(self, kind: str) -> WeightedSample:
+        """Where a model of this kind is evaluated.
+
+        Discrete: the distinct values with their probabilities (a pmf is summed over them);
+        continuous: the sample itself.
+        """
+        if kind == "discrete":
+            values, prob = self.distinct()
+            return WeightedSample(values, prob)
+        return self.sample
+
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Observations(SampleSummaries):

@@ -181,7 +181,7 @@ class Fit:
                 f"{self.observations.size:,} values stay on the Dask cluster; the fit's loglik, KL and the comparison "
                 "table's dkl_se and vuong_p are computed there"
             )
-        sample = _evaluation_sample(self.observations, self.kind)
+        sample = self.observations.sample_for(self.kind)
         values = sample.x
         params = self.all_params
         out = np.empty(values.size)
@@ -246,14 +246,6 @@ def _mean_loglik(
     if sums["impossible"] > 0:
         example = sample.first_where(lambda x: np.isneginf(family.logpdf(x, params)))
     return sums["loglik"], sums["impossible"], example
-
-
-def _evaluation_sample(obs: Observations, kind: str) -> WeightedSample:
-    """Where a model is evaluated: distinct values with their probabilities (discrete), or the values."""
-    if kind == "discrete":
-        values, prob = obs.distinct()
-        return WeightedSample(values, prob)
-    return obs.sample
 
 
 def validate_support(support: Any, obs: Observations) -> Support | None:
@@ -338,7 +330,7 @@ def fit_observations(
     entropy_nats, entropy_note = data_entropy or data_entropy_nats(obs, family.kind)
     notes = [entropy_note] if entropy_note else []
 
-    sample = _evaluation_sample(obs, family.kind)
+    sample = obs.sample_for(family.kind)
     mean_loglik, impossible, example = _mean_loglik(family, params, sample)
     if impossible > 0:
         if estimated:

@@ -27,7 +27,7 @@ from scipy import stats
 from klmodels.data import NanPolicy, Observations
 from klmodels.errors import FitError, ParameterError
 from klmodels.family import Candidate, Family
-from klmodels.fitting import Fit, _evaluation_sample
+from klmodels.fitting import Fit
 
 __all__ = [
     "BootstrapResult",
@@ -91,7 +91,7 @@ def paired_many(a: Fit, others: Sequence[Fit]) -> list[_Paired]:
         _check_pair(a, b)
     if not others:
         return []
-    sample = _evaluation_sample(a.observations, a.kind)
+    sample = a.observations.sample_for(a.kind)
     means = [a.mean_loglik_nats - b.mean_loglik_nats for b in others]
     usable = [i for i, m in enumerate(means) if math.isfinite(m)]
     params_a = a.all_params

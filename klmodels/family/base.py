@@ -30,7 +30,6 @@ from scipy import stats
 from klmodels.data import Observations
 from klmodels.errors import FitError, ParameterError
 from klmodels.optimize import Domain, maximise
-from klmodels.statistics import WeightedSample
 
 __all__ = [
     "CustomFamily",
@@ -223,21 +222,10 @@ class Family(ABC):
         FitError
             If the family cannot describe the data or the optimiser fails.
         """
-        free = self.free_parameters(fixed)
+        free = self.numerically_free(fixed)
         if not free:
             return {}
-        integer = [p.name for p in free if p.integer]
-        if integer:
-            raise FitError(
-                f"{self.name}: whole-number parameter(s) {', '.join(integer)} cannot be estimated "
-                f"numerically; fix them, e.g. {integer[0]}=..."
-            )
-
-        if self.kind == "discrete":
-            values, prob = obs.distinct()
-            sample = WeightedSample(values, prob)
-        else:
-            sample = obs.sample
+        sample = obs.sample_for(self.kind)
 
         def mean_loglik(free_values: dict[str, float]) -> float:
             return sample.average(lambda x: self.logpdf(x, {**fixed, **free_values}))
@@ -249,6 +237,23 @@ class Family(ABC):
             what=self.name,
         )
         return params
+
+    def numerically_free(self, fixed: Mapping[str, float]) -> tuple[Parameter, ...]:
+        """The free parameters, for a numerical optimiser (which cannot search whole numbers).
+
+        Raises
+        ------
+        FitError
+            If a whole-number parameter (a binomial n, ...) is free.
+        """
+        free = self.free_parameters(fixed)
+        integer = [p.name for p in free if p.integer]
+        if integer:
+            raise FitError(
+                f"{self.name}: whole-number parameter(s) {', '.join(integer)} cannot be estimated "
+                f"numerically; fix them, e.g. {integer[0]}=..."
+            )
+        return free
 
     def n_free(self, estimated: Mapping[str, float]) -> int:
         """Number of estimated parameters, k in AIC and BIC."""

@@ -23,7 +23,6 @@ from klmodels.data import Observations
 from klmodels.errors import FitError
 from klmodels.family.base import Parameter, ScipyFamily
 from klmodels.optimize import maximise
-from klmodels.statistics import WeightedSample
 
 __all__ = ["GenericScipyFamily", "scipy_distribution"]
 
@@ -141,21 +140,11 @@ class GenericScipyFamily(ScipyFamily):
 
     def estimate(self, obs: Observations, fixed: Mapping[str, float]) -> dict[str, float]:
         """Fit with scipy (under a deadline), polish with the bounded optimiser, and keep the better."""
-        free = self.free_parameters(fixed)
+        free = self.numerically_free(fixed)
         if not free:
             return {}
-        integer = [p.name for p in free if p.integer]
-        if integer:
-            raise FitError(
-                f"{self.name}: whole-number parameter(s) {', '.join(integer)} cannot be estimated "
-                f"numerically; fix them, e.g. {integer[0]}=..."
-            )
         deadline = time.monotonic() + self.time_budget
-        if self.kind == "discrete":
-            values, prob = obs.distinct()
-            sample = WeightedSample(values, prob)
-        else:
-            sample = obs.sample
+        sample = obs.sample_for(self.kind)
 
         def mean_loglik(free_values: dict[str, float]) -> float:
             if time.monotonic() > deadline:
