@@ -441,18 +441,6 @@ class Observations(SampleSummaries):
         values = np.concatenate((self.values[spaced], [self.min, self.max]))
         return Observations(_readonly(values), None, float(values.size), self.name, True)
 
-    def expect(self, f_values: np.ndarray) -> float:
-        r"""Weighted mean :math:`\sum_i p_i f_i` of per-value quantities under the data.
-
-        Parameters
-        ----------
-        f_values
-            One number per stored value, e.g. ``log q(values)``.
-        """
-        if self.weights is None:
-            return float(np.mean(f_values))
-        return float(np.dot(self.probabilities, f_values))
-
     def distinct(self) -> tuple[np.ndarray, np.ndarray]:
         """Distinct values (sorted) and their probabilities, compressing raw values if needed."""
         if self.weights is not None:

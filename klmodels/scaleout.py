@@ -53,6 +53,7 @@ from klmodels.data import (
     NanPolicy,
     Observations,
     SampleSummaries,
+    _readonly,
     checked_n_obs,
     is_dask_collection,
 )
@@ -87,7 +88,6 @@ IN_MEMORY_LIMIT = 50_000
 MAX_DISTINCT = 5_000_000
 """Whole-number data with more distinct values are not counted in memory."""
 
-_MAX_EXACT_INTEGER = 2.0**53
 _SEED = 20171101  # the random sample is the same on every run over the same partitions
 
 
@@ -196,9 +196,7 @@ def _summarise(part: Any, index: int, weighted: bool, max_distinct: int) -> dict
     if out["inf_x"] or out.get("inf_w") or out.get("negative"):
         return out  # the client raises; the moments would be meaningless
     out["moments"] = _moments(x, w)
-    integer = bool(
-        x.size == 0 or (np.abs(x).max() < _MAX_EXACT_INTEGER and np.array_equal(x, np.floor(x)))
-    )
+    integer = x.size == 0 or Observations._all_integers(x)
     out["integer"] = integer
     if integer and x.size:
         distinct, inverse = np.unique(x, return_inverse=True)
@@ -761,7 +759,7 @@ class DaskObservations(SampleSummaries):
         rows contribute in proportion to their weight), the same on every run.
         """
         total = self._moments.weight
-        complete = self.size <= SAMPLE_SIZE
+        complete = self.local_is_complete
         rate = None if complete else SAMPLE_SIZE / total
         blocks = self._partitions.map(_draw, rate)
         values = np.concatenate([b[0] for b in blocks])
@@ -829,10 +827,6 @@ class DaskObservations(SampleSummaries):
             if self.integer_valued
             else "the distinct values (discrete families, entropy of the values)"
         )
-
-    def expect(self, f_values: np.ndarray) -> float:
-        """Not available: use ``sample.average``."""
-        raise _not_in_memory("a mean over per-value quantities")
 
     def plugin_entropy_nats(self) -> float:
         """Not available for values left on the cluster."""
@@ -1021,12 +1015,6 @@ def observations_from_dask(
         name=name,
         integer_valued=integer,
     )
-
-
-def _readonly(arr: np.ndarray) -> np.ndarray:
-    arr = np.asarray(arr, dtype=np.float64)
-    arr.flags.writeable = False
-    return arr
 
 
 # ------------------------------------------------------------------ the accessor on Dask objects
