@@ -127,6 +127,28 @@ def support_option(values: tuple[float, float] | None) -> tuple[float, float] | 
     return as_int[0], (None if math.isinf(high) else as_int[1])
 
 
+def data_options(command: Any) -> Any:
+    """FILE, ``--column`` and ``--weights``: where every data command finds its observations."""
+    options = [
+        click.argument("file"),
+        click.option(
+            "-c",
+            "--column",
+            required=True,
+            help="The column of observations (or of distinct values, with --weights).",
+        ),
+        click.option(
+            "-w", "--weights", help="A column of counts or relative frequencies for the values."
+        ),
+    ]
+    for option in reversed(options):  # applied bottom-up: FILE comes first in the help
+        command = option(command)
+    return command
+
+
+format_option = click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+
+
 @click.group(
     epilog=EXAMPLES,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
@@ -137,14 +159,7 @@ def cli() -> None:
 
 
 @cli.command(epilog=EXAMPLES)
-@click.argument("file")
-@click.option(
-    "-c",
-    "--column",
-    required=True,
-    help="The column of observations (or of distinct values, with --weights).",
-)
-@click.option("-w", "--weights", help="A column of counts or relative frequencies for the values.")
+@data_options
 @click.option(
     "-f", "--families", help="Comma-separated family names (default: chosen by the data)."
 )
@@ -181,7 +196,7 @@ def cli() -> None:
     show_default=True,
     help="Logarithm base: 2 bits, 2.718281828 nats.",
 )
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@format_option
 @click.option(
     "--plot",
     type=click.Path(dir_okay=False),
@@ -242,8 +257,7 @@ def save_plot(table: Any, path: str) -> None:
 
 
 @cli.command(epilog=EXAMPLES)
-@click.argument("file")
-@click.option("-c", "--column", required=True, help="The column of observations.")
+@data_options
 @click.option(
     "--family",
     required=True,
@@ -252,12 +266,11 @@ def save_plot(table: Any, path: str) -> None:
 @click.option(
     "--fixed", multiple=True, help="Hold a parameter fixed, e.g. --fixed n=10 (repeatable)."
 )
-@click.option("-w", "--weights", help="A column of counts or relative frequencies for the values.")
 @click.option("--support", nargs=2, type=float, help="LOW HIGH: the values the data can take.")
 @click.option(
     "--n-obs", type=float, help="Number of observations behind relative-frequency weights."
 )
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@format_option
 def fit(
     file: str, column: str, family: str, fixed: tuple[str, ...], weights: str | None,
     support: tuple[float, float] | None, n_obs: float | None, fmt: str,
@@ -281,14 +294,7 @@ def fit(
 
 
 @cli.command(epilog=EXAMPLES)
-@click.argument("file")
-@click.option(
-    "-c",
-    "--column",
-    required=True,
-    help="The column of observations (or distinct values, with --weights).",
-)
-@click.option("-w", "--weights", help="A column of counts or relative frequencies for the values.")
+@data_options
 @click.option("--base", type=float, default=2.0, show_default=True)
 def entropy(file: str, column: str, weights: str | None, base: float) -> None:
     """The entropy of COLUMN's observed distribution (plug-in for whole numbers, estimated otherwise)."""
@@ -307,7 +313,7 @@ def entropy(file: str, column: str, weights: str | None, base: float) -> None:
 
 @cli.command(epilog=EXAMPLES)
 @click.option("--kind", type=click.Choice(["discrete", "continuous"]), help="Only this kind.")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@format_option
 def families(kind: str | None, fmt: str) -> None:
     """The registry of built-in families (scipy's names); any other scipy.stats name works too."""
     click.echo(render(klm.families.to_frame(kind), fmt))
