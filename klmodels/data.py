@@ -187,6 +187,7 @@ class Observations(SampleSummaries):
     n_obs: float | None
     name: str | None = None
     _from_counts: bool = field(default=False, repr=False)
+    _derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     # ----------------------------------------------------------------- construction
     @classmethod
@@ -440,6 +441,30 @@ class Observations(SampleSummaries):
         spaced = np.linspace(0, self.size - 1, size).round().astype(np.int64)
         values = np.concatenate((self.values[spaced], [self.min, self.max]))
         return Observations(_readonly(values), None, float(values.size), self.name, True)
+
+    def affine(self, shift: float, scale: float) -> Observations:
+        """The observations ``(x - shift) / scale`` with the same weights (kept once per shift and scale).
+
+        Fits on data of extreme magnitude are made on these (see :mod:`klmodels.fitting`).
+        """
+        key = (shift, scale)
+        if key not in self._derived:
+            values = (self.values - shift) / scale if shift else self.values / scale
+            self._derived[key] = Observations(
+                _readonly(values), self.weights, self.n_obs, self.name, self._from_counts
+            )
+        return self._derived[key]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a pickle keeps: the data, not the caches derived from them."""
+        return {f: getattr(self, f) for f in ("values", "weights", "n_obs", "name", "_from_counts")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for key, value in state.items():
+            if isinstance(value, np.ndarray):
+                value = _readonly(value)
+            object.__setattr__(self, key, value)
+        object.__setattr__(self, "_derived", {})
 
     def distinct(self) -> tuple[np.ndarray, np.ndarray]:
         """Distinct values (sorted) and their probabilities, compressing raw values if needed."""

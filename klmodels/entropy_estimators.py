@@ -3,47 +3,92 @@ r"""The data's own entropy, which turns a model's cross-entropy into its KL dive
 For discrete data the entropy of the empirical distribution is exact (plug-in):
 :math:`H(\hat p) = -\sum_x \hat p(x) \ln \hat p(x)`.
 
-For continuous data the differential entropy :math:`h(p) = -\int p \ln p` must be estimated.
-klmodels uses the m-spacing estimators of ``scipy.stats.differential_entropy`` (van Es (1992)
-for n <= 10, Ebrahimi, Pflughoeft & Soofi (1994) up to 1000, Vasicek (1976) beyond; window
-:math:`m = \lfloor \sqrt n + 1/2 \rfloor`), computed here with less memory and tested equal to
-scipy's, after one preparation step for ties:
+For continuous data it must be estimated. klmodels uses one estimator, a **calibrated m-spacing
+estimator**, in two ways.
 
-- **Ties are read as rounding.** The c copies of a value that occurs more than once are spread
-  evenly over its cell, which reaches halfway to the neighbouring distinct values (the copies
-  sit at the centres of c equal sub-intervals). Spacing estimators return -inf on tied data
-  (a zero spacing); after this step they return the entropy of the continuous distribution
-  the rounded values came from. On samples of a gamma(4, 14) of size 254 rounded to 1, 5, 10
-  and 20 units the bias of the estimate is -0.001, +0.013, +0.024, +0.077 nats (200 samples
-  each; the estimate's standard deviation is about 0.05 nats).
-- **Small samples** make every spacing estimator biased low: on normal samples the mean error
-  is about -0.26 nats at n = 10, -0.12 at n = 30, -0.02 at n = 100. Below 5 observations no
-  estimate is made (NaN, with a note).
+The estimator. For n sorted observations :math:`x_{(1)} \le \dots \le x_{(n)}` and a window m,
+term i uses the spacing :math:`s_i = x_{(b_i)} - x_{(a_i)}` with :math:`a_i = \max(i - m, 1)`,
+:math:`b_i = \min(i + m, n)`, and
 
-The estimate is the same for every model fitted to the same data, so it shifts every
-``kl_bits`` by the same amount and **never changes a ranking**; differences in KL between
-models equal differences in cross-entropy and need no entropy estimate at all.
+.. math:: \hat h = \frac1n \sum_{i=1}^n \left[\ln s_i - \psi(b_i - a_i) + \psi(n + 1)\right].
+
+For uniform data on [0, 1], :math:`s_i` is a Beta(b_i - a_i, n + 1 - b_i + a_i) variable whose
+log has expectation :math:`\psi(b_i - a_i) - \psi(n+1)`, so :math:`\hat h` is **exactly
+unbiased** for the uniform (h = 0), and for any smooth density the same terms estimate
+:math:`-\ln f`. (Vasicek's 1976 estimator is the same sum with :math:`\ln(n/2m)` in place of
+the digamma terms; the calibration removes its bias, including at the sample's ends.) The
+window is :math:`m = \mathrm{round}(n^{1/3})`, smaller than Vasicek's :math:`\sqrt n`, which
+smooths peaked densities less (measured below). Its standard error is
+:math:`\sqrt{0.25/(nm) + v/n}`, the first part the estimator's spread on uniform data
+(measured: 0.43-0.5 :math:`/\sqrt{nm}` nats for n = 100 to 100,000), the second the variance
+of :math:`\ln f` beyond that noise (:math:`v` = variance of the terms minus their mean
+:math:`\psi'(b_i - a_i)`).
+
+1. **KL of a model, through the probability integral transform** (:func:`pit_kl_nats`). With
+   :math:`U = F_q(X)`, the density of U is :math:`p(x)/q(x)` at :math:`x = F_q^{-1}(u)`, so
+   :math:`D(p \| q) = -h(U)`. If q is right, U is uniform and the estimate is unbiased; if q is
+   close, U is nearly uniform on [0, 1], where spacing estimators work best, whatever the
+   tails of the data (Cauchy, Pareto with b < 1, lognormal with large s: measured within
+   0.0002 bits of 0 at n = 3,000, standard deviation 0.002-0.003 bits, against -0.2 bits for a
+   spacing estimate of the data's own entropy on Cauchy data). Spacings of U are computed from
+   ``logcdf`` and ``logsf`` as differences in log space, so a value far in a tail (a 1e15
+   outlier) keeps its information. A comparison estimates this once, on the best model, and
+   shares the implied entropy :math:`\hat h(p) = -\bar\ell_{best} + \hat h(U_{best})` with
+   every row: kl differences are then exactly the ``dkl`` differences.
+2. **The data's own entropy**, without a model (:func:`differential_entropy_nats`): the same
+   estimator on the values. It is accurate for light tails and biased for heavy ones (use a
+   model's PIT there).
+
+**Ties are read as rounding.** The c copies of a value that occurs more than once are spread
+evenly over its cell, which reaches halfway to the neighbouring distinct values. Spacing
+estimators return -inf on tied data (a zero spacing); after this step they return the entropy of
+the continuous distribution the rounded values came from. Counts are never expanded: the
+order statistics are read off the cumulative counts, so a million copies cost what one does.
+
+**Large samples**: at most :data:`MAX_TERMS` terms are evaluated, at evenly spaced i (the
+mean of a systematic subset of the terms, unbiased for the full mean).
+
+**Small samples** are noisy (standard deviation about 0.25 bits at n = 10, 0.09 at n = 30,
+0.015 at n = 300 for the true model) and below 5 observations no estimate is made.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
+from scipy import special
 
 from klmodels.data import Observations
 from klmodels.errors import ParameterError
 
 __all__ = [
+    "EntropyEstimate",
+    "OrderedSample",
     "binned_kl_nats",
     "data_entropy_nats",
     "detie",
     "differential_entropy_nats",
+    "pit_kl_nats",
     "spacing_entropy",
 ]
 
 MIN_OBSERVATIONS = 5
 SMALL_SAMPLE = 30
+MAX_TERMS = 1 << 19
+"""Spacing terms evaluated at most (evenly spaced through the sample when there are more)."""
+_MAX_RANK = 2.0**52  # counts beyond this are scaled down (ranks stay exact in float64)
+
+
+@dataclass(frozen=True)
+class EntropyEstimate:
+    """An entropy (or KL) estimate in nats, its standard error and what to beware of."""
+
+    value: float
+    se: float
+    note: str = ""
 
 
 def detie(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -61,64 +106,176 @@ def detie(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     numpy.ndarray
         ``counts.sum()`` values; a value seen once stays where it is.
     """
-    counts = counts.astype(np.int64)
-    if values.size == 1:
-        return np.repeat(values, counts)
-    gaps = np.diff(values)
-    half_left = np.concatenate(([gaps[0]], gaps)) / 2
-    half_right = np.concatenate((gaps, [gaps[-1]])) / 2
-    step = (half_left + half_right) / counts  # distance between copies, per distinct value
-    first = values - half_left + 0.5 * step  # where the first copy goes
-    single = counts == 1
-    first[single], step[single] = values[single], 0.0  # a value seen once stays where it is
-    # position of each copy within its value's block (0, 1, ..., c - 1), built in place
-    out = np.arange(counts.sum(), dtype=np.float64)
-    out -= np.repeat(np.cumsum(counts) - counts, counts)
-    out *= np.repeat(step, counts)
-    out += np.repeat(first, counts)
-    return out
+    ordered = OrderedSample(values, counts.astype(np.float64))
+    return ordered.at(np.arange(ordered.n, dtype=np.float64))
 
 
-def _spacings(sorted_x: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The m-spacings X(i+m) - X(i-m) with the sample's ends repeated beyond it, in three parts.
+class OrderedSample:
+    """The order statistics of a sample, with ties read as rounding, without expanding counts.
 
-    The middle part is one array; the m spacings at each end are small. Nothing of size n is
-    built besides the middle part (scipy pads a full copy of the data first).
+    Parameters
+    ----------
+    values
+        Distinct values sorted ascending (or all values sorted, when ``counts`` is None).
+    counts
+        Whole-number count of each value, or None for one each.
     """
-    middle = np.subtract(sorted_x[2 * m :], sorted_x[: -2 * m])
-    left = sorted_x[m : 2 * m] - sorted_x[0]
-    right = sorted_x[-1] - sorted_x[-2 * m : -m]
-    return left, middle, right
+
+    def __init__(self, values: np.ndarray, counts: np.ndarray | None = None):
+        self.values = values
+        if counts is not None and np.all(counts == 1):
+            counts = None
+        if counts is not None and values.size == 1:
+            counts = None if counts[0] == 1 else counts
+        self.counts = counts
+        if counts is None:
+            self.n = int(values.size)
+            return
+        total = float(counts.sum())
+        if total > _MAX_RANK:  # keep ranks exact; the estimate is then from proportional counts
+            counts = np.maximum(np.rint(counts * (_MAX_RANK / total)), 1.0)
+        self.counts = counts
+        self.ends = np.cumsum(counts)
+        self.n = int(self.ends[-1])
+        if values.size == 1:
+            self.first, self.step = values.astype(np.float64), np.zeros(1)
+            return
+        gaps = np.diff(values)
+        half_left = np.concatenate(([gaps[0]], gaps)) / 2
+        half_right = np.concatenate((gaps, [gaps[-1]])) / 2
+        step = (half_left + half_right) / counts  # distance between copies, per distinct value
+        first = values - half_left + 0.5 * step  # where the first copy goes
+        single = counts == 1
+        first[single], step[single] = values[single], 0.0  # a value seen once stays where it is
+        self.first, self.step = first, step
+
+    @classmethod
+    def from_observations(cls, obs: Observations) -> OrderedSample | str:
+        """The order statistics of observations, or why there are none (a reason string)."""
+        if obs.weights is None:
+            values, counts = np.sort(obs.values), None
+            if values.size > 1 and np.any(values[1:] == values[:-1]):
+                values, counts_int = np.unique(values, return_counts=True)
+                counts = counts_int.astype(np.float64)
+        elif obs.has_counts:
+            values, counts = obs.values, obs.weights
+        elif obs.n_obs is not None:
+            values, counts = obs.values, np.maximum(np.rint(obs.probabilities * obs.n_obs), 1.0)
+        else:
+            return "KL needs the data's entropy, which relative frequencies without n_obs= cannot give"
+        return cls(values, counts)
+
+    @property
+    def distinct(self) -> int:
+        """Number of distinct values."""
+        return int(self.values.size)
+
+    def at(self, ranks: np.ndarray) -> np.ndarray:
+        """The order statistics at 0-based ``ranks`` (ties spread over their cells)."""
+        if self.counts is None:
+            return self.values[ranks.astype(np.int64)]
+        cell = np.searchsorted(self.ends, ranks, side="right")
+        position = ranks - (self.ends[cell] - self.counts[cell])
+        return self.first[cell] + position * self.step[cell]
+
+
+def _window(n: int) -> int:
+    return max(1, round(n ** (1 / 3)))
+
+
+def _terms(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """0-based ranks (a, b) of the spacings of the evaluated terms: all, or evenly spaced ones."""
+    m = _window(n)
+    if n <= MAX_TERMS:
+        i = np.arange(n, dtype=np.float64)
+    else:
+        i = np.unique(np.round(np.linspace(0, n - 1, MAX_TERMS)))
+    return np.maximum(i - m, 0), np.minimum(i + m, n - 1)
+
+
+def calibrated_spacing_entropy(
+    log_spacing: Callable[[np.ndarray, np.ndarray], np.ndarray], n: int
+) -> EntropyEstimate:
+    r"""The calibrated m-spacing estimate (nats) from a function giving log spacings by rank.
+
+    Parameters
+    ----------
+    log_spacing
+        ``log_spacing(a, b)`` returns :math:`\ln(y_{(b)} - y_{(a)})` for 0-based ranks a < b.
+    n
+        The sample size.
+    """
+    a, b = _terms(n)
+    gaps = b - a
+    terms = log_spacing(a, b) - special.digamma(gaps) + special.digamma(n + 1.0)
+    if not np.all(np.isfinite(terms)):
+        if np.any(np.isnan(terms)):
+            return EntropyEstimate(math.nan, math.nan, "the spacings could not be computed")
+        value = float(np.mean(terms))  # -inf: a zero spacing (values the estimator cannot part)
+        return EntropyEstimate(value, math.nan)
+    value = float(np.mean(terms))
+    excess = max(float(np.var(terms) - np.mean(special.polygamma(1, gaps))), 0.0)
+    se = math.sqrt(0.25 / (n * _window(n)) + excess / n)
+    return EntropyEstimate(value, se)
+
+
+def _log_diff_exp(high: np.ndarray, low: np.ndarray) -> np.ndarray:
+    r""":math:`\ln(e^{high} - e^{low})` for high >= low, stably."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return high + np.log(-np.expm1(low - high))
 
 
 def spacing_entropy(sorted_x: np.ndarray) -> float:
-    r"""m-spacing estimate of differential entropy (nats) from sorted, tie-free observations.
-
-    The same estimators, windows and choice by sample size as ``scipy.stats.differential_entropy``
-    (van Es for n <= 10, Ebrahimi et al. for n <= 1000, Vasicek beyond; :math:`m = \lfloor \sqrt n
-    + 1/2 \rfloor`), computed with one extra array instead of several (tested equal to scipy's).
-    """
+    """Calibrated m-spacing estimate of differential entropy (nats) from sorted, tie-free values."""
     n = sorted_x.size
-    m = math.floor(math.sqrt(n) + 0.5)
-    if not 2 <= 2 * m < n:
+    if n < 2 * _window(n) + 1:
         return math.nan
-    with np.errstate(divide="ignore"):
-        if n <= 10:  # van Es (1992)
-            d = sorted_x[m:] - sorted_x[:-m]
-            term = float(np.log((n + 1) / m * d).sum()) / (n - m)
-            return term + float(np.sum(1.0 / np.arange(m, n + 1))) + math.log(m) - math.log(n + 1)
-        left, middle, right = _spacings(sorted_x, m)
-        np.log(middle, out=middle)
-        total = float(middle.sum())
-        if n <= 1000:  # Ebrahimi, Pflughoeft & Soofi (1994): boundary weights c_i
-            k = np.arange(m)
-            c_left, c_right = 1 + k / m, 1 + (m - 1 - k) / m
-            total += float(np.log(left / c_left).sum() + np.log(right / c_right).sum())
-            total -= (n - 2 * m) * math.log(2.0)
-            return total / n + math.log(n / m)
-        # Vasicek (1976)
-        total += float(np.log(left).sum() + np.log(right).sum())
-        return total / n + math.log(n / (2 * m))
+
+    def log_spacing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            return np.log(sorted_x[b.astype(np.int64)] - sorted_x[a.astype(np.int64)])
+
+    return calibrated_spacing_entropy(log_spacing, n).value
+
+
+def _usable(obs: Observations) -> OrderedSample | EntropyEstimate:
+    ordered = OrderedSample.from_observations(obs)
+    if isinstance(ordered, str):
+        return EntropyEstimate(math.nan, math.nan, ordered)
+    if ordered.n < MIN_OBSERVATIONS:
+        return EntropyEstimate(
+            math.nan,
+            math.nan,
+            f"no entropy estimate from {ordered.n} observations (at least {MIN_OBSERVATIONS}), so no KL",
+        )
+    if ordered.distinct == 1:
+        return EntropyEstimate(
+            math.nan, math.nan, "all values are equal: the data have no density, so no KL"
+        )
+    return ordered
+
+
+def _small_sample_note(n: int) -> str:
+    if n >= SMALL_SAMPLE:
+        return ""
+    return (
+        f"kl is approximate: the data's entropy is estimated from {n} observations "
+        "(standard error in kl_se)"
+    )
+
+
+def differential_entropy(obs: Observations) -> EntropyEstimate:
+    """The data's differential entropy in nats, without a model (spacings of the values)."""
+    ordered = _usable(obs)
+    if isinstance(ordered, EntropyEstimate):
+        return ordered
+
+    def log_spacing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            return np.log(ordered.at(b) - ordered.at(a))
+
+    estimate = calibrated_spacing_entropy(log_spacing, ordered.n)
+    return EntropyEstimate(estimate.value, estimate.se, _small_sample_note(ordered.n))
 
 
 def differential_entropy_nats(obs: Observations) -> tuple[float, str]:
@@ -130,43 +287,76 @@ def differential_entropy_nats(obs: Observations) -> tuple[float, str]:
         NaN with the reason when no estimate can be made (fewer than 5 observations, or
         relative-frequency weights without ``n_obs``).
     """
-    if obs.weights is None:
-        sorted_x = np.sort(obs.values)
-        new_value = np.empty(sorted_x.size, dtype=bool)
-        new_value[0] = True
-        np.not_equal(sorted_x[1:], sorted_x[:-1], out=new_value[1:])
-        if new_value.all():  # no ties: the sorted sample is all the estimator needs
-            values, counts = sorted_x, None
-        else:
-            starts = np.flatnonzero(new_value)
-            values, counts = sorted_x[starts], np.diff(np.append(starts, sorted_x.size))
-        del new_value
-    elif obs.has_counts:
-        values, counts = obs.values, obs.weights
-    elif obs.n_obs is not None:
-        values, counts = obs.values, np.maximum(np.rint(obs.probabilities * obs.n_obs), 1)
-    else:
-        return (
-            math.nan,
-            "KL needs the data's entropy, which relative frequencies without n_obs= cannot give",
+    estimate = differential_entropy(obs)
+    return estimate.value, estimate.note
+
+
+def pit_kl_nats(
+    obs: Observations,
+    logcdf: Callable[[np.ndarray], np.ndarray],
+    logsf: Callable[[np.ndarray], np.ndarray],
+    name: str = "the model",
+) -> EntropyEstimate:
+    r"""KL divergence :math:`D(p \| q) = -h(F_q(X))` of a continuous model, in nats, from its PIT.
+
+    Parameters
+    ----------
+    obs
+        The data.
+    logcdf, logsf
+        The model's log cdf and log survival function.
+    name
+        The model's name, for the note.
+
+    Returns
+    -------
+    EntropyEstimate
+        The KL estimate, its standard error and a note: the number of observations when it is
+        small, and whether the data reach further into a tail than the model allows (then the
+        estimate is a lower bound: the KL may be infinite).
+    """
+    ordered = _usable(obs)
+    if isinstance(ordered, EntropyEstimate):
+        return ordered
+    a, b = _terms(ordered.n)
+    ranks, where = np.unique(np.concatenate((a, b)), return_inverse=True)
+    x = ordered.at(ranks)
+    with np.errstate(all="ignore"):
+        log_f = np.asarray(logcdf(x), dtype=np.float64)
+        log_s = np.asarray(logsf(x), dtype=np.float64)
+    if np.any(np.isnan(log_f)) or np.any(np.isnan(log_s)):
+        return EntropyEstimate(math.nan, math.nan, f"kl: {name}'s cdf is not defined at the data")
+    lower = log_f <= math.log(0.5)
+    log_f_a, log_f_b = log_f[where[: a.size]], log_f[where[a.size :]]
+    log_s_a, log_s_b = log_s[where[: a.size]], log_s[where[a.size :]]
+    low_a, low_b = lower[where[: a.size]], lower[where[a.size :]]
+
+    def log_spacing(_a: np.ndarray, _b: np.ndarray) -> np.ndarray:
+        out = np.empty(log_f_a.shape)
+        both_low = low_a & low_b
+        both_high = ~low_a & ~low_b
+        mixed = low_a & ~low_b
+        out[both_low] = _log_diff_exp(log_f_b[both_low], log_f_a[both_low])
+        out[both_high] = _log_diff_exp(log_s_a[both_high], log_s_b[both_high])
+        # F(b) - F(a) = 1 - S(b) - F(a), both terms at most 1/2: no cancellation beyond rounding
+        between = -np.expm1(log_s_b[mixed]) - np.exp(log_f_a[mixed])
+        with np.errstate(divide="ignore"):
+            out[mixed] = np.log(np.maximum(between, 0.0))
+        return out
+
+    estimate = calibrated_spacing_entropy(log_spacing, ordered.n)
+    notes = [_small_sample_note(ordered.n)]
+    # How far the most extreme observations lie in the model's tails: under the model, n * F(x_(1))
+    # and n * S(x_(n)) are about Exponential(1); below 1e-6 the data's tail is beyond the model's.
+    tails = np.concatenate((log_f[np.isfinite(log_f)], log_s[np.isfinite(log_s)]))
+    extreme = math.log(ordered.n) + float(tails.min()) if tails.size else 0.0
+    if extreme < math.log(1e-6):
+        notes.append(
+            f"kl may be underestimated: the data reach further into a tail than the closest model "
+            f"({name}) allows (an observation with tail probability "
+            f"{math.exp(extreme - math.log(ordered.n)):.1e}); the true KL may be infinite"
         )
-    n = values.size if counts is None else int(counts.sum())
-    if n < MIN_OBSERVATIONS:
-        return (
-            math.nan,
-            f"no entropy estimate from {n} observations (at least {MIN_OBSERVATIONS}), so no KL",
-        )
-    if values.size == 1:
-        return math.nan, "all values are equal: the data have no density, so no KL"
-    sample = values if counts is None or values.size == n else detie(values, counts)
-    value = spacing_entropy(sample)
-    note = ""
-    if n < SMALL_SAMPLE:
-        note = (
-            f"kl is approximate: the entropy estimate from {n} observations is biased low "
-            "(about 0.1-0.25 nats), which raises every row's kl alike"
-        )
-    return value, note
+    return EntropyEstimate(-estimate.value, estimate.se, "; ".join(filter(None, notes)))
 
 
 def data_entropy_nats(obs: Observations, kind: str) -> tuple[float, str]:

@@ -16,25 +16,39 @@ cross-entropy :math:`H(\hat p, q_\theta)` and the information loss
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
-from types import MappingProxyType
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from klmodels import statistics
 from klmodels.data import NanPolicy, Observations
-from klmodels.entropy_estimators import data_entropy_nats
+from klmodels.entropy_estimators import EntropyEstimate, differential_entropy, pit_kl_nats
 from klmodels.errors import DataError, FitError, NotInMemoryError, ParameterError
 from klmodels.family import Candidate, Family, default_registry, resolve
 from klmodels.family.base import Support
+from klmodels.frozen import FrozenMapping
 from klmodels.statistics import WeightedSample
 
-__all__ = ["NO_N_OBS_NOTE", "Fit", "fit", "fit_observations", "validate_support"]
+__all__ = [
+    "NO_N_OBS_NOTE",
+    "Estimated",
+    "Fit",
+    "estimate",
+    "finish",
+    "fit",
+    "fit_observations",
+    "shared_entropy",
+    "validate_support",
+    "with_kl_se",
+]
 
 _LN2 = math.log(2.0)
-NO_N_OBS_NOTE = "weights are relative frequencies: pass n_obs= for loglik, AIC, AICc, BIC"
+NO_N_OBS_NOTE = (
+    "weights are relative frequencies: pass n_obs= for loglik, AIC, AICc, BIC, standard errors "
+    "and Vuong's test"
+)
 
 
 def _format_params(params: Mapping[str, float]) -> str:
@@ -69,6 +83,11 @@ class Fit:
         The data the model was fitted to.
     note : str
         Anything the numbers alone do not say (e.g. "pass n_obs= for AIC").
+    kl_se_nats : float
+        Standard error of ``kl_nats`` as an estimate of the fitted model's KL divergence from the
+        distribution the data came from (nats): for continuous data the entropy estimate's, for
+        discrete data the delta method's :math:`\mathrm{sd}(\ln \hat p - \ln q)/\sqrt n`. NaN
+        when not available.
     """
 
     family: Family
@@ -81,6 +100,7 @@ class Fit:
     kl_nats: float
     observations: Observations
     note: str = ""
+    kl_se_nats: float = math.nan
 
     # -------------------------------------------------------------- identity
     @property
@@ -116,6 +136,11 @@ class Fit:
     def kl_bits(self) -> float:
         r""":math:`D(\hat p \| q)`, the information lost per observation, in bits."""
         return self.kl_nats / _LN2
+
+    @property
+    def kl_se_bits(self) -> float:
+        """Standard error of :attr:`kl_bits`, bits per observation (see ``kl_se_nats``)."""
+        return self.kl_se_nats / _LN2
 
     @property
     def data_entropy_bits(self) -> float:
@@ -303,15 +328,74 @@ def _whole_numbers_as_int(family: Family, params: Mapping[str, float]) -> dict[s
     return {k: int(v) if k in integer else float(v) for k, v in params.items()}
 
 
-def fit_observations(
-    obs: Observations,
-    family: Family,
-    support: Support | None,
-    fixed: Mapping[str, Any],
-    *,
-    data_entropy: tuple[float, str] | None = None,
-) -> Fit:
-    """Fit ``family`` to validated observations (the engine behind :func:`fit` and compare).
+_TYPICAL = 2.0**20  # data whose magnitude lies within 2^-20 .. 2^20 are fitted as they are
+
+
+def _standardising(obs: Any, family: Family, fixed: Mapping[str, float]) -> tuple[float, float]:
+    """The shift and the power-of-2 scale that bring the data to magnitude 1 for estimation.
+
+    The scale is a power of 2, so dividing by it is exact: a fit of ``x * 2**k`` is the fit of
+    ``x`` with loc and scale times ``2**k``. The shift (the median) is used only for a free
+    ``loc`` and data whose centre lies far from 0 compared with their spread.
+    """
+    if family.kind != "continuous" or not family.location_scale:
+        return 0.0, 1.0
+    low, high = obs.min, obs.max
+    shift = 0.0
+    if "loc" not in fixed:
+        centre = obs.sample.median
+        half_width = max(abs(0.5 * high - 0.5 * centre), abs(0.5 * centre - 0.5 * low))
+        if abs(centre) > 2 * _TYPICAL * half_width:
+            shift = centre
+    width = max(abs(0.5 * high - 0.5 * shift), abs(0.5 * shift - 0.5 * low)) * 2
+    if width == 0 or 1 / _TYPICAL <= width <= _TYPICAL:
+        return shift, 1.0
+    return shift, math.ldexp(1.0, math.frexp(width)[1])
+
+
+def _estimate_parameters(
+    obs: Any, family: Family, fixed: Mapping[str, float]
+) -> dict[str, float]:
+    """The family's estimate, made on standardised data when the data's magnitude calls for it."""
+    shift, scale = _standardising(obs, family, fixed)
+    if shift == 0.0 and scale == 1.0:
+        return family.estimate(obs, fixed)
+    moved = dict(fixed)
+    if "loc" in moved:
+        moved["loc"] = (moved["loc"] - shift) / scale
+    if "scale" in moved:
+        moved["scale"] = moved["scale"] / scale
+    estimated = family.estimate(obs.affine(shift, scale), moved)
+    if "loc" in estimated:
+        estimated["loc"] = shift + scale * estimated["loc"]
+    if "scale" in estimated:
+        estimated["scale"] = scale * estimated["scale"]
+    return estimated
+
+
+@dataclass(frozen=True)
+class Estimated:
+    """A family's maximum-likelihood fit before the data's entropy turns cross-entropy into KL."""
+
+    family: Family
+    params: dict[str, float]
+    shown_fixed: dict[str, float]
+    all_fixed: dict[str, float]
+    mean_loglik: float
+    impossible: float
+    example: float
+    notes: tuple[str, ...]
+
+    @property
+    def all_params(self) -> dict[str, float]:
+        """Every parameter: fixed (including defaults) and estimated."""
+        return {**self.all_fixed, **self.params}
+
+
+def estimate(
+    obs: Any, family: Family, support: Support | None, fixed: Mapping[str, Any]
+) -> Estimated:
+    """Fit ``family`` by maximum likelihood and compute its mean log-likelihood (one pass).
 
     Raises
     ------
@@ -321,42 +405,153 @@ def fit_observations(
         If the family cannot describe the data or the optimiser fails.
     """
     all_fixed = family.resolve_fixed(support, fixed)
-    estimated = _whole_numbers_as_int(family, family.estimate(obs, all_fixed))
+    estimated = _whole_numbers_as_int(family, _estimate_parameters(obs, family, all_fixed))
     all_fixed = _whole_numbers_as_int(family, all_fixed)
     params = {**all_fixed, **estimated}
     shown_fixed = {
         k: v for k, v in all_fixed.items() if k in fixed or family.default_fixed.get(k) != v
     }
-    entropy_nats, entropy_note = data_entropy or data_entropy_nats(obs, family.kind)
-    notes = [entropy_note] if entropy_note else []
-
     sample = obs.sample_for(family.kind)
     mean_loglik, impossible, example = _mean_loglik(family, params, sample)
-    if impossible > 0:
-        if estimated:
-            raise FitError(
-                f"{family.name}: the fitted model gives probability 0 to observed values such as {example:g}"
-            )
+    if impossible > 0 and estimated:
+        raise FitError(
+            f"{family.name}: the fitted model gives probability 0 to observed values such as {example:g}"
+        )
+    notes = list(family.diagnose(obs, params))
+    notes.extend(family.check_fit(obs, params, mean_loglik))
+    return Estimated(
+        family, estimated, shown_fixed, all_fixed, mean_loglik, impossible, example, tuple(notes)
+    )
+
+
+def _in_memory(obs: Any) -> tuple[Observations, str]:
+    """The observations in memory (a random sample of data on a Dask cluster), with a note."""
+    if obs.in_memory:
+        return obs, ""
+    if obs.local_is_complete:
+        return obs.local, ""
+    return obs.local, (
+        f"kl: the data's entropy is estimated from a random sample of {obs.local.size:,} of the "
+        f"{obs.n_obs or obs.size:,.0f} observations (dkl and the ranking do not depend on it)"
+    )
+
+
+def model_kl_estimate(obs: Any, est: Estimated) -> EntropyEstimate:
+    """The KL divergence of one continuous fit from the data (nats), from its own PIT where it can."""
+    local, sampled = _in_memory(obs)
+    family, params = est.family, est.all_params
+    if family.has_cdf:
+        kl = pit_kl_nats(
+            local,
+            lambda x: family.logcdf(x, params),
+            lambda x: family.logsf(x, params),
+            family.name,
+        )
+    else:  # a user's density without a cdf: the data's own entropy, from spacings of the values
+        h = differential_entropy(local)
+        kl = EntropyEstimate(-est.mean_loglik - h.value, h.se, h.note)
+    return EntropyEstimate(kl.value, kl.se, "; ".join(filter(None, [sampled, kl.note])))
+
+
+_REFERENCES = {"real": ("norm", "laplace"), "positive": ("lognorm", "gamma"), "heavy": ("cauchy",)}
+_HEAVY_KURTOSIS = 20.0
+
+
+def reference_estimates(obs: Any, present: Iterable[str] = ()) -> list[Estimated]:
+    """Cheap reference fits through which the data's entropy can be estimated (continuous data).
+
+    The normal and the Laplace; the lognormal and the gamma for positive data; the Cauchy when
+    the sample's excess kurtosis exceeds 20. Families in ``present`` (already fitted) are skipped;
+    a reference that cannot be fitted is left out.
+    """
+    names = list(_REFERENCES["real"])
+    if obs.min > 0:
+        names += _REFERENCES["positive"]
+    if obs.sample.excess_kurtosis > _HEAVY_KURTOSIS:
+        names += _REFERENCES["heavy"]
+    out = []
+    for name in names:
+        if name in present:
+            continue
+        try:
+            out.append(estimate(obs, default_registry[name], None, {}))
+        except FitError:
+            continue
+    return out
+
+
+def shared_entropy(
+    obs: Any, estimates: Iterable[Estimated], *, references: bool = True
+) -> EntropyEstimate:
+    r"""The data's differential entropy (nats), estimated once for continuous fits of the same data.
+
+    :math:`\hat h(p) = -\bar\ell_{best} - \hat D(p \| q_{best})`, with the KL of the fit with the
+    highest likelihood estimated from its probability integral transform (nearly uniform when
+    the model is close). The candidates are the given fits and, with ``references``, a few cheap
+    reference fits (:func:`reference_estimates`), so that the estimate is a property of the data:
+    every fit of the same data gets the same entropy (through the same closest model), and kl
+    differences equal the exact differences of cross-entropies.
+    """
+    estimates = list(estimates)
+    if references:
+        present = {e.family.name for e in estimates if not e.shown_fixed}
+        estimates += reference_estimates(obs, present)
+    usable = [e for e in estimates if math.isfinite(e.mean_loglik) and e.impossible == 0]
+    if not usable:
+        local, _ = _in_memory(obs)
+        return differential_entropy(local)
+    with_cdf = [e for e in usable if e.family.has_cdf] or usable
+    best = max(with_cdf, key=lambda e: e.mean_loglik)
+    kl = model_kl_estimate(obs, best)
+    return EntropyEstimate(-best.mean_loglik - kl.value, kl.se, kl.note)
+
+
+def _discrete_kl(obs: Any, est: Estimated) -> tuple[float, float, float]:
+    """Plug-in entropy, KL (computed directly, so the empirical model gets exactly 0) and its SE."""
+    sample = obs.sample_for("discrete")
+    with np.errstate(divide="ignore"):
+        log_ratio = np.log(sample.w) - est.family.logpdf(sample.x, est.all_params)
+    kl = float(np.dot(sample.w, log_ratio))
+    entropy = obs.plugin_entropy_nats()
+    se = math.nan
+    if obs.n_obs is not None and math.isfinite(kl):
+        spread = float(np.dot(sample.w, (log_ratio - kl) ** 2))
+        se = math.sqrt(max(spread, 0.0) / obs.n_obs)
+    return entropy, kl, se
+
+
+def finish(obs: Any, est: Estimated, entropy: EntropyEstimate | None = None) -> Fit:
+    """The Fit of an estimate: KL from the data's entropy (shared, or estimated for this fit alone)."""
+    family = est.family
+    notes = list(est.notes)
+    mean_loglik = est.mean_loglik
+    kl_se = math.nan
+    if family.kind == "discrete":
+        entropy_nats, kl, kl_se = _discrete_kl(obs, est)
+    elif est.impossible > 0:
+        h = entropy if entropy is not None else EntropyEstimate(math.nan, math.nan)
+        entropy_nats, kl = h.value, math.inf
+    else:
+        if entropy is None:
+            entropy = shared_entropy(obs, [est])
+        entropy_nats, kl, kl_se = entropy.value, -mean_loglik - entropy.value, entropy.se
+        if entropy.note:
+            notes.insert(0, entropy.note)
+    if est.impossible > 0:
         mean_loglik, kl = -math.inf, math.inf
         notes.append(
-            f"the model gives probability 0 to {impossible:.3%} of the observations (e.g. {example:g}), "
-            "so D(data||model) is infinite"
+            f"the model gives probability 0 to {est.impossible:.3%} of the observations "
+            f"(e.g. {est.example:g}), so D(data||model) is infinite"
         )
-    elif family.kind == "discrete":
-        # sum p (log p - log q) directly, so that the empirical model gets exactly 0
-        kl = float(np.dot(sample.w, np.log(sample.w) - family.logpdf(sample.x, params)))
-    else:
-        kl = -mean_loglik - entropy_nats
-    notes.extend(family.diagnose(obs, params))
-    k = family.n_free(estimated)
+    k = family.n_free(est.params)
     if obs.n_obs is None:
         notes.append(NO_N_OBS_NOTE)
     elif k > 0 and obs.n_obs - k - 1 <= 0:
         notes.append(f"AICc undefined: n_obs={obs.n_obs:g} <= k + 1 = {k + 1}")
     return Fit(
         family=family,
-        params=MappingProxyType(dict(estimated)),
-        fixed=MappingProxyType(shown_fixed),
+        params=FrozenMapping(est.params),
+        fixed=FrozenMapping(est.shown_fixed),
         k=k,
         n_obs=obs.n_obs,
         mean_loglik_nats=mean_loglik,
@@ -364,7 +559,36 @@ def fit_observations(
         kl_nats=kl,
         observations=obs,
         note="; ".join(notes),
+        kl_se_nats=kl_se,
     )
+
+
+def fit_observations(
+    obs: Any,
+    family: Family,
+    support: Support | None,
+    fixed: Mapping[str, Any],
+    *,
+    entropy: EntropyEstimate | None = None,
+) -> Fit:
+    """Fit ``family`` to validated observations (the engine behind :func:`fit` and compare).
+
+    ``entropy`` is the data's differential entropy shared by a comparison; without it a
+    continuous fit's KL is estimated from its own probability integral transform.
+
+    Raises
+    ------
+    ParameterError
+        If ``fixed`` names unknown parameters or has values out of range.
+    FitError
+        If the family cannot describe the data or the optimiser fails.
+    """
+    return finish(obs, estimate(obs, family, support, fixed), entropy)
+
+
+def with_kl_se(fit: Fit, kl_se_nats: float) -> Fit:
+    """The same fit with another standard error of its KL (a comparison adds the paired part)."""
+    return replace(fit, kl_se_nats=kl_se_nats)
 
 
 def fit(

@@ -116,6 +116,14 @@ def maximise(
     z0 = np.array([domains[name].to_free(float(start[name])) for name in names])
     best_z, best_loss = z0, loss(z0)
     if best_loss >= _PENALTY:
+        with np.errstate(all="ignore"):
+            at_start = objective(unpack(z0))
+        if math.isnan(at_start):
+            raise FitError(
+                f"cannot fit {what}: the log-likelihood is NaN at the starting values "
+                f"{ {k: round(float(v), 6) for k, v in start.items()} } (the density returns NaN, or "
+                "negative values)"
+            )
         raise FitError(
             f"cannot fit {what}: the data have zero likelihood at the starting values "
             f"{ {k: round(float(v), 6) for k, v in start.items()} }"

@@ -23,7 +23,8 @@ data                                families
 ==================================  ============================================================
 whole numbers                       every discrete family whose support can hold them, and the
                                     saturated ``empirical`` reference
-continuous, inside (0, 1)           beta, uniform, norm, logistic, lognorm, gamma, weibull_min
+continuous, inside (0, 1)           beta, uniform, and the positive set (the data may be
+                                    proportions, or positive values on a small scale)
 continuous, positive                lognorm, gamma, weibull_min, expon, invgauss, invgamma, fisk,
                                     lomax, pareto, rayleigh, halfnorm, norm, logistic
 continuous, >= 0 with zeros         expon, halfnorm, lomax, genpareto, norm, logistic, laplace
@@ -47,11 +48,20 @@ import pandas as pd
 
 from klmodels.data import NanPolicy, Observations
 from klmodels.display import ComparisonTable
-from klmodels.entropy_estimators import binned_kl_nats, data_entropy_nats
-from klmodels.errors import AllFamiliesFailedError, FitError, ParameterError
+from klmodels.entropy_estimators import binned_kl_nats
+from klmodels.errors import AllFamiliesFailedError, FitError, KLModelsError, ParameterError
 from klmodels.family import Candidate, Family, Kind, default_registry, resolve
 from klmodels.family.base import Support
-from klmodels.fitting import NO_N_OBS_NOTE, Fit, fit_observations, validate_support
+from klmodels.fitting import (
+    NO_N_OBS_NOTE,
+    Estimated,
+    Fit,
+    estimate,
+    finish,
+    shared_entropy,
+    validate_support,
+    with_kl_se,
+)
 from klmodels.information import as_log_base, unit_name
 from klmodels.uncertainty import _difference, _Paired, _vuong, g_test, paired_many
 
@@ -60,12 +70,15 @@ __all__ = ["DEFAULT_FAMILIES", "Criterion", "compare", "default_candidates", "se
 Criterion = Literal["aicc", "aic", "bic", "kl"]
 _CRITERIA = ("aicc", "aic", "bic", "kl")
 
+_POSITIVE = (
+    "lognorm", "gamma", "weibull_min", "expon", "invgauss", "invgamma", "fisk", "lomax",
+    "pareto", "rayleigh", "halfnorm", "norm", "logistic",
+)  # fmt: skip
+
 DEFAULT_FAMILIES: dict[str, tuple[str, ...]] = {
-    "unit_interval": ("beta", "uniform", "norm", "logistic", "lognorm", "gamma", "weibull_min"),
-    "positive": (
-        "lognorm", "gamma", "weibull_min", "expon", "invgauss", "invgamma", "fisk", "lomax",
-        "pareto", "rayleigh", "halfnorm", "norm", "logistic",
-    ),
+    # data inside (0, 1) may be proportions, or positive data on a small scale: both sets
+    "unit_interval": ("beta", "uniform", *_POSITIVE),
+    "positive": _POSITIVE,
     "non_negative": ("expon", "halfnorm", "lomax", "genpareto", "norm", "logistic", "laplace"),
     "real": (
         "norm", "logistic", "laplace", "t", "cauchy", "gumbel_r", "gumbel_l", "genextreme",
@@ -236,19 +249,12 @@ def _fit_all(
         raise ParameterError(
             f"fixed= names {sorted(unknown)}, which are not among the candidates {list(candidates)}"
         )
-    data_entropy = data_entropy_nats(obs, kind)
-
-    def fit_one(label: str) -> Fit | FitError:
-        try:
-            return fit_observations(
-                obs, candidates[label], supp, fixed.get(label, {}), data_entropy=data_entropy
-            )
-        except FitError as exc:
-            return exc
+    def fit_one(label: str) -> Estimated | FitError:
+        return estimate_or_reason(obs, candidates[label], supp, fixed.get(label, {}))
 
     labels = list(candidates)
     if n_jobs == 1:
-        outcomes: Iterable[Fit | FitError] = map(fit_one, labels)
+        outcomes: Iterable[Estimated | FitError] = map(fit_one, labels)
     else:
         from joblib import Parallel, delayed
 
@@ -259,8 +265,39 @@ def _fit_all(
         from tqdm.auto import tqdm
 
         outcomes = tqdm(outcomes, total=len(labels), desc="fitting families", unit="family")
-    results = dict(zip(labels, outcomes, strict=True))
-    return _Fitted(obs, results, kind, candidates, supp, fixed, excluded)
+    estimates = dict(zip(labels, outcomes, strict=True))
+    return _Fitted(obs, finish_all(obs, estimates, kind), kind, candidates, supp, fixed, excluded)
+
+
+def estimate_or_reason(
+    obs: Any, family: Family, support: Support | None, fixed: Mapping[str, Any]
+) -> Estimated | FitError:
+    """One candidate's estimate, or the reason it failed: a candidate never aborts a comparison.
+
+    Invalid options (a ParameterError) still raise: they are the caller's mistake, not the
+    family's. Anything else a family raises (a user's pmf that fails, returns strings or the
+    wrong shape) becomes a failed row that says what happened.
+    """
+    try:
+        return estimate(obs, family, support, fixed)
+    except FitError as exc:
+        return exc
+    except ParameterError:
+        raise
+    except (KLModelsError, ArithmeticError, ValueError, TypeError, LookupError, RuntimeError) as exc:
+        return FitError(f"{family.name}: fitting raised {type(exc).__name__}: {exc}")
+
+
+def finish_all(
+    obs: Any, estimates: Mapping[str, Estimated | FitError], kind: str
+) -> dict[str, Fit | FitError]:
+    """Fits from estimates, continuous ones sharing one estimate of the data's entropy."""
+    fitted = [e for e in estimates.values() if isinstance(e, Estimated)]
+    entropy = shared_entropy(obs, fitted) if kind == "continuous" and fitted else None
+    return {
+        label: finish(obs, e, entropy) if isinstance(e, Estimated) else e
+        for label, e in estimates.items()
+    }
 
 
 def _check_jobs(n_jobs: int) -> int:
@@ -272,8 +309,12 @@ def _check_jobs(n_jobs: int) -> int:
 
 
 def _score(fit: Fit, criterion: str) -> float:
-    """The ranking key of a fit (lower is better); inf for NaN so that failures sort last."""
-    value = fit.kl_nats if criterion == "kl" else getattr(fit, criterion)
+    """The ranking key of a fit (lower is better); inf for NaN so that failures sort last.
+
+    ``"kl"`` ranks by cross-entropy, which orders the fits exactly as their KL divergences (the
+    data's entropy is the same for every row) and needs no entropy estimate.
+    """
+    value = -fit.mean_loglik_nats if criterion == "kl" else getattr(fit, criterion)
     return math.inf if math.isnan(value) else value
 
 
@@ -312,6 +353,7 @@ def _row(
         "loglik": result.loglik,
         f"cross_entropy_{unit}": result.cross_entropy_bits * scale,
         f"kl_{unit}": result.kl_bits * scale,
+        f"kl_se_{unit}": result.kl_se_bits * scale,
         "aic": result.aic,
         "aicc": result.aicc,
         "bic": result.bic,
@@ -321,6 +363,9 @@ def _row(
         dkl, se = _difference(pair)
         row[f"dkl_{unit}"] = dkl * scale
         row[f"dkl_se_{unit}"] = se * scale
+        if result.kind == "continuous" and not is_best and math.isfinite(se):
+            # the shared entropy estimate's error and this row's paired difference to the best
+            row[f"kl_se_{unit}"] = math.hypot(result.kl_se_bits, se) * scale
         if not is_best and result.n_obs is not None:
             row["vuong_p"] = _vuong(pair).p_value
     if result.kind == "discrete" and result.n_obs is not None:
@@ -329,6 +374,8 @@ def _row(
         row.update(
             g_stat=test.statistic, g_dof=test.dof if test.dof > 0 else pd.NA, g_p=test.p_value
         )
+        if math.isnan(test.statistic) and test.note:
+            row["note"] = "; ".join(filter(None, [row["note"], test.note]))
     if bins is not None:
         row[f"kl_binned_{unit}"] = (
             binned_kl_nats(result.observations, result.freeze().cdf, bins) / math.log(2) * scale
@@ -354,8 +401,8 @@ def _table(
         for label in order
     ]
     columns = [
-        "params", "fixed", "k", "loglik", f"cross_entropy_{unit}", f"kl_{unit}", f"dkl_{unit}",
-        f"dkl_se_{unit}", "vuong_p", "aic", "aicc", "bic", "delta", "weight",
+        "params", "fixed", "k", "loglik", f"cross_entropy_{unit}", f"kl_{unit}", f"kl_se_{unit}",
+        f"dkl_{unit}", f"dkl_se_{unit}", "vuong_p", "aic", "aicc", "bic", "delta", "weight",
     ]  # fmt: skip
     if kind == "discrete":
         columns += ["g_stat", "g_dof", "g_p"]
@@ -370,7 +417,7 @@ def _table(
     if "g_dof" in table:
         table["g_dof"] = table["g_dof"].astype("Int64")
     table["note"] = table["note"].fillna("").astype(object)
-    key = table[f"kl_{unit}"] if criterion == "kl" else table[criterion]
+    key = table[f"cross_entropy_{unit}"] if criterion == "kl" else table[criterion]
     key = key.to_numpy(dtype=np.float64, na_value=np.nan)
     best_key = np.nanmin(key) if np.isfinite(key).any() else np.nan
     table["delta"] = key - best_key
@@ -466,7 +513,11 @@ def compare(
         kl_<unit>                 float64  :math:`D(\hat p \| q)` per observation: the
                                            information lost by the model (for continuous
                                            data: cross-entropy minus an estimate of the
-                                           data's entropy, the same for every row)
+                                           data's entropy, the same for every row, from the
+                                           probability integral transform of the best fit)
+        kl_se_<unit>              float64  standard error of kl (continuous: the entropy
+                                           estimate's and the paired difference to the
+                                           best row; discrete: the delta method's)
         dkl_<unit>                float64  kl minus the best row's kl; exact (no entropy
                                            estimate), from paired per-observation values
         dkl_se_<unit>             float64  standard error of dkl (paired differences)
@@ -530,8 +581,14 @@ def compare(
     entropy_nats = next(
         (r.data_entropy_nats for r in results.values() if isinstance(r, Fit)), math.nan
     )
+    entropy_se_nats = next(
+        (r.kl_se_nats for r in results.values() if isinstance(r, Fit)), math.nan
+    )
     table.attrs = {
         f"entropy_{unit}": entropy_nats / as_log_base(base),
+        f"entropy_se_{unit}": (
+            entropy_se_nats / as_log_base(base) if used_kind == "continuous" else math.nan
+        ),
         "n_obs": obs.n_obs,
         "criterion": used_criterion,
         "requested_criterion": criterion,
@@ -545,7 +602,12 @@ def compare(
         table["note"] = table["note"].str.replace(
             NO_N_OBS_NOTE, f"ranked by kl; {criterion} needs n_obs="
         )
-    fits = {label: r for label, r in results.items() if isinstance(r, Fit)}
+    se_column = table[f"kl_se_{unit}"] * (as_log_base(base) / math.log(2.0))
+    fits = {
+        label: with_kl_se(r, float(se_column[label]) * math.log(2.0))
+        for label, r in results.items()
+        if isinstance(r, Fit)
+    }
     result = ComparisonTable(table, fits=fits)
     result.attrs = dict(table.attrs)
     return result

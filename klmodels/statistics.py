@@ -144,8 +144,16 @@ class WeightedSample:
 
     @cached_property
     def var(self) -> float:
-        r"""Maximum-likelihood variance :math:`\overline{(x - \bar x)^2}` (divisor n)."""
-        return max(self.mean_of((self.x - self.mean) ** 2), 0.0)
+        r"""Maximum-likelihood variance :math:`\overline{(x - \bar x)^2}` (divisor n).
+
+        Computed on deviations divided by their largest absolute value, so that it neither
+        overflows (values near 1e300) nor underflows (values near 1e-300) before the end.
+        """
+        deviation = self.x - self.mean
+        largest = float(np.max(np.abs(deviation))) if deviation.size else 0.0
+        if largest == 0 or not math.isfinite(largest):
+            return 0.0 if largest == 0 else math.inf
+        return max(self.mean_of((deviation / largest) ** 2), 0.0) * largest * largest
 
     @property
     def sd(self) -> float:
@@ -199,16 +207,20 @@ class WeightedSample:
         """Weighted median."""
         return self.quantile(0.5)
 
+    def _standardised(self) -> np.ndarray | None:
+        sd = self.sd
+        if sd == 0 or not math.isfinite(sd):
+            return None
+        return (self.x - self.mean) / sd
+
     @cached_property
     def skew(self) -> float:
         """Sample skewness :math:`m_3 / m_2^{3/2}` (0 for a constant sample)."""
-        if self.var == 0:
-            return 0.0
-        return self.mean_of((self.x - self.mean) ** 3) / self.var**1.5
+        z = self._standardised()
+        return 0.0 if z is None else self.mean_of(z**3)
 
     @cached_property
     def excess_kurtosis(self) -> float:
         """Sample excess kurtosis :math:`m_4 / m_2^2 - 3` (0 for a constant sample)."""
-        if self.var == 0:
-            return 0.0
-        return self.mean_of((self.x - self.mean) ** 4) / self.var**2 - 3.0
+        z = self._standardised()
+        return 0.0 if z is None else self.mean_of(z**4) - 3.0

@@ -228,17 +228,64 @@ class GTestResult:
     statistic : float
         :math:`G = 2 \sum_j O_j \ln(O_j / E_j)` over the pooled cells.
     dof : int
-        Cells - 1 - k.
+        Cells - 1 - k, at least 0.
     p_value : float
-        Upper tail of chi-squared(dof); NaN when dof <= 0.
+        Upper tail of chi-squared(dof); NaN when dof is 0; 0 when the model gives probability 0
+        to an observed value.
     cells : int
         Number of cells after pooling neighbours until every expected count is at least 5.
+    note : str
+        Why there is no test (no degrees of freedom left, or cells too wide to sum), or "".
     """
 
     statistic: float
     dof: int
     p_value: float
     cells: int
+    note: str = ""
+
+
+_MAX_SPAN = 1_000_000
+"""The most integers whose probabilities the G-test sums for a family without a cheap cdf."""
+
+
+def _cell_probabilities(fit: Fit, values: np.ndarray) -> np.ndarray | str:
+    """Model probability of each cell [v_j, v_{j+1} - 1] (tails in the first and last), or why not.
+
+    From the cdf and survival function where the family has cheap ones (the difference is taken
+    on the side of the median, without cancellation); otherwise from sums of the pmf over the
+    integers between the observed values, when there are at most a million of them.
+    """
+    family, params = fit.family, fit.all_params
+    if family.has_cdf:
+        ends = values[1:] - 1
+        with np.errstate(all="ignore"):
+            cdf = np.exp(family.logcdf(ends, params))
+            sf = np.exp(family.logsf(ends, params))
+        cdf_high, cdf_low = np.append(cdf, 1.0), np.concatenate(([0.0], cdf))
+        sf_high, sf_low = np.append(sf, 0.0), np.concatenate(([1.0], sf))
+        return np.clip(np.where(cdf_high <= 0.5, cdf_high - cdf_low, sf_low - sf_high), 0.0, None)
+    try:
+        start = float(fit.freeze().support()[0])
+    except (NotImplementedError, ValueError, TypeError, AttributeError):
+        start = -math.inf
+    low = max(start, values[0] - _MAX_SPAN)
+    span = values[-1] - low + 1
+    if span > _MAX_SPAN:
+        return (
+            f"G-test skipped: {fit.name} has no closed-form cdf, and its cells cover "
+            f"{span:.3g} integers (at most {_MAX_SPAN:,} are summed)"
+        )
+    masses = np.zeros(values.size)
+    cells = np.arange(values.size)
+    for first in range(0, int(span), 1 << 16):
+        k = low + np.arange(first, min(first + (1 << 16), int(span)), dtype=np.float64)
+        with np.errstate(all="ignore"):
+            pmf = np.exp(family.logpdf(k, params))
+        cell = np.clip(np.searchsorted(values, k, side="right") - 1, 0, values.size - 1)
+        masses += np.bincount(cell, weights=np.nan_to_num(pmf), minlength=values.size)[cells]
+    masses[-1] = max(1.0 - (masses.sum() - masses[-1]), masses[-1])  # the upper tail, from the total
+    return masses
 
 
 def g_test(fit: Fit, *, min_expected: float = 5.0) -> GTestResult:
@@ -248,30 +295,49 @@ def g_test(fit: Fit, *, min_expected: float = 5.0) -> GTestResult:
     the tails to the first and last), neighbouring cells are pooled until each expected count
     :math:`E_j = n\,Q(\text{cell}_j)` is at least ``min_expected``, and
     :math:`G = 2\sum_j O_j \ln(O_j/E_j)` is referred to chi-squared with cells - 1 - k
-    degrees of freedom.
+    degrees of freedom. A model that gives probability 0 to an observed value is rejected
+    outright (G = inf, p = 0). Cost: O(distinct values) with a closed-form cdf; otherwise the
+    pmf is summed over at most a million integers, and beyond that the test is skipped
+    (``statistic`` NaN, the reason in ``note``).
 
     Raises
     ------
     ParameterError
-        For a continuous model, or data without counts.
+        For something that is not a Fit, a continuous model, data without counts, or a
+        ``min_expected`` that is not a finite number >= 0.
     """
+    if not isinstance(fit, Fit):
+        raise ParameterError(
+            f"g_test takes a Fit (from klm.fit or a table's .fits); got {type(fit).__name__}"
+        )
     if fit.kind != "discrete":
         raise ParameterError(
             "the G-test is for discrete models; continuous data need a different test"
+        )
+    if (
+        isinstance(min_expected, bool)
+        or not isinstance(min_expected, (int, float, np.integer, np.floating))
+        or not (math.isfinite(min_expected) and min_expected >= 0)
+    ):
+        raise ParameterError(
+            f"min_expected must be a finite number >= 0 (5 is customary); got {min_expected!r}"
         )
     obs = fit.observations
     if fit.n_obs is None:
         raise ParameterError("the G-test needs counts: pass n_obs= with relative frequencies")
     values, prob = obs.distinct()
     observed = prob * fit.n_obs
-    model = fit.freeze()
-    upper_cdf = np.append(model.cdf(values[1:] - 1), 1.0)
-    lower_cdf = np.concatenate(([0.0], upper_cdf[:-1]))
-    expected = fit.n_obs * np.clip(upper_cdf - lower_cdf, 0.0, None)
+    if fit.mean_loglik_nats == -math.inf:  # an observed value the model rules out
+        dof = max(values.size - 1 - fit.k, 0)
+        return GTestResult(math.inf, dof, 0.0, int(values.size))
+    masses = _cell_probabilities(fit, values)
+    if isinstance(masses, str):
+        return GTestResult(math.nan, 0, math.nan, 0, masses)
+    expected = fit.n_obs * masses
     pooled_o, pooled_e, acc_o, acc_e = [], [], 0.0, 0.0
     for o, e in zip(observed, expected, strict=True):
         acc_o, acc_e = acc_o + o, acc_e + e
-        if acc_e >= min_expected:
+        if acc_e >= min_expected and acc_e > 0:
             pooled_o.append(acc_o)
             pooled_e.append(acc_e)
             acc_o = acc_e = 0.0
@@ -282,12 +348,15 @@ def g_test(fit: Fit, *, min_expected: float = 5.0) -> GTestResult:
         else:
             pooled_o, pooled_e = [acc_o], [acc_e]
     o, e = np.array(pooled_o), np.array(pooled_e)
+    if np.any((e <= 0) & (o > 0)):
+        return GTestResult(math.inf, max(int(o.size) - 1 - fit.k, 0), 0.0, int(o.size))
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(o > 0, o * np.log(o / e), 0.0)
     statistic = max(float(2 * terms.sum()), 0.0)  # 0 up to rounding for a saturated model
     dof = int(o.size - 1 - fit.k)
     p = float(stats.chi2.sf(statistic, dof)) if dof > 0 else math.nan
-    return GTestResult(statistic, dof, p, int(o.size))
+    note = "" if dof > 0 else f"no degrees of freedom left ({o.size} cells, k={fit.k}): no test"
+    return GTestResult(statistic, max(dof, 0), p, int(o.size), note)
 
 
 # ------------------------------------------------------------------ bootstrap

@@ -49,7 +49,7 @@ def test_small_samples_are_estimated_with_a_warning_note_and_tiny_ones_not_at_al
     value, note = differential_entropy_nats(
         klm.Observations.from_data([1.0, 2.5, 3.1, 4.7, 5.2, 6.0])
     )
-    assert math.isfinite(value) and "biased low" in note
+    assert math.isfinite(value) and "approximate" in note and "6 observations" in note
     value, note = differential_entropy_nats(klm.Observations.from_data([1.0, 2.5, 3.1]))
     assert math.isnan(value) and "from 3 observations" in note
 

@@ -271,12 +271,17 @@ def test_t_with_normal_data_says_so(rng):
 # ---------------------------------------------------------------- generic adapter
 def test_any_scipy_name_fits_through_the_generic_adapter():
     x = stats.burr12(3, 2, scale=2).rvs(1500, random_state=np.random.default_rng(1))
-    f = klm.fit(x, "burr12")
-    assert f.k == 4
+    f = klm.fit(x, "burr12")  # starts at 0 like the curated families and fitdistrplus: loc = 0
+    assert f.k == 3 and f.all_params["loc"] == 0
     with np.errstate(all="ignore"):
-        reference = stats.burr12.fit(x)
+        reference = stats.burr12.fit(x, floc=0)
     assert f.loglik >= stats.burr12.logpdf(x, *reference).sum() - 1e-7 * abs(f.loglik)
     assert "generic adapter" in f.family.summary
+    free = klm.fit(x, klm.compare(x, ["burr12"], free_loc=True).fits["burr12"].family)
+    assert free.k == 4
+    with np.errstate(all="ignore"):
+        reference = stats.burr12.fit(x)
+    assert free.loglik >= stats.burr12.logpdf(x, *reference).sum() - 1e-7 * abs(free.loglik)
 
 
 def test_generic_adapter_respects_its_time_budget():

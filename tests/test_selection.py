@@ -22,6 +22,7 @@ COLUMNS = [
     "loglik",
     "cross_entropy_bits",
     "kl_bits",
+    "kl_se_bits",
     "dkl_bits",
     "dkl_se_bits",
     "vuong_p",

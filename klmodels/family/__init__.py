@@ -6,6 +6,7 @@
 
 from klmodels.family.base import CustomFamily, Family, FrozenModel, Kind, Parameter, ScipyFamily
 from klmodels.family.continuous import continuous_families
+from klmodels.family.generic import GenericScipyFamily
 from klmodels.family.discrete import discrete_families
 from klmodels.family.registry import Candidate, Registry, resolve
 
@@ -16,6 +17,7 @@ __all__ = [
     "CustomFamily",
     "Family",
     "FrozenModel",
+    "GenericScipyFamily",
     "Kind",
     "Parameter",
     "Registry",

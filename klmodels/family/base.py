@@ -130,6 +130,10 @@ class Family(ABC):
     parameters: tuple[Parameter, ...]
     default_fixed: Mapping[str, float] = {}
     summary: str = ""
+    location_scale: bool = False
+    """Whether the family has scipy's ``loc`` and ``scale`` (then fits are made on standardised data)."""
+    has_cdf: bool = False
+    """Whether :meth:`logcdf` and :meth:`logsf` are cheap (a closed form or scipy's special functions)."""
 
     # ------------------------------------------------------------------ the model
     @property
@@ -161,6 +165,16 @@ class Family(ABC):
     def freeze(self, params: Mapping[str, float]) -> Any:
         """The scipy frozen distribution for a full set of parameters."""
         raise NotImplementedError(f"{self.name} has no scipy equivalent to freeze")
+
+    def logcdf(self, x: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
+        """Log of the cumulative distribution function at ``x``."""
+        with np.errstate(all="ignore"):
+            return np.asarray(self.freeze(params).logcdf(x), dtype=np.float64)
+
+    def logsf(self, x: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
+        """Log of the survival function (1 - cdf, computed without cancellation) at ``x``."""
+        with np.errstate(all="ignore"):
+            return np.asarray(self.freeze(params).logsf(x), dtype=np.float64)
 
     # ------------------------------------------------------------------ fitting
     def params_from_support(self, support: Support) -> dict[str, float]:
@@ -263,6 +277,12 @@ class Family(ABC):
         """Notes on a fit that the numbers alone do not show (e.g. a parameter at its boundary)."""
         return []
 
+    def check_fit(
+        self, obs: Observations, params: Mapping[str, float], mean_loglik: float
+    ) -> list[str]:
+        """Checks of a finished fit that may refuse it (FitError) or add notes; none by default."""
+        return []
+
     def with_free(self, *names: str) -> Family:
         """The same family with ``names`` estimated instead of held at their defaults (e.g. ``"loc"``)."""
         import copy
@@ -309,6 +329,9 @@ class ScipyFamily(Family):
         self.parameters = parameters
         self.default_fixed = dict(default_fixed or {})
         self.summary = summary
+        names = {p.name for p in parameters}
+        self.location_scale = self.kind == "continuous" and {"loc", "scale"} <= names
+        self.has_cdf = True
 
     def logpdf(self, x: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
         """Log pmf or log pdf from scipy, in nats."""
@@ -316,6 +339,16 @@ class ScipyFamily(Family):
             if self.kind == "discrete":
                 return np.asarray(self.dist.logpmf(x, **params), dtype=np.float64)
             return np.asarray(self.dist.logpdf(x, **params), dtype=np.float64)
+
+    def logcdf(self, x: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
+        """Log cdf from scipy."""
+        with np.errstate(all="ignore"):
+            return np.asarray(self.dist.logcdf(x, **params), dtype=np.float64)
+
+    def logsf(self, x: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
+        """Log survival function from scipy."""
+        with np.errstate(all="ignore"):
+            return np.asarray(self.dist.logsf(x, **params), dtype=np.float64)
 
     def freeze(self, params: Mapping[str, float]) -> Any:
         """``scipy.stats.<name>(**params)``, with whole-number parameters passed as int."""
@@ -363,6 +396,7 @@ class FrozenModel(Family):
         self.name = name or frozen_label(frozen)
         self.kind = "discrete" if isinstance(frozen.dist, stats.rv_discrete) else "continuous"
         self.summary = "a fully specified model (nothing estimated)"
+        self.has_cdf = True
 
     def logpdf(self, x: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
         """Log pmf or log pdf of the frozen distribution, in nats."""
@@ -479,15 +513,43 @@ class CustomFamily(Family):
             inside &= x == np.floor(x)
         return inside
 
+    @property
+    def _which(self) -> str:
+        return ("log" if self._is_log else "") + ("pmf" if self.kind == "discrete" else "pdf")
+
     def logpdf(self, x: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
-        """The user's function on its support (in logs), -inf outside it."""
+        """The user's function on its support (in logs), -inf outside it.
+
+        Raises
+        ------
+        FitError
+            If the function raises, or returns something other than one number per point.
+        """
         x = np.asarray(x, dtype=np.float64)
         out = np.full(x.shape, -np.inf)
         inside = self._inside(x)
         if inside.any():
+            points = x[inside]
+            try:
+                with np.errstate(all="ignore"):
+                    result = self._function(points, **params)
+            except Exception as exc:  # the user's code: any failure becomes this family's reason
+                raise FitError(
+                    f"{self.name}: its {self._which} raised {type(exc).__name__}: {exc}"
+                ) from exc
+            try:
+                raw = np.asarray(result, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise FitError(
+                    f"{self.name}: its {self._which} must return numbers, one per point; it returned "
+                    f"{type(result).__name__} {str(result)[:60]!r}"
+                ) from None
+            if raw.shape not in ((), points.shape):
+                raise FitError(
+                    f"{self.name}: its {self._which} returned an array of shape {raw.shape} for "
+                    f"{points.size} points; it must return one value per point"
+                )
             with np.errstate(all="ignore"):
-                raw = np.asarray(self._function(x[inside], **params), dtype=np.float64)
-                raw = np.broadcast_to(raw, x[inside].shape)
                 out[inside] = raw if self._is_log else np.log(raw)
         return out
 
@@ -498,23 +560,61 @@ class CustomFamily(Family):
             **{k: v for k, v in self._start.items() if k not in fixed},
         }
 
-    def estimate(self, obs: Observations, fixed: Mapping[str, float]) -> dict[str, float]:
-        """Minimise KL numerically, then check the pmf sums to 1 on a finite support."""
-        params = super().estimate(obs, fixed)
-        self._check_normalised({**fixed, **params})
-        return params
+    def check_fit(self, obs, params, mean_loglik):
+        """Refuse a fit whose pmf does not sum (pdf does not integrate) to 1 at the fitted parameters.
 
-    def _check_normalised(self, params: Mapping[str, float]) -> None:
-        low, high = self.support_range
-        if self.kind != "discrete" or not math.isfinite(high) or high - low > 10_000_000:
-            return
-        points = np.arange(low, high + 1)
-        total = float(np.exp(self.logpdf(points, params)).sum())
-        if not math.isclose(total, 1.0, rel_tol=1e-6, abs_tol=1e-9):
-            raise FitError(
-                f"{self.name}: the pmf sums to {total:.6g}, not 1, over its support {low:g}..{high:g} "
-                f"at {dict(params)}; KL and likelihoods would be wrong. Normalise the pmf."
+        Returns a note when the total cannot be computed reliably (a slowly converging sum or
+        integral); KL and likelihoods of an unnormalised model would be wrong without a word.
+        """
+        total, reliable = self._total(params)
+        tolerance = 1e-6 if self.kind == "discrete" else 1e-4
+        if reliable and not math.isclose(total, 1.0, rel_tol=tolerance, abs_tol=1e-9):
+            low, high = self.support_range
+            what, where = (
+                ("sums", f"{low:g}..{high:g}")
+                if self.kind == "discrete"
+                else ("integrates", f"[{low:g}, {high:g}]")
             )
+            raise FitError(
+                f"{self.name}: the {self._which} {what} to {total:.6g}, not 1, over its support "
+                f"{where} at {dict(params)}; KL and likelihoods would be wrong. "
+                f"Normalise the {self._which}."
+            )
+        if not reliable:
+            return [
+                f"could not check that the {self._which} is normalised (the total was {total:.6g}); "
+                "KL and likelihoods assume it is"
+            ]
+        return []
+
+    _MAX_TERMS = 10_000_000
+
+    def _total(self, params: Mapping[str, float]) -> tuple[float, bool]:
+        """The total probability at ``params`` and whether it is reliable."""
+        low, high = self.support_range
+        if self.kind == "discrete":
+            total, start, block = 0.0, low, 1 << 16
+            while start <= high and start - low < self._MAX_TERMS:
+                stop = min(start + block, high + 1)
+                terms = np.exp(self.logpdf(np.arange(start, stop, dtype=np.float64), params))
+                total += float(terms.sum())
+                start = stop
+                if math.isinf(high) and terms[-1] <= 1e-17 * max(total, 1e-300) and terms.size > 1:
+                    if terms[-1] <= terms[-2]:  # decreasing and negligible: the tail is done
+                        return total, True
+                block = min(block * 2, 1 << 20)
+            return total, start > high
+        from scipy import integrate
+
+        def density(t: float) -> float:
+            return float(np.exp(self.logpdf(np.array([t]), params))[0])
+
+        import warnings
+
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            total, error = integrate.quad(density, low, high, limit=200)
+        return float(total), bool(error < 1e-6 * max(abs(total), 1.0))
 
     def freeze(self, params: Mapping[str, float]) -> Any:
         """A scipy distribution built from the pmf or pdf (``rv_discrete`` / ``rv_continuous``)."""

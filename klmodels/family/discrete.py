@@ -66,6 +66,8 @@ class _Discrete(ScipyFamily):
     def __init__(self, name: str, shapes: tuple[Parameter, ...], summary: str):
         super().__init__(name, (*shapes, _LOC), default_fixed={"loc": 0.0}, summary=summary)
         self.natural_low = float(self.dist.a)
+        # scipy's generic discrete cdf sums the pmf from the support's start: O(value), not cheap
+        self.has_cdf = type(self.dist)._cdf is not stats.rv_discrete._cdf
 
     def params_from_support(self, support: Support) -> dict[str, float]:
         """``loc`` so that the family starts at the support's lower end."""
@@ -420,6 +422,12 @@ class LogSeries(_Discrete):
         super().__init__(
             "logser", (Parameter("p", 0.0, 1.0),), "species abundances (Fisher's log-series)"
         )
+        self.has_cdf = True  # scipy writes out the survival function
+
+    def logcdf(self, x, params):
+        """Log cdf from scipy's closed-form survival function (its generic cdf is a long sum)."""
+        with np.errstate(all="ignore"):
+            return np.log1p(-np.exp(self.logsf(x, params)))
 
     def _mle(self, y, prob, fixed, free):
         if not free:
@@ -448,6 +456,20 @@ class Zipf(_Discrete):
 
     def __init__(self) -> None:
         super().__init__("zipf", (Parameter("a", 1.0, math.inf),), "power-law ranks (unbounded)")
+        self.has_cdf = True
+
+    def logsf(self, x, params):
+        r"""Log of :math:`P(Y > y) = \zeta(a, \lfloor y \rfloor + 1) / \zeta(a)` (Hurwitz zeta): O(1) per point."""
+        y = np.floor(np.asarray(x, dtype=np.float64) - params["loc"])
+        a = params["a"]
+        with np.errstate(all="ignore"):
+            out = np.log(special.zeta(a, np.maximum(y, 0.0) + 1.0)) - math.log(special.zeta(a))
+        return np.where(y < 1, 0.0, out)
+
+    def logcdf(self, x, params):
+        """Log cdf from the survival function (without cancellation below the median)."""
+        with np.errstate(all="ignore"):
+            return np.log1p(-np.exp(self.logsf(x, params)))
 
     def _mle(self, y, prob, fixed, free):
         if not free:
@@ -520,6 +542,7 @@ class Empirical(Family):
     kind = "discrete"
     parameters = ()
     summary = "the observed frequencies (saturated reference, KL = 0)"
+    has_cdf = True
 
     @staticmethod
     def _table(params: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:

@@ -70,14 +70,106 @@ class GenericScipyFamily(ScipyFamily):
         if dist is None:
             raise KeyError(name)
         discrete = isinstance(dist, stats.rv_discrete)
+        low, high = float(dist.a), float(dist.b)
+        if discrete:
+            default_fixed = {"loc": 0.0}
+        elif math.isfinite(low) and math.isfinite(high):
+            default_fixed = {"loc": 0.0, "scale": 1.0}  # on its own interval, as beta is
+        elif math.isfinite(low) or math.isfinite(high):
+            default_fixed = {"loc": 0.0}  # starts (or ends) where the textbook form does
+        else:
+            default_fixed = {}
         super().__init__(
             name,
             _parameters(dist),
-            default_fixed={"loc": 0.0} if discrete else {},
+            default_fixed=default_fixed,
             summary=f"scipy.stats.{name} (generic adapter: numerical MLE)",
             dist=dist,
         )
         self.time_budget = time_budget
+        self.support_ends = (low, high)
+
+    def params_from_support(self, support: Any) -> dict[str, float]:
+        """``loc`` (and ``scale`` on an interval) so that the family's support is the declared one."""
+        if self.kind == "discrete":
+            return {"loc": support[0] - self.support_ends[0]}
+        low, high = support
+        a, b = self.support_ends
+        if math.isfinite(a) and math.isfinite(b):
+            if high is None:
+                raise FitError(f"{self.name} lives on an interval: support needs both ends")
+            scale = (high - low) / (b - a)
+            return {"loc": low - a * scale, "scale": scale}
+        if math.isfinite(a):
+            return {"loc": low - a} if a == 0 else {}
+        if math.isfinite(b) and high is not None:
+            return {"loc": high - b} if b == 0 else {}
+        return {}
+
+    def diagnose(self, obs, params):
+        """Flag a shape parameter that ran to the edge of its range (the family drifts to a limit)."""
+        notes = []
+        for p in self.parameters:
+            if p.name in ("loc", "scale") or p.name not in params:
+                continue
+            v = float(params[p.name])
+            near_low = math.isfinite(p.low) and v - p.low <= 1e-8 * max(1.0, abs(p.low))
+            near_high = math.isfinite(p.high) and p.high - v <= 1e-8 * max(1.0, abs(p.high))
+            if near_low or near_high or abs(v) >= 1e8:
+                notes.append(
+                    f"{p.name}={v:.3g} is at the edge of its range {p.describe_range()}: the likelihood "
+                    "has no interior maximum (the family drifts to a limiting form; compare that form)"
+                )
+        return notes
+
+    def _check_support(self, obs: Observations, fixed: Mapping[str, float]) -> None:
+        """A clear error when a fixed loc (and scale) puts the data outside the family's support."""
+        if self.kind != "continuous" or "loc" not in fixed:
+            return
+        a, b = self.support_ends
+        scale = fixed.get("scale")
+        low = fixed["loc"] + a * scale if scale is not None else (fixed["loc"] if a == 0 else -math.inf)
+        high = fixed["loc"] + b * scale if scale is not None else (fixed["loc"] if b == 0 else math.inf)
+        if obs.min < low or obs.max > high:
+            where = f"[{low:g}, {high:g}]"
+            raise FitError(
+                f"{self.name} with {', '.join(f'{k}={v:g}' for k, v in fixed.items() if k in ('loc', 'scale'))} "
+                f"lives on {where}, but the data span [{obs.min:g}, {obs.max:g}]. Pass support=(low, high) "
+                f"around the data, or free loc (free_loc=True, or klm.fit(..., family) with "
+                f"klm.families-style .with_free('loc'))"
+            )
+
+    def check_fit(self, obs, params, mean_loglik):
+        """Refuse a fit whose free threshold sits on the data where the density is infinite.
+
+        With ``loc`` free, a density that is infinite at the end of its support (burr12 with
+        c < 1, gamma-like shapes below 1) makes the likelihood grow without bound as that end
+        approaches the smallest (largest) observation: there is no maximum-likelihood estimate,
+        and the optimiser's last point is arbitrary.
+        """
+        if self.kind != "continuous" or "loc" in self.default_fixed or "loc" not in params:
+            return []
+        a, b = self.support_ends
+        scale = params["scale"]
+        spread = (obs.max - obs.min) or 1.0
+        for end, edge_value, side in ((a, obs.min, 1.0), (b, obs.max, -1.0)):
+            if not math.isfinite(end):
+                continue
+            edge = params["loc"] + end * scale
+            if side * (edge_value - edge) > 1e-6 * spread:
+                continue  # the support's end is clear of the data: an interior maximum
+            steps = edge + side * scale * np.array([1e-6, 1e-9, 1e-12])
+            with np.errstate(all="ignore"):
+                density = self.logpdf(steps, params)
+            rising = np.all(np.diff(density) > 1.0) or np.any(np.isposinf(density))
+            if rising:
+                raise FitError(
+                    f"{self.name} with free loc has no maximum-likelihood estimate: its density is "
+                    f"infinite at the {'lower' if side > 0 else 'upper'} end of its support for these "
+                    "shapes, so the likelihood grows without bound as that end approaches the data. "
+                    "Use the form with loc fixed (the default), or a support=."
+                )
+        return []
 
     def _starting_values(self, obs: Observations, fixed: Mapping[str, float]) -> dict[str, float]:
         names = [p.name for p in self.parameters]
@@ -143,6 +235,7 @@ class GenericScipyFamily(ScipyFamily):
         free = self.numerically_free(fixed)
         if not free:
             return {}
+        self._check_support(obs, fixed)
         deadline = time.monotonic() + self.time_budget
         sample = obs.sample_for(self.kind)
 
@@ -170,7 +263,9 @@ class GenericScipyFamily(ScipyFamily):
                     best = candidate
         except _OutOfTimeError:
             raise FitError(
-                f"{self.name}: the generic fit exceeded its time budget of {self.time_budget:g} s"
+                f"{self.name}: the generic fit exceeded its time budget of {self.time_budget:g} s. "
+                f"Give it more with klmodels.family.GenericScipyFamily({self.name!r}, "
+                f"time_budget={4 * self.time_budget:g}) as the candidate"
             ) from None
         if best is None:
             raise FitError(f"{self.name}: no parameters give the data a positive likelihood")

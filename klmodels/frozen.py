@@ -1,0 +1,49 @@
+"""A read-only mapping that pickles: what results expose as parameters and fits.
+
+``types.MappingProxyType`` cannot be pickled, so results holding one could not cross a process
+boundary (multiprocessing, joblib) or be cached; :class:`FrozenMapping` can.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, TypeVar
+
+__all__ = ["FrozenMapping"]
+
+V = TypeVar("V")
+
+
+class FrozenMapping(Mapping[str, V]):
+    """An immutable, picklable mapping (a copy of what it was built from)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, V] | None = None):
+        object.__setattr__(self, "_data", dict(data or {}))
+
+    def __getitem__(self, key: str) -> V:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("a FrozenMapping cannot be changed; copy it with dict(...)")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self._data,))
+
+    def __repr__(self) -> str:
+        return repr(self._data)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return dict(self.items()) == dict(other.items())
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._data.items()))
