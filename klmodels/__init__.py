@@ -11,6 +11,7 @@ select(data, families)       the best Fit
 fit(data, family, **fixed)   one maximum-likelihood (= minimum-KL) fit
 entropy, cross_entropy, kl_divergence, kl_asymmetry, js_divergence, model_kl
 vuong, paired_difference, g_test, bootstrap    is a difference real?
+read_comparison(path)        a table saved with table.save(path)
 families                     the read-only registry of built-in families (scipy's names)
 """
 
@@ -38,6 +39,7 @@ from klmodels.family import default_registry as families
 from klmodels.fitting import Fit, fit
 from klmodels.information import cross_entropy, js_divergence, kl_asymmetry
 from klmodels.selection import compare, select
+from klmodels.tablefile import read_comparison
 from klmodels.uncertainty import (
     BootstrapResult,
     GTestResult,
@@ -91,6 +93,7 @@ __all__ = [
     "kl_divergence",
     "model_kl",
     "paired_difference",
+    "read_comparison",
     "select",
     "vuong",
 ]

@@ -145,13 +145,17 @@ class DataFrameAccessor:
         return self._obj[column]
 
     def _weights(self, weights: Any) -> Any:
-        if (
-            isinstance(weights, Hashable)
-            and not isinstance(weights, (int, float))
-            and weights is not None
-        ):
-            return self._column(weights)
-        return weights
+        """A column label (of any type, integers included) names a column; anything else is data."""
+        if weights is None or not isinstance(weights, Hashable):
+            return weights
+        if weights in self._obj.columns:
+            return self._obj[weights]
+        if isinstance(weights, str):
+            return self._column(weights)  # the error lists the columns
+        raise DataError(
+            f"weights={weights!r} is not a column; the columns are {list(self._obj.columns)}. "
+            "Pass a column label, or one weight per row (a list, array or Series)"
+        )
 
     def numeric_columns(self) -> list[Hashable]:
         """Names of the numeric and boolean columns."""

@@ -20,7 +20,8 @@ import click
 import pandas as pd
 
 import klmodels as klm
-from klmodels.errors import KLModelsError, MissingExtraError
+from klmodels.errors import DataError, KLModelsError, MissingExtraError
+from klmodels.family import resolve
 
 FORMATS = click.Choice(["table", "csv", "json", "markdown"])
 
@@ -37,19 +38,57 @@ Examples:
 
 
 def read_table(path: str) -> pd.DataFrame:
-    """A CSV or Parquet file as a DataFrame; ``-`` reads CSV from standard input."""
+    """A CSV or Parquet file as a DataFrame; ``-`` reads CSV from standard input.
+
+    Raises
+    ------
+    DataError
+        For a file that cannot be read as what its name says (corrupt Parquet, a CSV named
+        .parquet, bytes that are not UTF-8 text, a file with no columns).
+    """
     if path == "-":
-        return pd.read_csv(io.StringIO(sys.stdin.read()))
+        raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+        if isinstance(raw, bytes):
+            try:
+                raw = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise DataError(
+                    f"standard input is not UTF-8 text (byte {exc.object[exc.start]:#04x} at position "
+                    f"{exc.start}); convert it first, e.g. iconv -f latin1 -t utf-8"
+                ) from None
+        return _read_csv(io.StringIO(raw), "standard input")
     file = Path(path)
     if not file.exists():
         raise click.UsageError(f"no such file: {path}")
+    if file.is_dir():
+        raise click.UsageError(f"{path} is a directory; give a CSV or Parquet file")
     if file.suffix.lower() in (".parquet", ".pq"):
         try:
             import pyarrow  # noqa: F401
         except ImportError:
             raise MissingExtraError("pyarrow", "parquet", "Reading Parquet") from None
-        return pd.read_parquet(file)
-    return pd.read_csv(file)
+        try:
+            return pd.read_parquet(file)
+        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            raise DataError(
+                f"cannot read {path} as Parquet ({type(exc).__name__}: {exc}); is it a Parquet file? "
+                "A CSV file needs a .csv name"
+            ) from None
+    return _read_csv(file, path)
+
+
+def _read_csv(source: Any, name: str) -> pd.DataFrame:
+    try:
+        return pd.read_csv(source)
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{name} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at position {exc.start}); "
+            "convert it first, e.g. iconv -f latin1 -t utf-8"
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{name} is empty: no columns to read") from None
+    except pd.errors.ParserError as exc:
+        raise DataError(f"cannot read {name} as CSV: {exc}") from None
 
 
 def column_of(frame: pd.DataFrame, name: str | None, what: str) -> pd.Series | None:
@@ -104,15 +143,21 @@ def render(frame: pd.DataFrame, fmt: str, header: str | None = None) -> str:
     return text
 
 
-def parse_fixed(items: Sequence[str]) -> dict[str, float]:
-    """``["n=10", "p=0.5"]`` as ``{"n": 10.0, "p": 0.5}``."""
+def parse_fixed(items: Sequence[str], parameters: Sequence[str] | None = None) -> dict[str, float]:
+    """``["n=10", "p=0.5"]`` as ``{"n": 10.0, "p": 0.5}``, checked against the family's parameters."""
     fixed = {}
     for item in items:
         name, sep, value = item.partition("=")
+        name = name.strip()
         if not sep or not name:
             raise click.UsageError(f"--fixed takes name=value, e.g. --fixed n=10; got {item!r}")
+        if parameters is not None and name not in parameters:
+            raise click.UsageError(
+                f"--fixed {name}=: the family has no parameter {name!r}; its parameters are "
+                f"{', '.join(parameters) or 'none'}"
+            )
         try:
-            fixed[name.strip()] = float(value)
+            fixed[name] = float(value)
         except ValueError:
             raise click.UsageError(f"--fixed {name}= needs a number; got {value!r}") from None
     return fixed
@@ -187,7 +232,9 @@ def cli() -> None:
     "--free-loc", is_flag=True, help="Also estimate loc (the full scipy forms that fitter fits)."
 )
 @click.option(
-    "--bins", type=int, help="Also report the histogram KL with this many bins (continuous data)."
+    "--bins",
+    type=click.IntRange(min=1),
+    help="Also report the histogram KL with this many bins (continuous data).",
 )
 @click.option(
     "--base",
@@ -213,6 +260,7 @@ def compare(
     fmt: str, plot: str | None, progress: bool | None,
 ) -> None:  # fmt: skip
     """Rank families by how much information they lose about COLUMN of FILE."""
+    check_plot_path(plot)
     frame = read_table(file)
     data, w = column_of(frame, column, "data"), column_of(frame, weights, "weights")
     names = [n.strip() for n in families.split(",")] if families else None
@@ -239,20 +287,43 @@ def compare(
         save_plot(table, plot)
 
 
-def save_plot(table: Any, path: str) -> None:
-    """Draw the comparison off screen (Agg) and save it to ``path``."""
+def check_plot_path(path: str | None) -> None:
+    """Fail before any work when ``--plot`` names a format matplotlib cannot write, or no folder."""
+    if not path:
+        return
     try:
         import matplotlib
     except ImportError:
         raise MissingExtraError("matplotlib", "plot", "--plot") from None
     matplotlib.use("Agg")  # the command owns its process: draw off screen
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    suffix = Path(path).suffix.lower().lstrip(".")
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if suffix not in formats:
+        raise click.UsageError(
+            f"--plot {path}: cannot write a {suffix or 'suffix-less'} image; name the file with one "
+            f"of {', '.join(sorted(formats))} (e.g. fits.png)"
+        )
+    folder = Path(path).resolve().parent
+    if not folder.is_dir():
+        raise click.UsageError(f"--plot {path}: the folder {folder} does not exist")
+
+
+def save_plot(table: Any, path: str) -> None:
+    """Draw the comparison off screen (Agg) and save it to ``path``."""
+    check_plot_path(path)
     import matplotlib.pyplot as plt
 
     from klmodels.plotting import plot_comparison
 
     axes = plot_comparison(table)
-    axes.flat[0].figure.savefig(path, dpi=120)
-    plt.close(axes.flat[0].figure)
+    try:
+        axes.flat[0].figure.savefig(path, dpi=120)
+    except OSError as exc:
+        raise DataError(f"--plot {path}: cannot write the image ({exc.strerror or exc})") from None
+    finally:
+        plt.close(axes.flat[0].figure)
     click.echo(f"plot saved to {path}", err=True)
 
 
@@ -277,9 +348,10 @@ def fit(
 ) -> None:  # fmt: skip
     """Fit one FAMILY to COLUMN of FILE by maximum likelihood (= minimum KL)."""
     frame = read_table(file)
+    model = resolve(family, klm.families)
     result = klm.fit(
-        column_of(frame, column, "data"), family, weights=column_of(frame, weights, "weights"),
-        support=support_option(support), n_obs=n_obs, **parse_fixed(fixed),
+        column_of(frame, column, "data"), model, weights=column_of(frame, weights, "weights"),
+        support=support_option(support), n_obs=n_obs, **parse_fixed(fixed, model.param_names),
     )  # fmt: skip
     row = {
         "params": dict(result.params), "fixed": dict(result.fixed), "k": result.k, "n_obs": result.n_obs,
@@ -306,6 +378,8 @@ def entropy(file: str, column: str, weights: str | None, base: float) -> None:
     from klmodels.information import as_log_base, unit_name
 
     value, note = data_entropy_nats(obs, "discrete" if obs.integer_valued else "continuous")
+    if math.isnan(value):
+        raise DataError(f"no entropy: {note or 'the estimate is not defined for these data'}")
     click.echo(f"{value / as_log_base(base):.6g} {unit_name(base)}")
     if note:
         click.echo(f"note: {note}", err=True)

@@ -311,6 +311,12 @@ class Observations(SampleSummaries):
             if not keep.any():
                 raise DataError("all weights are 0: at least one value needs a positive weight")
             values, w = values[keep], w[keep]
+            if not np.isfinite(w.sum()):
+                raise DataError(
+                    f"the weights add up to more than a float can hold (largest {w.max():g}); divide "
+                    "them by a common factor (relative frequencies) and pass n_obs= for the number "
+                    "of observations"
+                )
             from_counts = bool(np.all(w == np.floor(w)))
             if n_obs is None and from_counts:
                 n_obs = float(w.sum())
@@ -345,8 +351,12 @@ class Observations(SampleSummaries):
         if isinstance(data, pd.Series) and pd.api.types.is_integer_dtype(data.dtype):
             if data.hasnans:
                 return None
+            if data.dtype.kind == "u" and data.dtype.itemsize == 8:
+                return None  # uint64 beyond int64's range: the general path checks magnitudes
             array = data.to_numpy(dtype=np.int64)
         elif isinstance(data, np.ndarray) and data.dtype.kind in "iu" and data.ndim == 1:
+            if data.dtype.kind == "u" and data.dtype.itemsize == 8:
+                return None
             array = data
         else:
             return None
@@ -355,7 +365,9 @@ class Observations(SampleSummaries):
         low, high = int(array.min()), int(array.max())
         if high - low > _BINCOUNT_RANGE_FACTOR * array.size + _BINCOUNT_RANGE_SLACK:
             return None
-        totals = np.bincount(array - low if low else array, minlength=high - low + 1)
+        # int64 arithmetic: ``value - min`` of a small integer dtype (int8, uint8) would wrap
+        offsets = array.astype(np.int64, copy=False)
+        totals = np.bincount(offsets - low if low else offsets, minlength=high - low + 1)
         present = np.flatnonzero(totals)
         return cls(
             values=_readonly(present.astype(np.float64) + low),

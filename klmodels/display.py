@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any, ClassVar
 
 import pandas as pd
@@ -56,7 +55,9 @@ class ComparisonTable(pd.DataFrame):
 
     def __init__(self, *args: Any, fits: Mapping[str, Any] | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        object.__setattr__(self, "fits", MappingProxyType(dict(fits or {})))
+        from klmodels.frozen import FrozenMapping
+
+        object.__setattr__(self, "fits", FrozenMapping(fits or {}))
 
     @property
     def unit(self) -> str:
@@ -70,6 +71,15 @@ class ComparisonTable(pd.DataFrame):
                 return column[3:]
         return "bits"
 
+    def save(self, path: Any) -> Any:
+        """Write the table and its attrs to a JSON file (see :mod:`klmodels.tablefile`).
+
+        ``klm.read_comparison(path)`` reads it back (without ``.fits``, which need the data).
+        """
+        from klmodels.tablefile import write_comparison
+
+        return write_comparison(self, path)
+
     def header(self) -> str:
         """One line on what the table holds and how to read it."""
         attrs = self.attrs
@@ -82,8 +92,13 @@ class ComparisonTable(pd.DataFrame):
             if entropy is None or math.isnan(entropy)
             else f"; data entropy {entropy:.4f} {self.unit}"
         )
+        by = (
+            "kl (information loss; ranked by cross-entropy, the same order)"
+            if criterion == "kl"
+            else criterion
+        )
         return (
-            f"klmodels comparison of {len(self)} families on {n_text}, best first by {criterion} "
+            f"klmodels comparison of {len(self)} families on {n_text}, best first by {by} "
             f"(lower is better); information in {self.unit} per observation{entropy_text}"
         )
 

@@ -162,7 +162,9 @@ class OrderedSample:
         elif obs.n_obs is not None:
             values, counts = obs.values, np.maximum(np.rint(obs.probabilities * obs.n_obs), 1.0)
         else:
-            return "KL needs the data's entropy, which relative frequencies without n_obs= cannot give"
+            return (
+                "KL needs the data's entropy, which relative frequencies without n_obs= cannot give"
+            )
         return cls(values, counts)
 
     @property

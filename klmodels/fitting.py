@@ -353,9 +353,7 @@ def _standardising(obs: Any, family: Family, fixed: Mapping[str, float]) -> tupl
     return shift, math.ldexp(1.0, math.frexp(width)[1])
 
 
-def _estimate_parameters(
-    obs: Any, family: Family, fixed: Mapping[str, float]
-) -> dict[str, float]:
+def _estimate_parameters(obs: Any, family: Family, fixed: Mapping[str, float]) -> dict[str, float]:
     """The family's estimate, made on standardised data when the data's magnitude calls for it."""
     shift, scale = _standardising(obs, family, fixed)
     if shift == 0.0 and scale == 1.0:

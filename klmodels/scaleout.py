@@ -791,6 +791,10 @@ class DaskObservations(SampleSummaries):
         values = np.concatenate((chosen, [self.min, self.max]))
         return Observations.from_data(values, name=self.name)
 
+    def affine(self, shift: float, scale: float) -> _AffineDaskObservations:
+        """The observations ``(x - shift) / scale``, computed lazily on the workers (for estimation)."""
+        return _AffineDaskObservations(self, shift, scale)
+
     def differential_entropy_nats(self) -> tuple[float, str]:
         """The data's differential entropy (nats) from the random sample, with a note on its quality."""
         value, note = differential_entropy_nats(self.local)
@@ -840,6 +844,47 @@ class DaskObservations(SampleSummaries):
             f"<DaskObservations{label}: {self.size} {kind} values in [{self.min:g}, {self.max:g}] "
             f"in {len(self._partitions.parts)} partitions, n_obs={n}>"
         )
+
+
+class _AffineDaskObservations(SampleSummaries):
+    """Dask observations seen through ``(x - shift) / scale``: what an estimator reads of them."""
+
+    in_memory = False
+
+    def __init__(self, base: DaskObservations, shift: float, scale: float):
+        self._base, self._shift, self._scale = base, shift, scale
+        self.sample = base.sample.affine(shift=shift, scale=scale)
+        self.size, self.n_obs, self.name = base.size, base.n_obs, base.name
+        self.integer_valued = False
+
+    @property
+    def has_counts(self) -> bool:
+        """As the observations it views."""
+        return self._base.has_counts
+
+    @property
+    def min(self) -> float:
+        """Smallest transformed value."""
+        return (self._base.min - self._shift) / self._scale
+
+    @property
+    def max(self) -> float:
+        """Largest transformed value."""
+        return (self._base.max - self._shift) / self._scale
+
+    @property
+    def local_is_complete(self) -> bool:
+        """Whether the random sample holds every observation."""
+        return self._base.local_is_complete
+
+    @property
+    def local(self) -> Observations:
+        """The random sample in memory, transformed."""
+        return self._base.local.affine(self._shift, self._scale)
+
+    def thinned(self, size: int) -> Observations:
+        """A random subsample in memory, transformed."""
+        return self._base.thinned(size).affine(self._shift, self._scale)
 
 
 # ------------------------------------------------------------------ entry point

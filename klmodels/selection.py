@@ -249,6 +249,7 @@ def _fit_all(
         raise ParameterError(
             f"fixed= names {sorted(unknown)}, which are not among the candidates {list(candidates)}"
         )
+
     def fit_one(label: str) -> Estimated | FitError:
         return estimate_or_reason(obs, candidates[label], supp, fixed.get(label, {}))
 
@@ -284,7 +285,14 @@ def estimate_or_reason(
         return exc
     except ParameterError:
         raise
-    except (KLModelsError, ArithmeticError, ValueError, TypeError, LookupError, RuntimeError) as exc:
+    except (
+        KLModelsError,
+        ArithmeticError,
+        ValueError,
+        TypeError,
+        LookupError,
+        RuntimeError,
+    ) as exc:
         return FitError(f"{family.name}: fitting raised {type(exc).__name__}: {exc}")
 
 
@@ -298,6 +306,45 @@ def finish_all(
         label: finish(obs, e, entropy) if isinstance(e, Estimated) else e
         for label, e in estimates.items()
     }
+
+
+_BIN_RULES = ("auto", "fd", "doane", "scott", "stone", "rice", "sturges", "sqrt")
+_MAX_BINS = 10_000_000
+
+
+def _check_bins(bins: Any) -> Any:
+    """``bins=`` as NumPy takes it, or a ParameterError that says what is allowed."""
+    allowed = (
+        f"a whole number of bins from 1 to {_MAX_BINS:,}, increasing finite edges, or one of the rules "
+        f"{', '.join(_BIN_RULES)}"
+    )
+    if bins is None:
+        return None
+    if isinstance(bins, str):
+        if bins not in _BIN_RULES:
+            raise ParameterError(f"bins must be {allowed}; got the string {bins!r}")
+        return bins
+    if isinstance(bins, (bool, np.bool_)):
+        raise ParameterError(f"bins must be {allowed}; got {bins!r}")
+    if isinstance(bins, (int, np.integer)) or (
+        isinstance(bins, (float, np.floating)) and float(bins).is_integer()
+    ):
+        if not 1 <= bins <= _MAX_BINS:
+            raise ParameterError(f"bins must be {allowed}; got {bins!r}")
+        return int(bins)
+    if isinstance(bins, (float, np.floating)):
+        raise ParameterError(f"bins must be {allowed}; got {bins!r}, which is not a whole number")
+    try:
+        edges = np.asarray(bins, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ParameterError(f"bins must be {allowed}; got {type(bins).__name__}") from None
+    if edges.ndim != 1 or edges.size < 2 or not np.all(np.isfinite(edges)):
+        raise ParameterError(f"bins as edges must be at least two finite numbers; got {bins!r}")
+    if np.any(np.diff(edges) <= 0):
+        raise ParameterError(
+            f"bins as edges must increase strictly; got {bins!r}. Sort them first."
+        )
+    return edges
 
 
 def _check_jobs(n_jobs: int) -> int:
@@ -560,12 +607,18 @@ def compare(
     if criterion not in _CRITERIA:
         raise ParameterError(f"criterion must be one of {', '.join(_CRITERIA)}; got {criterion!r}")
     as_log_base(base)
+    bins = _check_bins(bins)
     fitted = _fit_all(
         data, families, weights=weights, support=support, fixed=fixed, n_obs=n_obs,
         nan_policy=nan_policy, registry=registry, progress=progress, kind=kind, free_loc=free_loc,
         n_jobs=_check_jobs(n_jobs),
     )  # fmt: skip
     obs, results, used_kind = fitted.obs, fitted.results, fitted.kind
+    if isinstance(bins, np.ndarray) and (bins[0] > obs.min or bins[-1] < obs.max):
+        raise ParameterError(
+            f"bins edges [{bins[0]:g}, {bins[-1]:g}] must cover the data [{obs.min:g}, {obs.max:g}]: "
+            "a histogram that leaves values out misstates the information they carry"
+        )
     if bins is not None and used_kind != "continuous":
         raise ParameterError(
             "bins= compares a histogram with a density: it is for continuous data only"
@@ -581,9 +634,7 @@ def compare(
     entropy_nats = next(
         (r.data_entropy_nats for r in results.values() if isinstance(r, Fit)), math.nan
     )
-    entropy_se_nats = next(
-        (r.kl_se_nats for r in results.values() if isinstance(r, Fit)), math.nan
-    )
+    entropy_se_nats = next((r.kl_se_nats for r in results.values() if isinstance(r, Fit)), math.nan)
     table.attrs = {
         f"entropy_{unit}": entropy_nats / as_log_base(base),
         f"entropy_se_{unit}": (

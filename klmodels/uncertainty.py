@@ -284,7 +284,9 @@ def _cell_probabilities(fit: Fit, values: np.ndarray) -> np.ndarray | str:
             pmf = np.exp(family.logpdf(k, params))
         cell = np.clip(np.searchsorted(values, k, side="right") - 1, 0, values.size - 1)
         masses += np.bincount(cell, weights=np.nan_to_num(pmf), minlength=values.size)[cells]
-    masses[-1] = max(1.0 - (masses.sum() - masses[-1]), masses[-1])  # the upper tail, from the total
+    masses[-1] = max(
+        1.0 - (masses.sum() - masses[-1]), masses[-1]
+    )  # the upper tail, from the total
     return masses
 
 

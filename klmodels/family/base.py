@@ -599,9 +599,9 @@ class CustomFamily(Family):
                 terms = np.exp(self.logpdf(np.arange(start, stop, dtype=np.float64), params))
                 total += float(terms.sum())
                 start = stop
-                if math.isinf(high) and terms[-1] <= 1e-17 * max(total, 1e-300) and terms.size > 1:
-                    if terms[-1] <= terms[-2]:  # decreasing and negligible: the tail is done
-                        return total, True
+                negligible = terms.size > 1 and terms[-1] <= 1e-17 * max(total, 1e-300)
+                if math.isinf(high) and negligible and terms[-1] <= terms[-2]:
+                    return total, True  # decreasing and negligible: the tail is done
                 block = min(block * 2, 1 << 20)
             return total, start > high
         from scipy import integrate

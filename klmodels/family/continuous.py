@@ -261,7 +261,8 @@ class _Continuous(ScipyFamily):
             if y.min < 0 or (self.strictly_inside and y.min == 0):
                 raise FitError(
                     f"{self.name} with loc={loc:g} needs values below {loc:g}, but the data go up to "
-                    f"{sample.max:g}. Pass support=(None, high) above the data, or free loc."
+                    f"{sample.max:g}. Pass support=(low, high) with a whole-number high above the data "
+                    f"(it sets loc=high), or free loc (klm.families[{self.name!r}].with_free('loc'))."
                 )
             return y
         if self.support_kind == "interval":
@@ -369,7 +370,11 @@ class _Continuous(ScipyFamily):
             refined_value = obs.sample.average(lambda x: self.logpdf(x, {**fixed, **refined}))
             near_value = obs.sample.average(lambda x: self.logpdf(x, near))
         best = max(
-            [(value, params), (refined_value, refined), (near_value, {k: v for k, v in near.items() if k not in fixed})],
+            [
+                (value, params),
+                (refined_value, refined),
+                (near_value, {k: v for k, v in near.items() if k not in fixed}),
+            ],
             key=lambda item: item[0] if math.isfinite(item[0]) else -math.inf,
         )
         return best[1]
@@ -955,12 +960,7 @@ class StudentT(_Numerical):
         if not _valid(nu, sigma):
             return np.full(x.shape, np.nan)
         z = (x - params["loc"]) / sigma
-        constant = (
-            special.gammaln((nu + 1) / 2)
-            - special.gammaln(nu / 2)
-            - 0.5 * math.log(nu * math.pi)
-            - math.log(sigma)
-        )
+        constant = _half_gammaln_gap(nu / 2) - 0.5 * math.log(nu * math.pi) - math.log(sigma)
         return constant - (nu + 1) / 2 * np.log1p(z * z / nu)
 
     def _score(self, x, params):
@@ -1565,9 +1565,9 @@ class Beta(_Continuous):
             return _digamma_gap(a, b) - g1, _digamma_gap(b, a) - g2
 
         def small(f1: float, f2: float) -> bool:  # each equation to rounding, on its own scale
-            return abs(f1) <= 16 * _EPS * max(abs(g1), 1e-300) + 1e-15 and abs(f2) <= 16 * _EPS * max(
-                abs(g2), 1e-300
-            ) + 1e-15 * (abs(g2) >= 1e-3)
+            return abs(f1) <= 16 * _EPS * max(abs(g1), 1e-300) + 1e-15 and abs(
+                f2
+            ) <= 16 * _EPS * max(abs(g2), 1e-300) + 1e-15 * (abs(g2) >= 1e-3)
 
         for _ in range(200):
             a, b = math.exp(la), math.exp(lb)
@@ -1599,6 +1599,16 @@ class Beta(_Continuous):
         return {"a": a, "b": b}
 
 
+def _half_gammaln_gap(x: float) -> float:
+    r""":math:`\ln\Gamma(x + 1/2) - \ln\Gamma(x)`, by its asymptotic series for large x.
+
+    Subtracting two log-gammas of 1e15 would lose every digit (a t with df near infinity).
+    """
+    if x < 1e3:
+        return float(special.gammaln(x + 0.5) - special.gammaln(x))
+    return 0.5 * math.log(x) - 1 / (8 * x) + 1 / (192 * x**3)
+
+
 def _digamma_gap(x: float, a: float) -> float:
     r""":math:`\psi(x) - \psi(x + a)` for x, a > 0, without cancellation when x is large.
 
@@ -1623,7 +1633,9 @@ def _trigamma_gap(x: float, a: float) -> float:
         return float(special.polygamma(1, x) - special.polygamma(1, x + a))
     y = x + a
     return float(
-        a / (x * y) + a * (x + y) / (2 * x * x * y * y) + a * (x * x + x * y + y * y) / (6 * x**3 * y**3)
+        a / (x * y)
+        + a * (x + y) / (2 * x * x * y * y)
+        + a * (x * x + x * y + y * y) / (6 * x**3 * y**3)
     )
 
 

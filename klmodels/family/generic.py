@@ -128,8 +128,16 @@ class GenericScipyFamily(ScipyFamily):
             return
         a, b = self.support_ends
         scale = fixed.get("scale")
-        low = fixed["loc"] + a * scale if scale is not None else (fixed["loc"] if a == 0 else -math.inf)
-        high = fixed["loc"] + b * scale if scale is not None else (fixed["loc"] if b == 0 else math.inf)
+        low = (
+            fixed["loc"] + a * scale
+            if scale is not None
+            else (fixed["loc"] if a == 0 else -math.inf)
+        )
+        high = (
+            fixed["loc"] + b * scale
+            if scale is not None
+            else (fixed["loc"] if b == 0 else math.inf)
+        )
         if obs.min < low or obs.max > high:
             where = f"[{low:g}, {high:g}]"
             raise FitError(
