@@ -22,6 +22,7 @@ from klmodels.data import Observations
 from klmodels.display import ComparisonTable
 from klmodels.divergence import ModelKL, entropy, kl_divergence, model_kl
 from klmodels.errors import (
+    AccessorError,
     AllFamiliesFailedError,
     ConvergenceError,
     DataError,
@@ -56,6 +57,7 @@ if "dask.dataframe" in _sys.modules:  # Dask is already loaded: the accessor goe
     from klmodels import scaleout as _scaleout  # noqa: F401
 
 __all__ = [
+    "AccessorError",
     "AllFamiliesFailedError",
     "BootstrapResult",
     "ComparisonTable",

@@ -17,7 +17,7 @@ import pandas as pd
 
 from klmodels.data import Observations
 from klmodels.divergence import entropy, kl_divergence
-from klmodels.errors import DataError, ParameterError
+from klmodels.errors import AccessorError, DataError, ParameterError
 from klmodels.family import Candidate
 from klmodels.fitting import Fit, fit
 from klmodels.selection import compare, select
@@ -55,13 +55,13 @@ class SeriesAccessor:
 
     Raises
     ------
-    AttributeError
+    AccessorError
         On a Series that is not numeric or boolean (pandas' rule for unsuitable accessors).
     """
 
     def __init__(self, series: pd.Series):
         if not _numeric(series.dtype):
-            raise AttributeError(
+            raise AccessorError(
                 f"the .kl accessor needs a numeric or boolean Series; this one has dtype {series.dtype}. "
                 "Convert it first, e.g. s.astype(float)."
             )
@@ -127,13 +127,13 @@ class DataFrameAccessor:
 
     Raises
     ------
-    AttributeError
+    AccessorError
         On a DataFrame without numeric or boolean columns.
     """
 
     def __init__(self, frame: pd.DataFrame):
         if not any(_numeric(dtype) for dtype in frame.dtypes):
-            raise AttributeError(
+            raise AccessorError(
                 "the .kl accessor needs a DataFrame with at least one numeric or boolean column; "
                 f"this one has dtypes {dict(frame.dtypes.astype(str))}"
             )

@@ -99,6 +99,11 @@ def column_of(frame: pd.DataFrame, name: str | None, what: str) -> pd.Series | N
         raise click.UsageError(
             f"no {what} column {name!r}; the file has {', '.join(map(str, frame.columns))}"
         )
+    if frame[name].isna().all():
+        raise DataError(
+            f"the {what} column {name!r} has no values"
+            + (" (the file has a header and no rows)" if frame.empty else " (every row is empty)")
+        )
     return frame[name]
 
 
@@ -374,13 +379,17 @@ def entropy(file: str, column: str, weights: str | None, base: float) -> None:
     obs = klm.Observations.from_data(
         column_of(frame, column, "data"), column_of(frame, weights, "weights")
     )
-    from klmodels.entropy_estimators import data_entropy_nats
+    from klmodels.fitting import data_entropy
     from klmodels.information import as_log_base, unit_name
 
-    value, note = data_entropy_nats(obs, "discrete" if obs.integer_valued else "continuous")
+    if obs.integer_valued:
+        value, note = obs.plugin_entropy_nats(), ""
+    else:
+        estimate = data_entropy(obs)
+        value, note = estimate.value, estimate.note
     if math.isnan(value):
         raise DataError(f"no entropy: {note or 'the estimate is not defined for these data'}")
-    click.echo(f"{value / as_log_base(base):.6g} {unit_name(base)}")
+    click.echo(f"{value / as_log_base(base) + 0.0:.6g} {unit_name(base)}")  # + 0.0: no "-0"
     if note:
         click.echo(f"note: {note}", err=True)
 

@@ -17,7 +17,9 @@ Weights mean one of two things, decided by whether they are whole numbers:
 
 from __future__ import annotations
 
+import math
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
@@ -55,8 +57,19 @@ def _numeric_array(x: Any, what: str) -> np.ndarray:
             f"{what} must be one column, not a DataFrame with columns {list(x.columns)[:5]}. "
             "Pass df['column'], or use df.kl.compare('column')."
         )
+    if x is None:
+        raise DataError(f"{what} is None; give a sequence of numbers (a list, array or Series)")
     if isinstance(x, (str, bytes)):
         raise DataError(f"{what} must be numbers; got the string {x!r}")
+    if isinstance(x, (set, frozenset)):
+        raise DataError(
+            f"{what} is a set, which keeps each value once and so loses how often it occurred; "
+            "pass a list or an array of all the observations"
+        )
+    if isinstance(x, np.ma.MaskedArray):
+        x = x.astype(np.float64).filled(np.nan)  # masked entries are missing values
+    elif isinstance(x, Iterator):
+        x = list(x)  # a generator of observations
     if isinstance(x, (pd.Series, pd.Index)):
         dtype = x.dtype
         if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
@@ -72,7 +85,12 @@ def _numeric_array(x: Any, what: str) -> np.ndarray:
         if pd.api.types.is_complex_dtype(dtype):
             raise DataError(f"{what} must be real numbers; got complex dtype {dtype}")
         return np.array(x.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
-    arr = np.asarray(x)
+    try:
+        arr = np.asarray(x)
+    except ValueError:
+        raise DataError(
+            f"{what} must be a flat sequence of numbers; got nested sequences of different lengths"
+        ) from None
     if arr.dtype.kind == "O":
         kind = pd.api.types.infer_dtype(arr.ravel(), skipna=True)
         if kind not in {
@@ -120,13 +138,32 @@ def _value_counts(values: np.ndarray, weights: np.ndarray | None) -> tuple[np.nd
     return distinct[keep], totals[keep]
 
 
+_MAX_N_OBS = 2.0**53
+
+
 def checked_n_obs(n_obs: Any) -> float | None:
-    """``n_obs`` as a float, or None; a ParameterError unless it is a positive finite number."""
+    """``n_obs`` as a float, or None; a ParameterError unless it is a positive finite number.
+
+    At most 2**53 (9.0e15): beyond, counts are not exact in floating point and a
+    log-likelihood of n_obs times the mean would overflow for ordinary data.
+    """
     if n_obs is None:
         return None
-    if isinstance(n_obs, bool) or not (np.isscalar(n_obs) and np.isfinite(n_obs) and n_obs > 0):
-        raise ParameterError(f"n_obs must be a positive number of observations; got {n_obs!r}")
-    return float(n_obs)
+    if isinstance(n_obs, (str, bytes)):
+        raise ParameterError(
+            f"n_obs must be a number of observations, not a string; got {n_obs!r}. "
+            "Convert it first, e.g. n_obs=int(value)"
+        )
+    try:
+        value = float(n_obs) if not isinstance(n_obs, (bool, np.bool_)) else math.nan
+    except (TypeError, ValueError):
+        value = math.nan
+    if not (np.ndim(n_obs) == 0 and math.isfinite(value) and 0 < value <= _MAX_N_OBS):
+        raise ParameterError(
+            f"n_obs must be a positive number of observations; got {n_obs!r} (the largest allowed is "
+            f"{_MAX_N_OBS:.2g})"
+        )
+    return value
 
 
 def is_dask_collection(obj: Any) -> bool:
@@ -188,6 +225,20 @@ class Observations(SampleSummaries):
     name: str | None = None
     _from_counts: bool = field(default=False, repr=False)
     _derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Check the invariants when built directly (``from_data`` always satisfies them)."""
+        values = self.values
+        if not isinstance(values, np.ndarray) or values.ndim != 1 or values.size == 0:
+            raise DataError(
+                "Observations needs a non-empty 1-D array of values; use Observations.from_data(...)"
+            )
+        if self.weights is not None and (
+            not isinstance(self.weights, np.ndarray) or self.weights.shape != values.shape
+        ):
+            raise DataError("Observations: weights must be an array with one entry per value")
+        if self.n_obs is not None:
+            checked_n_obs(self.n_obs)
 
     # ----------------------------------------------------------------- construction
     @classmethod
@@ -311,7 +362,9 @@ class Observations(SampleSummaries):
             if not keep.any():
                 raise DataError("all weights are 0: at least one value needs a positive weight")
             values, w = values[keep], w[keep]
-            if not np.isfinite(w.sum()):
+            with np.errstate(over="ignore"):
+                total = w.sum()
+            if not np.isfinite(total):
                 raise DataError(
                     f"the weights add up to more than a float can hold (largest {w.max():g}); divide "
                     "them by a common factor (relative frequencies) and pass n_obs= for the number "

@@ -37,10 +37,11 @@ import pandas as pd
 from scipy import integrate, special, stats
 
 from klmodels import information
+from klmodels.checks import check_frozen_model, check_whole
 from klmodels.data import Observations
-from klmodels.errors import ConvergenceError, ParameterError
+from klmodels.errors import ConvergenceError, DataError, ParameterError
 from klmodels.family import FrozenModel
-from klmodels.fitting import Fit, fit_observations
+from klmodels.fitting import Fit, data_entropy, fit_observations
 
 __all__ = ["ModelKL", "entropy", "kl_divergence", "model_kl"]
 
@@ -63,9 +64,10 @@ def entropy(p: Any, *, base: float = 2.0) -> float:
     ----------
     p
         Weights per outcome (array-like, mapping or Series, normalised),
-        :class:`~klmodels.Observations` for the entropy of the data's empirical
-        distribution (plug-in estimate, whole-number data), or a model (a Fit or frozen scipy
-        distribution: its entropy, differential for a density, from scipy).
+        :class:`~klmodels.Observations` for the entropy of the data (plug-in for whole
+        numbers; for continuous data the differential entropy, estimated through the closest
+        of a few reference models, see :func:`klmodels.fitting.data_entropy`), or a model (a
+        Fit or frozen scipy distribution: its entropy, differential for a density, from scipy).
     base
         Logarithm base: 2 (default) gives bits, ``math.e`` nats.
 
@@ -80,16 +82,16 @@ def entropy(p: Any, *, base: float = 2.0) -> float:
     3.262
     """
     if _is_model(p):
-        model = p.freeze() if isinstance(p, Fit) else p
+        model = check_frozen_model(p.freeze() if isinstance(p, Fit) else p, "p")
         return float(model.entropy()) / information.as_log_base(base)
     if isinstance(p, Observations):
         log_base = information.as_log_base(base)
-        if not p.integer_valued:
-            raise ParameterError(
-                "the entropy of continuous data needs a density estimate; for whole-number data "
-                "the plug-in entropy is used"
-            )
-        return p.plugin_entropy_nats() / log_base
+        if p.integer_valued:
+            return p.plugin_entropy_nats() / log_base
+        estimate = data_entropy(p)
+        if math.isnan(estimate.value):
+            raise DataError(f"no entropy estimate for these data: {estimate.note}")
+        return estimate.value / log_base
     return information.entropy(p, base=base)
 
 
@@ -325,8 +327,9 @@ def model_kl(
         When neither integration nor Monte Carlo settles (the divergence is probably infinite).
     """
     log_base = information.as_log_base(base)
-    p_model = p.freeze() if isinstance(p, Fit) else p
-    q_model = q.freeze() if isinstance(q, Fit) else q
+    p_model = check_frozen_model(p.freeze() if isinstance(p, Fit) else p, "p")
+    q_model = check_frozen_model(q.freeze() if isinstance(q, Fit) else q, "q")
+    n_samples = check_whole(n_samples, "n_samples", low=100, high=100_000_000)
     discrete = isinstance(p_model.dist, stats.rv_discrete)
     if discrete != isinstance(q_model.dist, stats.rv_discrete):
         raise ParameterError(

@@ -293,6 +293,57 @@ def differential_entropy_nats(obs: Observations) -> tuple[float, str]:
     return estimate.value, estimate.note
 
 
+def _probability_positions(
+    ordered: OrderedSample,
+    ranks: np.ndarray,
+    logcdf: Callable[[np.ndarray], np.ndarray],
+    logsf: Callable[[np.ndarray], np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where the order statistics at ``ranks`` lie on the model's probability scale.
+
+    Returns, per rank, whether it is in the lower half (then the value is ln F) or the upper
+    half (ln S), that log value, and the log tail probabilities of the distinct values (for the
+    tail check). Copies of a tied value are spread evenly over their cell on the probability
+    scale, which reaches halfway to the neighbouring distinct values and stops at 0 and 1: ties
+    at the end of the model's support (zeros for a family starting at 0) stay inside it.
+    """
+    if ordered.counts is None:
+        x = ordered.values[ranks.astype(np.int64)]
+        with np.errstate(all="ignore"):
+            log_f = np.asarray(logcdf(x), dtype=np.float64)
+            log_s = np.asarray(logsf(x), dtype=np.float64)
+        lower = log_f <= math.log(0.5)
+        return lower, np.where(lower, log_f, log_s), np.concatenate((log_f, log_s))
+    values, counts = ordered.values, ordered.counts
+    with np.errstate(all="ignore"):
+        log_f = np.asarray(logcdf(values), dtype=np.float64)
+        log_s = np.asarray(logsf(values), dtype=np.float64)
+    cdf, sf = np.exp(log_f), np.exp(log_s)
+    lower_cell = log_f <= math.log(0.5)
+    # cell boundaries, in F for cells in the lower half and in S for the upper half
+    f_low = np.concatenate(([2 * cdf[0] - cdf[min(1, cdf.size - 1)]], cdf[:-1]))
+    f_high = np.concatenate((cdf[1:], [2 * cdf[-1] - cdf[max(cdf.size - 2, 0)]]))
+    s_low = np.concatenate(([2 * sf[0] - sf[min(1, sf.size - 1)]], sf[:-1]))
+    s_high = np.concatenate((sf[1:], [2 * sf[-1] - sf[max(sf.size - 2, 0)]]))
+    f_from = np.clip(0.5 * (f_low + cdf), 0.0, 1.0)
+    f_to = np.clip(0.5 * (cdf + f_high), 0.0, 1.0)
+    s_from = np.clip(0.5 * (s_low + sf), 0.0, 1.0)  # the larger survival, at the cell's left
+    s_to = np.clip(0.5 * (sf + s_high), 0.0, 1.0)
+    cell = np.searchsorted(ordered.ends, ranks, side="right")
+    share = (ranks - (ordered.ends[cell] - counts[cell]) + 0.5) / counts[cell]
+    single = counts[cell] == 1
+    lower = lower_cell[cell]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        spread_f = np.log(f_from[cell] + share * (f_to[cell] - f_from[cell]))
+        spread_s = np.log(s_from[cell] - share * (s_from[cell] - s_to[cell]))
+    value = np.where(
+        single,
+        np.where(lower, log_f[cell], log_s[cell]),
+        np.where(lower, spread_f, spread_s),
+    )
+    return lower, value, np.concatenate((log_f, log_s))
+
+
 def pit_kl_nats(
     obs: Observations,
     logcdf: Callable[[np.ndarray], np.ndarray],
@@ -322,36 +373,37 @@ def pit_kl_nats(
         return ordered
     a, b = _terms(ordered.n)
     ranks, where = np.unique(np.concatenate((a, b)), return_inverse=True)
-    x = ordered.at(ranks)
-    with np.errstate(all="ignore"):
-        log_f = np.asarray(logcdf(x), dtype=np.float64)
-        log_s = np.asarray(logsf(x), dtype=np.float64)
-    if np.any(np.isnan(log_f)) or np.any(np.isnan(log_s)):
+    lower, value, tails = _probability_positions(ordered, ranks, logcdf, logsf)
+    if np.any(np.isnan(value)):
         return EntropyEstimate(math.nan, math.nan, f"kl: {name}'s cdf is not defined at the data")
-    lower = log_f <= math.log(0.5)
-    log_f_a, log_f_b = log_f[where[: a.size]], log_f[where[a.size :]]
-    log_s_a, log_s_b = log_s[where[: a.size]], log_s[where[a.size :]]
-    low_a, low_b = lower[where[: a.size]], lower[where[a.size :]]
+    at_a, at_b = where[: a.size], where[a.size :]
+    low_a, low_b, value_a, value_b = lower[at_a], lower[at_b], value[at_a], value[at_b]
 
     def log_spacing(_a: np.ndarray, _b: np.ndarray) -> np.ndarray:
-        out = np.empty(log_f_a.shape)
+        out = np.empty(value_a.shape)
         both_low = low_a & low_b
         both_high = ~low_a & ~low_b
         mixed = low_a & ~low_b
-        out[both_low] = _log_diff_exp(log_f_b[both_low], log_f_a[both_low])
-        out[both_high] = _log_diff_exp(log_s_a[both_high], log_s_b[both_high])
+        out[both_low] = _log_diff_exp(value_b[both_low], value_a[both_low])
+        out[both_high] = _log_diff_exp(value_a[both_high], value_b[both_high])
         # F(b) - F(a) = 1 - S(b) - F(a), both terms at most 1/2: no cancellation beyond rounding
-        between = -np.expm1(log_s_b[mixed]) - np.exp(log_f_a[mixed])
+        between = -np.expm1(value_b[mixed]) - np.exp(value_a[mixed])
         with np.errstate(divide="ignore"):
             out[mixed] = np.log(np.maximum(between, 0.0))
         return out
 
     estimate = calibrated_spacing_entropy(log_spacing, ordered.n)
     notes = [_small_sample_note(ordered.n)]
+    if not math.isfinite(estimate.value):
+        notes.append(
+            f"kl is not available: some observations are beyond {name}'s support or cannot be "
+            "told apart on its probability scale"
+        )
+        return EntropyEstimate(math.nan, math.nan, "; ".join(filter(None, notes)))
     # How far the most extreme observations lie in the model's tails: under the model, n * F(x_(1))
     # and n * S(x_(n)) are about Exponential(1); below 1e-6 the data's tail is beyond the model's.
-    tails = np.concatenate((log_f[np.isfinite(log_f)], log_s[np.isfinite(log_s)]))
-    extreme = math.log(ordered.n) + float(tails.min()) if tails.size else 0.0
+    finite = tails[np.isfinite(tails)]
+    extreme = math.log(ordered.n) + float(finite.min()) if finite.size else 0.0
     if extreme < math.log(1e-6):
         notes.append(
             f"kl may be underestimated: the data reach further into a tail than the closest model "

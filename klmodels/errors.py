@@ -12,6 +12,7 @@ caller would catch without knowing klmodels, so ``except ValueError`` keeps work
     ├── ConvergenceError(ArithmeticError) a numerical value that would not settle
     ├── ReadOnlyRegistryError(TypeError) an attempt to change the built-in registry
     ├── NotInMemoryError(TypeError)      per-value work asked of data left on a Dask cluster
+    ├── AccessorError(AttributeError)    the .kl accessor on a Series or DataFrame it cannot use
     ├── ScaleOutError(RuntimeError)      a Dask computation failed (no partial result is used)
     └── MissingExtraError(ImportError)   an optional dependency is not installed
 
@@ -24,6 +25,7 @@ import difflib
 from collections.abc import Iterable
 
 __all__ = [
+    "AccessorError",
     "AllFamiliesFailedError",
     "ConvergenceError",
     "DataError",
@@ -59,14 +61,16 @@ class UnknownFamilyError(KLModelsError, KeyError):
         The name that was asked for.
     known
         The names that are known; the message lists them and the closest matches.
+    reason
+        Why the name cannot be used, when it names something that is not usable as a family.
     """
 
-    def __init__(self, name: str, known: Iterable[str]):
+    def __init__(self, name: str, known: Iterable[str], *, reason: str | None = None):
         self.name = name
         self.known = sorted(known)
         close = difflib.get_close_matches(str(name), self.known, n=3)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        self.message = (
+        self.message = reason or (
             f"unknown family {name!r}.{hint} Known families: {', '.join(self.known)}. "
             "Any other scipy.stats name works too; or pass a Family object or a frozen scipy.stats "
             "distribution."
@@ -96,6 +100,10 @@ class ReadOnlyRegistryError(KLModelsError, TypeError):
 
 class NotInMemoryError(KLModelsError, TypeError):
     """Something that needs every value (a plot, the bootstrap, per-observation values) was asked of Dask data."""
+
+
+class AccessorError(KLModelsError, AttributeError):
+    """``.kl`` on a Series or DataFrame it cannot use (pandas' rule: an AttributeError)."""
 
 
 class ScaleOutError(KLModelsError, RuntimeError):

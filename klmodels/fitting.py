@@ -26,15 +26,17 @@ from klmodels import statistics
 from klmodels.data import NanPolicy, Observations
 from klmodels.entropy_estimators import EntropyEstimate, differential_entropy, pit_kl_nats
 from klmodels.errors import DataError, FitError, NotInMemoryError, ParameterError
-from klmodels.family import Candidate, Family, default_registry, resolve
+from klmodels.family import Candidate, Family, check_registry, default_registry, resolve
 from klmodels.family.base import Support
 from klmodels.frozen import FrozenMapping
+from klmodels.optimize import small_blas
 from klmodels.statistics import WeightedSample
 
 __all__ = [
     "NO_N_OBS_NOTE",
     "Estimated",
     "Fit",
+    "data_entropy",
     "estimate",
     "finish",
     "fit",
@@ -101,6 +103,8 @@ class Fit:
     observations: Observations
     note: str = ""
     kl_se_nats: float = math.nan
+    frame: tuple[float, float] = (0.0, 1.0)
+    """``(shift, scale)`` of the standardised coordinates the fit was made (and is evaluated) in."""
 
     # -------------------------------------------------------------- identity
     @property
@@ -123,8 +127,22 @@ class Fit:
         return self.family.freeze(self.all_params)
 
     def logpdf(self, x: Any) -> np.ndarray:
-        """Log pmf (discrete) or log pdf (continuous) of the fitted model at ``x``, in nats."""
-        return self.family.logpdf(np.asarray(x, dtype=np.float64), self.all_params)
+        """Log pmf (discrete) or log pdf (continuous) of the fitted model at ``x``, in nats.
+
+        Evaluated in the standardised coordinates the fit was made in (exactly equivalent, and
+        free of overflow for data near 1e300 or 1e-300).
+        """
+        return framed_logpdf(self.family, self.all_params, self.frame, x)
+
+    def logcdf(self, x: Any) -> np.ndarray:
+        """Log cumulative distribution function of the fitted model at ``x``."""
+        z, params = _to_frame(self.family, self.all_params, self.frame, x)
+        return self.family.logcdf(z, params)
+
+    def logsf(self, x: Any) -> np.ndarray:
+        """Log survival function (1 - cdf, without cancellation) of the fitted model at ``x``."""
+        z, params = _to_frame(self.family, self.all_params, self.frame, x)
+        return self.family.logsf(z, params)
 
     # -------------------------------------------------------------- information, in bits
     @property
@@ -212,7 +230,9 @@ class Fit:
         out = np.empty(values.size)
         chunk = statistics.CHUNK  # one output array; the log density's temporaries stay chunk-sized
         for start in range(0, values.size, chunk):
-            out[start : start + chunk] = self.family.logpdf(values[start : start + chunk], params)
+            out[start : start + chunk] = framed_logpdf(
+                self.family, params, self.frame, values[start : start + chunk]
+            )
         return out, sample
 
     def _repr_html_(self) -> str:
@@ -230,6 +250,36 @@ class Fit:
             f"<Fit {self.name}: {_format_params(shown)}{more}{fixed}; k={self.k}, n_obs={n}, "
             f"loglik={self.loglik:.6g} nats, KL={self.kl_bits:.6g} bits{note}>"
         )
+
+
+def params_in_frame(params: Mapping[str, float], frame: tuple[float, float]) -> dict[str, float]:
+    """Parameters in standardised coordinates ``z = (x - shift) / scale``."""
+    shift, scale = frame
+    out = dict(params)
+    if "loc" in out:
+        out["loc"] = (out["loc"] - shift) / scale
+    if "scale" in out:
+        out["scale"] = out["scale"] / scale
+    return out
+
+
+def _to_frame(
+    family: Family, params: Mapping[str, float], frame: tuple[float, float], x: Any
+) -> tuple[np.ndarray, dict[str, float]]:
+    x = np.asarray(x, dtype=np.float64)
+    if frame == (0.0, 1.0):
+        return x, dict(params)
+    shift, scale = frame
+    return (x - shift) / scale, params_in_frame(params, frame)
+
+
+def framed_logpdf(
+    family: Family, params: Mapping[str, float], frame: tuple[float, float], x: Any
+) -> np.ndarray:
+    r"""Log density at ``x`` computed in the frame ``z = (x - shift) / scale``: :math:`\ln q_z(z) - \ln s`."""
+    z, inner = _to_frame(family, params, frame, x)
+    out = family.logpdf(z, inner)
+    return out if frame[1] == 1.0 else out - math.log(frame[1])
 
 
 def _mean_loglik(
@@ -350,25 +400,74 @@ def _standardising(obs: Any, family: Family, fixed: Mapping[str, float]) -> tupl
     width = max(abs(0.5 * high - 0.5 * shift), abs(0.5 * shift - 0.5 * low)) * 2
     if width == 0 or 1 / _TYPICAL <= width <= _TYPICAL:
         return shift, 1.0
-    return shift, math.ldexp(1.0, math.frexp(width)[1])
+    return shift, math.ldexp(1.0, math.frexp(width)[1] - 1)  # 2**1023 at most: no overflow
 
 
-def _estimate_parameters(obs: Any, family: Family, fixed: Mapping[str, float]) -> dict[str, float]:
-    """The family's estimate, made on standardised data when the data's magnitude calls for it."""
-    shift, scale = _standardising(obs, family, fixed)
-    if shift == 0.0 and scale == 1.0:
-        return family.estimate(obs, fixed)
-    moved = dict(fixed)
-    if "loc" in moved:
-        moved["loc"] = (moved["loc"] - shift) / scale
-    if "scale" in moved:
-        moved["scale"] = moved["scale"] / scale
-    estimated = family.estimate(obs.affine(shift, scale), moved)
+def _estimate_parameters(
+    obs: Any, family: Family, fixed: Mapping[str, float]
+) -> tuple[dict[str, float], tuple[float, float]]:
+    """The family's estimate, made on standardised data when the data's magnitude calls for it.
+
+    Returns the estimate in the data's units and the frame ``(shift, scale)`` it was made in.
+    """
+    frame = _standardising(obs, family, fixed)
+    if frame == (0.0, 1.0):
+        return family.estimate(obs, fixed), frame
+    shift, scale = frame
+    estimated = family.estimate(obs.affine(shift, scale), params_in_frame(fixed, frame))
     if "loc" in estimated:
         estimated["loc"] = shift + scale * estimated["loc"]
     if "scale" in estimated:
         estimated["scale"] = scale * estimated["scale"]
-    return estimated
+    overflow = [k for k, v in estimated.items() if not math.isfinite(v)]
+    if overflow:
+        raise FitError(
+            f"{family.name}: the fitted {', '.join(overflow)} overflows floating point on data of "
+            f"this magnitude (up to {max(abs(obs.min), abs(obs.max)):.3g}); divide the data by a "
+            "power of 10 and compare again"
+        )
+    return estimated, frame
+
+
+_COLLAPSE = 1e3  # a density above this many times 1 / (the data's range) at a tied value
+
+
+def _ties_at(obs: Any, value: float) -> float:
+    """How many observations equal ``value`` (their total weight times n for weighted data)."""
+    if not obs.in_memory:
+        return 0.0  # on a cluster: not counted (the check is about small, tied data sets)
+    if obs.weights is not None:
+        index = int(np.searchsorted(obs.values, value))
+        hit = index < obs.size and obs.values[index] == value
+        return float(obs.weights[index]) if hit and obs.has_counts else (2.0 if hit else 0.0)
+    return float(np.count_nonzero(obs.values == value))
+
+
+def _check_not_collapsed(
+    obs: Any, family: Family, params: Mapping[str, float], frame: tuple[float, float]
+) -> None:
+    """Refuse a fit that piles its density onto a tied end of the data (an unbounded likelihood).
+
+    Repeated values at the smallest (or largest) observation, such as exact zeros, are a point
+    mass that a density can only match by growing without bound there (lomax or genpareto with
+    the scale going to 0): the likelihood has no maximum and the optimiser's last point is an
+    artefact of floating point.
+    """
+    spread = obs.max - obs.min
+    if not spread > 0:
+        return
+    ceiling = math.log(_COLLAPSE / spread)
+    for end in (obs.min, obs.max):
+        with np.errstate(all="ignore"):
+            density = float(framed_logpdf(family, params, frame, np.array([end]))[0])
+        if density > ceiling and _ties_at(obs, end) >= 2:
+            raise FitError(
+                f"{family.name} has no maximum-likelihood estimate here: {_ties_at(obs, end):g} "
+                f"observations equal {end:g}, a point mass that the density can only match by growing "
+                "without bound there (the likelihood is unbounded). Model the repeated value "
+                "separately (e.g. a hurdle: the share of exact values, and a density for the rest), "
+                "or compare families whose density stays bounded there"
+            )
 
 
 @dataclass(frozen=True)
@@ -383,6 +482,7 @@ class Estimated:
     impossible: float
     example: float
     notes: tuple[str, ...]
+    frame: tuple[float, float] = (0.0, 1.0)
 
     @property
     def all_params(self) -> dict[str, float]:
@@ -403,22 +503,46 @@ def estimate(
         If the family cannot describe the data or the optimiser fails.
     """
     all_fixed = family.resolve_fixed(support, fixed)
-    estimated = _whole_numbers_as_int(family, _estimate_parameters(obs, family, all_fixed))
+    if family.kind == "continuous" and obs.min == obs.max and family.free_parameters(all_fixed):
+        raise FitError(
+            f"{family.name}: all values are equal ({obs.min:g}); a continuous density cannot fit"
+        )
+    raw_estimate, frame = _estimate_parameters(obs, family, all_fixed)
+    estimated = _whole_numbers_as_int(family, raw_estimate)
     all_fixed = _whole_numbers_as_int(family, all_fixed)
     params = {**all_fixed, **estimated}
     shown_fixed = {
         k: v for k, v in all_fixed.items() if k in fixed or family.default_fixed.get(k) != v
     }
-    sample = obs.sample_for(family.kind)
-    mean_loglik, impossible, example = _mean_loglik(family, params, sample)
+    if frame == (0.0, 1.0):
+        sample = obs.sample_for(family.kind)
+        mean_loglik, impossible, example = _mean_loglik(family, params, sample)
+    else:  # in the standardised frame: the same numbers, without overflow
+        shift, scale = frame
+        inner = obs.affine(shift, scale).sample_for(family.kind)
+        mean_loglik, impossible, example = _mean_loglik(
+            family, params_in_frame(params, frame), inner
+        )
+        mean_loglik -= math.log(scale)
+        example = shift + scale * example
     if impossible > 0 and estimated:
         raise FitError(
             f"{family.name}: the fitted model gives probability 0 to observed values such as {example:g}"
         )
+    if family.kind == "continuous" and estimated and math.isfinite(mean_loglik):
+        _check_not_collapsed(obs, family, params, frame)
     notes = list(family.diagnose(obs, params))
     notes.extend(family.check_fit(obs, params, mean_loglik))
     return Estimated(
-        family, estimated, shown_fixed, all_fixed, mean_loglik, impossible, example, tuple(notes)
+        family,
+        estimated,
+        shown_fixed,
+        all_fixed,
+        mean_loglik,
+        impossible,
+        example,
+        tuple(notes),
+        frame,
     )
 
 
@@ -437,12 +561,12 @@ def _in_memory(obs: Any) -> tuple[Observations, str]:
 def model_kl_estimate(obs: Any, est: Estimated) -> EntropyEstimate:
     """The KL divergence of one continuous fit from the data (nats), from its own PIT where it can."""
     local, sampled = _in_memory(obs)
-    family, params = est.family, est.all_params
+    family, params, frame = est.family, est.all_params, est.frame
     if family.has_cdf:
         kl = pit_kl_nats(
             local,
-            lambda x: family.logcdf(x, params),
-            lambda x: family.logsf(x, params),
+            lambda x: family.logcdf(*_to_frame(family, params, frame, x)),
+            lambda x: family.logsf(*_to_frame(family, params, frame, x)),
             family.name,
         )
     else:  # a user's density without a cdf: the data's own entropy, from spacings of the values
@@ -504,6 +628,16 @@ def shared_entropy(
     return EntropyEstimate(-best.mean_loglik - kl.value, kl.se, kl.note)
 
 
+def data_entropy(obs: Any) -> EntropyEstimate:
+    """The differential entropy of continuous data (nats), through the closest reference model.
+
+    See :func:`shared_entropy`: the PIT of the best of a few cheap reference fits (normal,
+    Laplace; lognormal and gamma for positive data; Cauchy for heavy tails), which stays accurate
+    on heavy tails where a spacing estimate of the values alone is biased.
+    """
+    return shared_entropy(obs, [])
+
+
 def _discrete_kl(obs: Any, est: Estimated) -> tuple[float, float, float]:
     """Plug-in entropy, KL (computed directly, so the empirical model gets exactly 0) and its SE."""
     sample = obs.sample_for("discrete")
@@ -558,6 +692,7 @@ def finish(obs: Any, est: Estimated, entropy: EntropyEstimate | None = None) -> 
         observations=obs,
         note="; ".join(notes),
         kl_se_nats=kl_se,
+        frame=est.frame,
     )
 
 
@@ -645,5 +780,6 @@ def fit(
     0.5
     """
     obs = Observations.from_data(data, weights, n_obs=n_obs, nan_policy=nan_policy)
-    fam = resolve(family, default_registry if registry is None else registry)
-    return fit_observations(obs, fam, validate_support(support, obs), fixed)
+    fam = resolve(family, check_registry(registry))
+    with small_blas():
+        return fit_observations(obs, fam, validate_support(support, obs), fixed)

@@ -45,7 +45,8 @@ def as_log_base(base: float) -> float:
     Parameters
     ----------
     base
-        A finite number greater than 0 and different from 1 (2 for bits, ``math.e`` for nats).
+        A finite number greater than 1 (2 for bits, ``math.e`` for nats, 10 for hartleys). A
+        base below 1 would turn every information measure negative.
 
     Raises
     ------
@@ -56,9 +57,10 @@ def as_log_base(base: float) -> float:
         raise ParameterError(
             f"base must be a number such as 2 (bits) or math.e (nats); got {base!r}"
         )
-    if not (math.isfinite(base) and base > 0 and base != 1):
+    if not (math.isfinite(base) and base > 1):
         raise ParameterError(
-            f"base must be finite, positive and not 1; got {base!r}. Use 2 for bits, math.e for nats."
+            f"base must be a finite number greater than 1; got {base!r}. Use 2 for bits, math.e for "
+            "nats, 10 for hartleys."
         )
     return math.log(base)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import optimize, special
@@ -28,10 +29,24 @@ __all__ = [
     "hessian_fd",
     "maximise",
     "newton_polish",
+    "small_blas",
 ]
 
 # A finite stand-in for -inf, so that L-BFGS-B keeps stepping instead of stopping on inf.
 _PENALTY = 1e100
+
+
+def small_blas() -> Any:
+    """A context in which BLAS runs on one thread, restored on exit.
+
+    The optimisers make thousands of BLAS calls on vectors of 2 to 5 numbers; a multi-threaded
+    OpenBLAS wakes its threads for each, which made L-BFGS-B 130 times slower on a 2-core
+    machine (48 ms against 0.36 ms for a 3-parameter problem, measured). The passes over the
+    data are elementwise NumPy, which BLAS threads do not speed up.
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 @dataclass(frozen=True)
@@ -204,7 +219,8 @@ def gradient_fd(objective: Callable[[np.ndarray], float], theta: np.ndarray) -> 
     for i, h in enumerate(steps):
         e = np.zeros_like(theta)
         e[i] = h
-        grad[i] = (objective(theta + e) - objective(theta - e)) / (2 * h)
+        with np.errstate(invalid="ignore", over="ignore"):
+            grad[i] = (objective(theta + e) - objective(theta - e)) / (2 * h)
     return grad
 
 
@@ -215,7 +231,10 @@ def hessian_fd(gradient: Callable[[np.ndarray], np.ndarray], theta: np.ndarray) 
     for i, h in enumerate(steps):
         e = np.zeros_like(theta)
         e[i] = h
-        columns.append((gradient(theta + e) - gradient(theta - e)) / (2 * h))
+        with np.errstate(
+            invalid="ignore", over="ignore"
+        ):  # inf - inf: a Hessian newton_polish rejects
+            columns.append((gradient(theta + e) - gradient(theta - e)) / (2 * h))
     hess = np.column_stack(columns)
     return 0.5 * (hess + hess.T)
 

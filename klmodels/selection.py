@@ -46,11 +46,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from klmodels.checks import check_whole, is_number
 from klmodels.data import NanPolicy, Observations
 from klmodels.display import ComparisonTable
 from klmodels.entropy_estimators import binned_kl_nats
 from klmodels.errors import AllFamiliesFailedError, FitError, KLModelsError, ParameterError
-from klmodels.family import Candidate, Family, Kind, default_registry, resolve
+from klmodels.family import Candidate, Family, Kind, check_registry, default_registry, resolve
 from klmodels.family.base import Support
 from klmodels.fitting import (
     NO_N_OBS_NOTE,
@@ -63,6 +64,7 @@ from klmodels.fitting import (
     with_kl_se,
 )
 from klmodels.information import as_log_base, unit_name
+from klmodels.optimize import small_blas
 from klmodels.uncertainty import _difference, _Paired, _vuong, g_test, paired_many
 
 __all__ = ["DEFAULT_FAMILIES", "Criterion", "compare", "default_candidates", "select"]
@@ -220,7 +222,7 @@ def _fit_all(
     n_jobs: int = 1,
 ) -> _Fitted:
     """Fit every candidate; a FitError is kept in place of its Fit."""
-    registry = default_registry if registry is None else registry
+    registry = check_registry(registry)
     obs = Observations.from_data(data, weights, n_obs=n_obs, nan_policy=nan_policy)
     supp = validate_support(support, obs)
     excluded: dict[str, str] = {}
@@ -254,6 +256,19 @@ def _fit_all(
         return estimate_or_reason(obs, candidates[label], supp, fixed.get(label, {}))
 
     labels = list(candidates)
+    with small_blas():
+        estimates = _estimate_all(labels, fit_one, n_jobs, progress)
+        results = finish_all(obs, estimates, kind)
+    return _Fitted(obs, results, kind, candidates, supp, fixed, excluded)
+
+
+def _estimate_all(
+    labels: list[str],
+    fit_one: Any,
+    n_jobs: int,
+    progress: bool,
+) -> dict[str, Estimated | FitError]:
+    """Each candidate's estimate, in parallel threads when asked, with a progress bar when asked."""
     if n_jobs == 1:
         outcomes: Iterable[Estimated | FitError] = map(fit_one, labels)
     else:
@@ -266,8 +281,7 @@ def _fit_all(
         from tqdm.auto import tqdm
 
         outcomes = tqdm(outcomes, total=len(labels), desc="fitting families", unit="family")
-    estimates = dict(zip(labels, outcomes, strict=True))
-    return _Fitted(obs, finish_all(obs, estimates, kind), kind, candidates, supp, fixed, excluded)
+    return dict(zip(labels, outcomes, strict=True))
 
 
 def estimate_or_reason(
@@ -348,11 +362,14 @@ def _check_bins(bins: Any) -> Any:
 
 
 def _check_jobs(n_jobs: int) -> int:
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+    if n_jobs == -1 and is_number(n_jobs):
+        return -1
+    try:
+        return check_whole(n_jobs, "n_jobs", low=1, high=1024)
+    except ParameterError:
         raise ParameterError(
             f"n_jobs must be a positive whole number or -1 (every core); got {n_jobs!r}"
-        )
-    return n_jobs
+        ) from None
 
 
 def _score(fit: Fit, criterion: str) -> float:

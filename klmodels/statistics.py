@@ -52,8 +52,22 @@ class WeightedSample:
         self.w = w
 
     def mean_of(self, f: np.ndarray) -> float:
-        """The weighted mean of per-value quantities ``f``."""
-        return float(np.mean(f)) if self.w is None else float(np.dot(self.w, f))
+        """The weighted mean of per-value quantities ``f``.
+
+        Sums that overflow (values near the largest float) are redone on values scaled down by a
+        power of 2, so a mean of finite values is finite.
+        """
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = float(np.mean(f)) if self.w is None else float(np.dot(self.w, f))
+        if math.isfinite(value) or not f.size:
+            return value
+        largest = float(np.max(np.abs(f)))
+        if not math.isfinite(largest):
+            return value
+        scale = math.ldexp(1.0, math.frexp(largest)[1] - 1)
+        scaled = f / scale
+        inner = float(np.mean(scaled)) if self.w is None else float(np.dot(self.w, scaled))
+        return inner * scale
 
     def chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
         """The values (and their weights) in consecutive chunks of at most :data:`CHUNK`."""

@@ -24,10 +24,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from klmodels.checks import check_fraction, check_rng, check_whole
 from klmodels.data import NanPolicy, Observations
-from klmodels.errors import FitError, ParameterError
+from klmodels.errors import FitError, NotInMemoryError, ParameterError
 from klmodels.family import Candidate, Family
-from klmodels.fitting import Fit
+from klmodels.fitting import Fit, framed_logpdf
+from klmodels.optimize import small_blas
 
 __all__ = [
     "BootstrapResult",
@@ -56,6 +58,12 @@ class _Paired:
 
 
 def _check_pair(a: Fit, b: Fit) -> None:
+    for name, fit in (("a", a), ("b", b)):
+        if not isinstance(fit, Fit):
+            raise ParameterError(
+                f"{name} must be a Fit (from klm.fit, klm.select or a table's .fits); got "
+                f"{type(fit).__name__}"
+            )
     same = a.observations is b.observations or (
         np.array_equal(a.observations.values, b.observations.values)
         and (
@@ -94,13 +102,13 @@ def paired_many(a: Fit, others: Sequence[Fit]) -> list[_Paired]:
     sample = a.observations.sample_for(a.kind)
     means = [a.mean_loglik_nats - b.mean_loglik_nats for b in others]
     usable = [i for i, m in enumerate(means) if math.isfinite(m)]
-    params_a = a.all_params
-    params = [others[i].all_params for i in usable]
+    model_a = (a.family, a.all_params, a.frame)  # what the workers need, not the data
+    models = {i: (others[i].family, others[i].all_params, others[i].frame) for i in usable}
 
     def squares(x: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
-        la = a.family.logpdf(x, params_a)
-        for i, p in zip(usable, params, strict=True):  # one row's array alive at a time
-            d = la - others[i].family.logpdf(x, p) - means[i]
+        la = framed_logpdf(*model_a, x)
+        for i in usable:  # one row's array alive at a time
+            d = la - framed_logpdf(*models[i], x) - means[i]
             yield i, d * d
 
     with np.errstate(invalid="ignore"):
@@ -193,8 +201,7 @@ def vuong(a: Fit, b: Fit, *, alpha: float = 0.05) -> VuongResult:
 
 
 def _vuong(p: _Paired, alpha: float = 0.05) -> VuongResult:
-    if not 0 < alpha < 1:
-        raise ParameterError(f"alpha must be between 0 and 1; got {alpha!r}")
+    alpha = check_fraction(alpha, "alpha")
     if math.isnan(p.n):
         raise ParameterError(
             "Vuong's test needs the number of observations: pass n_obs= with relative frequencies"
@@ -460,11 +467,11 @@ def bootstrap(
 
     if method not in ("nonparametric", "parametric"):
         raise ParameterError(f"method must be 'nonparametric' or 'parametric'; got {method!r}")
-    if not (isinstance(n_boot, int) and n_boot >= 2):
-        raise ParameterError(f"n_boot must be a whole number >= 2; got {n_boot!r}")
-    if not 0 < confidence < 1:
-        raise ParameterError(f"confidence must be between 0 and 1; got {confidence!r}")
-    rng = np.random.default_rng(rng)
+    n_boot = check_whole(n_boot, "n_boot", low=2, high=1_000_000)
+    confidence = check_fraction(confidence, "confidence")
+    if criterion not in ("aicc", "aic", "bic", "kl"):
+        raise ParameterError(f"criterion must be one of aicc, aic, bic, kl; got {criterion!r}")
+    rng = check_rng(rng)
     options = dict(
         support=support,
         fixed=fixed,
@@ -481,24 +488,46 @@ def bootstrap(
         fitted.support,
         fitted.fixed,
     )
+    if not obs.in_memory:
+        raise NotInMemoryError(
+            "the bootstrap refits every family to hundreds of resamples of all the values, which stay "
+            "on the Dask cluster. Bootstrap a random sample in memory instead, e.g. "
+            "klm.bootstrap(series.sample(frac=0.01).compute(), ...)"
+        )
     if obs.n_obs is None:
         raise ParameterError(
             "the bootstrap resamples observations, so it needs n_obs= with relative frequencies"
         )
     n = round(obs.n_obs)
+    if n < 2:
+        raise ParameterError(
+            f"the bootstrap resamples n_obs={obs.n_obs:g} observations; it needs at least 2"
+        )
     originals = {label: r for label, r in results.items() if isinstance(r, Fit)}
     if not originals:
         raise FitError(
             "no candidate family could be fitted to the data, so there is nothing to bootstrap"
         )
 
-    from klmodels.fitting import fit_observations
+    from klmodels.fitting import Estimated, finish, shared_entropy
+    from klmodels.selection import estimate_or_reason
+
+    def refit_all(labels: Iterable[str], sample: Observations) -> dict[str, Fit | None]:
+        """The families refitted to one resample, sharing its entropy estimate (no references)."""
+        found = {
+            label: estimate_or_reason(sample, candidates[label], supp, fixed_by.get(label, {}))
+            for label in labels
+        }
+        ok = [e for e in found.values() if isinstance(e, Estimated)]
+        continuous = bool(ok) and ok[0].family.kind == "continuous"
+        entropy = shared_entropy(sample, ok, references=False) if continuous else None
+        return {
+            label: finish(sample, e, entropy) if isinstance(e, Estimated) else None
+            for label, e in found.items()
+        }
 
     def refit(label: str, sample: Observations) -> Fit | None:
-        try:
-            return fit_observations(sample, candidates[label], supp, fixed_by.get(label, {}))
-        except FitError:
-            return None
+        return refit_all([label], sample)[label]
 
     rows: list[tuple[int, str, str, float]] = []
     winners: list[str] = []
@@ -508,17 +537,17 @@ def bootstrap(
 
         steps = tqdm(steps, desc=f"{method} bootstrap", unit="resample")
     best_label = min(originals, key=lambda lbl: _score(originals[lbl], criterion))
+    blas = small_blas()
+    blas.__enter__()
     for b in steps:
         if method == "nonparametric":
-            sample = _resample(obs, rng)
-            fits = {label: refit(label, sample) for label in originals}
+            fits = refit_all(originals, _resample(obs, rng))
         else:
             fits = {
                 label: refit(label, _draw(original, n, rng))
                 for label, original in originals.items()
             }
-            shared = _draw(originals[best_label], n, rng)
-            ranked = {label: refit(label, shared) for label in originals}
+            ranked = refit_all(originals, _draw(originals[best_label], n, rng))
             ok = {label: f for label, f in ranked.items() if f is not None}
             if ok:
                 winners.append(min(ok, key=lambda lbl: _score(ok[lbl], criterion)))
@@ -533,6 +562,7 @@ def bootstrap(
             if ok:
                 winners.append(min(ok, key=lambda lbl: _score(ok[lbl], criterion)))
 
+    blas.__exit__(None, None, None)
     replicates = pd.DataFrame(rows, columns=["replicate", "family", "quantity", "value"])
     tail = (1 - confidence) / 2
     summary = []

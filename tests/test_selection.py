@@ -205,7 +205,7 @@ def test_progress_bar_is_opt_in(worm_teeth_100, capsys):
     ("kwargs", "message"),
     [
         ({"criterion": "waic"}, "criterion must be one of aicc, aic, bic, kl; got 'waic'"),
-        ({"base": 1}, "base must be finite, positive and not 1"),
+        ({"base": 1}, "base must be a finite number greater than 1; got 1"),
         ({"families": []}, "families is empty"),
     ],
 )

@@ -8,7 +8,7 @@ from klmodels.family.base import CustomFamily, Family, FrozenModel, Kind, Parame
 from klmodels.family.continuous import continuous_families
 from klmodels.family.discrete import discrete_families
 from klmodels.family.generic import GenericScipyFamily
-from klmodels.family.registry import Candidate, Registry, resolve
+from klmodels.family.registry import Candidate, Registry, check_registry, resolve
 
 default_registry = Registry([*discrete_families(), *continuous_families()], read_only=True)
 
@@ -22,6 +22,7 @@ __all__ = [
     "Parameter",
     "Registry",
     "ScipyFamily",
+    "check_registry",
     "default_registry",
     "resolve",
 ]

@@ -392,6 +392,9 @@ class FrozenModel(Family):
                 f"a fully specified model must be a frozen scipy.stats distribution such as "
                 f"scipy.stats.binom(10, 0.5); got {type(frozen).__name__}"
             )
+        from klmodels.checks import check_frozen_model
+
+        check_frozen_model(frozen, "a fully specified model")
         self.frozen = frozen
         self.name = name or frozen_label(frozen)
         self.kind = "discrete" if isinstance(frozen.dist, stats.rv_discrete) else "continuous"
@@ -479,6 +482,11 @@ class CustomFamily(Family):
         self.kind = "discrete" if which in ("pmf", "logpmf") else "continuous"
         self._function = function
         self._is_log = which.startswith("log")
+        if not isinstance(parameters, Mapping):
+            raise ParameterError(
+                f"{name}: parameters must map each name to its range, e.g. "
+                f"parameters={{'p': (0, 1)}}; got {type(parameters).__name__} {parameters!r}"
+            )
         params = []
         for pname, bounds in parameters.items():
             try:
@@ -504,6 +512,17 @@ class CustomFamily(Family):
         unknown = set(self._start) - set(self.param_names)
         if unknown:
             raise ParameterError(f"{name}: start= names unknown parameters {sorted(unknown)}")
+        for param in self.parameters:
+            if param.name in self._start:
+                value = self._start[param.name]
+                if not (
+                    isinstance(value, (int, float, np.integer, np.floating))
+                    and param.low < value < param.high
+                ):
+                    raise ParameterError(
+                        f"{name}: start value {param.name}={value!r} is outside its range "
+                        f"{param.describe_range()}"
+                    )
         self.summary = summary or f"custom {which}"
 
     def _inside(self, x: np.ndarray) -> np.ndarray:

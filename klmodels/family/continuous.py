@@ -61,7 +61,6 @@ from klmodels.errors import FitError
 from klmodels.family.base import Family, Parameter, ScipyFamily, Support
 from klmodels.optimize import (
     finite_difference_steps,
-    gradient_fd,
     hessian_fd,
     maximise,
     newton_polish,
@@ -242,6 +241,20 @@ class _Continuous(ScipyFamily):
             return {"loc": low, "scale": high - low}
         return {}
 
+    def _check_resolution(self, y: WeightedSample, loc: float) -> None:
+        """Refuse data whose spread is below what double precision resolves at their distance from loc.
+
+        A family measured from loc = 0 on values like 1e15 + N(0, 1) must tell apart logarithms
+        that differ by 1e-15: beyond float64, so its fit and log-likelihood would be noise.
+        """
+        far = max(abs(y.min), abs(y.max))
+        if far > 0 and (y.max - y.min) < 1e-9 * far:
+            raise FitError(
+                f"{self.name} with loc={loc:g}: the data vary by only {(y.max - y.min) / far:.1e} of their "
+                f"distance from loc, which double precision cannot resolve in this family's log density. "
+                f"Free loc (free_loc=True) or subtract a baseline from the data first"
+            )
+
     def _canonical(self, sample: WeightedSample, fixed: Mapping[str, float]) -> WeightedSample:
         """The sample in the family's canonical coordinates, checked against its support."""
         if self.support_kind == "lower":
@@ -254,6 +267,7 @@ class _Continuous(ScipyFamily):
                     f"to {sample.min:g}. Pass support=(low, None) below the data, or free loc "
                     f"(klm.families[{self.name!r}].with_free('loc'))."
                 )
+            self._check_resolution(y, loc)
             return y
         if self.support_kind == "upper":
             loc = fixed["loc"]
@@ -264,6 +278,7 @@ class _Continuous(ScipyFamily):
                     f"{sample.max:g}. Pass support=(low, high) with a whole-number high above the data "
                     f"(it sets loc=high), or free loc (klm.families[{self.name!r}].with_free('loc'))."
                 )
+            self._check_resolution(y, loc)
             return y
         if self.support_kind == "interval":
             loc, scale = fixed["loc"], fixed["scale"]
@@ -352,7 +367,7 @@ class _Continuous(ScipyFamily):
     def _reach_limit(
         self, obs: Observations, fixed: Mapping[str, float], params: dict[str, float]
     ) -> dict[str, float]:
-        """Make sure the fit is at least as likely as the family's limit, starting near it if needed."""
+        """Make sure the fit is at least as likely as the family's limit (else take the near-limit point)."""
         limit = self._limit_fit(obs, fixed)
         if limit is None:
             return params
@@ -362,22 +377,11 @@ class _Continuous(ScipyFamily):
         if math.isfinite(value) and value >= limit_value - 1e-12 * max(1.0, abs(limit_value)):
             return params
         near = {**self._near_limit(limit_params), **fixed}
-        try:
-            refined = self._numerical(obs, fixed, starts=[near])
-        except FitError:
-            refined = {k: v for k, v in near.items() if k not in fixed}
         with np.errstate(all="ignore"):
-            refined_value = obs.sample.average(lambda x: self.logpdf(x, {**fixed, **refined}))
             near_value = obs.sample.average(lambda x: self.logpdf(x, near))
-        best = max(
-            [
-                (value, params),
-                (refined_value, refined),
-                (near_value, {k: v for k, v in near.items() if k not in fixed}),
-            ],
-            key=lambda item: item[0] if math.isfinite(item[0]) else -math.inf,
-        )
-        return best[1]
+        if math.isfinite(near_value) and (not math.isfinite(value) or near_value > value):
+            return {k: v for k, v in near.items() if k not in fixed}
+        return params
 
     def check_fit(self, obs, params, mean_loglik):
         """Say so when the fit drifts to the family's limit (no finite maximum) or stays below it."""
@@ -416,11 +420,13 @@ class _Continuous(ScipyFamily):
         this path, from a random subsample.
         """
         sample = obs.sample
+        free = frozenset(p.name for p in self.free_parameters(fixed))
+        if not free:
+            return {}  # a fully specified model: its log-likelihood says whether it holds the data
         if sample.max == sample.min:
             raise FitError(
                 f"{self.name}: all values are equal ({sample.min:g}); a continuous density cannot fit"
             )
-        free = frozenset(p.name for p in self.free_parameters(fixed))
         if (
             self.decreasing_from_loc
             and self.fast_free
@@ -540,6 +546,109 @@ class _Continuous(ScipyFamily):
 
         return to_z, from_z, derivative
 
+    def _value_and_gradient(
+        self,
+        sample: WeightedSample,
+        fixed: Mapping[str, float],
+        names: list[str],
+        from_z: Callable[[np.ndarray], np.ndarray],
+        derivative: Callable[[np.ndarray], np.ndarray],
+    ) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+        """The mean log-likelihood and its gradient in coordinates z, in one pass over ``sample``.
+
+        The gradient is the analytic score where the family writes one out, else central
+        differences whose 2k shifted log densities are summed in the same pass.
+        """
+
+        def value_and_gradient(z: np.ndarray) -> tuple[float, np.ndarray]:
+            params = {**fixed, **dict(zip(names, from_z(z), strict=True))}
+            if self.has_score:
+
+                def terms(x: np.ndarray) -> dict[str, np.ndarray]:
+                    return {"value": self.logpdf(x, params), **self._score(x, params)}
+
+                with np.errstate(all="ignore"):
+                    m = sample.average_many(terms)
+                value = m["value"] if math.isfinite(m["value"]) else -math.inf
+                return value, np.array([m[n] for n in names]) * derivative(z)
+            steps = finite_difference_steps(z)
+            shifted = {}
+            for i, h in enumerate(steps):
+                for sign in (1, -1):
+                    zi = z.copy()
+                    zi[i] += sign * h
+                    shifted[(i, sign)] = {**fixed, **dict(zip(names, from_z(zi), strict=True))}
+
+            def fd_terms(x: np.ndarray) -> Iterator[tuple[Any, np.ndarray]]:
+                yield "value", self.logpdf(x, params)
+                for key, p in shifted.items():  # one shifted log density alive at a time
+                    yield key, self.logpdf(x, p)
+
+            with np.errstate(all="ignore"):
+                m = sample.average_many(fd_terms)
+            value = m["value"] if math.isfinite(m["value"]) else -math.inf
+            grad = np.array([(m[(i, 1)] - m[(i, -1)]) / (2 * h) for i, h in enumerate(steps)])
+            return value, grad
+
+        return value_and_gradient
+
+    def _z_bounds(self, names: list[str], to_z: Callable[[np.ndarray], np.ndarray]) -> list:
+        """Bounds in z: the limit shape stops a little beyond its drift threshold."""
+        bounds: list[tuple[float | None, float | None]] = [(None, None)] * len(names)
+        if self.limit_shape in names and math.isfinite(self.drift_threshold):
+            i = names.index(self.limit_shape)
+            probe = np.ones(len(names))
+            probe[i] = 10 * self.drift_threshold
+            bounds[i] = (None, float(to_z(probe)[i]))
+        return bounds
+
+    def _smooth_fit(
+        self, sample: WeightedSample, fixed: Mapping[str, float], start: Mapping[str, float]
+    ) -> tuple[dict[str, float], float] | None:
+        """Quasi-Newton (L-BFGS-B) from ``start`` with one pass per value and gradient.
+
+        Returns the parameters and the mean log-likelihood, or None when the start gives the
+        data zero density or the optimiser finds nothing finite.
+        """
+        names = [p.name for p in self.free_parameters(fixed)]
+        to_z, from_z, derivative = self._coordinates(sample, names)
+        try:
+            z0 = to_z(np.array([float(start[n]) for n in names]))
+        except (ValueError, OverflowError):
+            return None
+        if not np.all(np.isfinite(z0)):
+            return None
+        value_and_gradient = self._value_and_gradient(sample, fixed, names, from_z, derivative)
+
+        def loss(z: np.ndarray) -> tuple[float, np.ndarray]:
+            try:
+                value, grad = value_and_gradient(z)
+            except (ValueError, OverflowError, ZeroDivisionError):
+                return 1e100, np.zeros_like(z)
+            if not (math.isfinite(value) and np.all(np.isfinite(grad))):
+                return 1e100, np.zeros_like(z)
+            return -value, -grad
+
+        first, _ = loss(z0)
+        if first >= 1e100:
+            return None
+        bounds = self._z_bounds(names, to_z)
+        z0 = np.array(
+            [min(v, b[1]) if b[1] is not None else v for v, b in zip(z0, bounds, strict=True)]
+        )
+        result = optimize.minimize(
+            loss,
+            z0,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": 500, "ftol": 1e-15, "gtol": 1e-9},
+        )
+        if not np.isfinite(result.fun) or result.fun >= 1e100:
+            return None
+        params = dict(zip(names, map(float, from_z(np.asarray(result.x))), strict=True))
+        return params, -float(result.fun)
+
     def _newton(
         self,
         full: WeightedSample,
@@ -569,52 +678,10 @@ class _Continuous(ScipyFamily):
             return objective
 
         def gradient_on(sample: WeightedSample) -> Callable[[np.ndarray], np.ndarray]:
-            objective = objective_on(sample)
+            both = self._value_and_gradient(sample, fixed, names, from_z, derivative)
+            return lambda z: both(z)[1]
 
-            def gradient(z: np.ndarray) -> np.ndarray:
-                if not self.has_score:
-                    return gradient_fd(objective, z)
-                params = {**fixed, **dict(zip(names, from_z(z), strict=True))}
-                with np.errstate(all="ignore"):
-                    score = sample.average_many(lambda x: self._score(x, params))
-                return np.array([score[n] for n in names]) * derivative(z)
-
-            return gradient
-
-        def value_and_gradient(z: np.ndarray) -> tuple[float, np.ndarray]:
-            """The objective and its gradient in one pass over the data.
-
-            The gradient is the analytic score where the family has one, else central
-            differences whose 2k shifted log densities are summed in the same pass.
-            """
-            params = {**fixed, **dict(zip(names, from_z(z), strict=True))}
-            if self.has_score:
-
-                def terms(x: np.ndarray) -> dict[str, np.ndarray]:
-                    return {"value": self.logpdf(x, params), **self._score(x, params)}
-
-                with np.errstate(all="ignore"):
-                    m = full.average_many(terms)
-                value = m["value"] if math.isfinite(m["value"]) else -math.inf
-                return value, np.array([m[n] for n in names]) * derivative(z)
-            steps = finite_difference_steps(z)
-            shifted = {}
-            for i, h in enumerate(steps):
-                for sign in (1, -1):
-                    zi = z.copy()
-                    zi[i] += sign * h
-                    shifted[(i, sign)] = {**fixed, **dict(zip(names, from_z(zi), strict=True))}
-
-            def fd_terms(x: np.ndarray) -> Iterator[tuple[Any, np.ndarray]]:
-                yield "value", self.logpdf(x, params)
-                for key, p in shifted.items():  # one shifted log density alive at a time
-                    yield key, self.logpdf(x, p)
-
-            with np.errstate(all="ignore"):
-                m = full.average_many(fd_terms)
-            value = m["value"] if math.isfinite(m["value"]) else -math.inf
-            grad = np.array([(m[(i, 1)] - m[(i, -1)]) / (2 * h) for i, h in enumerate(steps)])
-            return value, grad
+        value_and_gradient = self._value_and_gradient(full, fixed, names, from_z, derivative)
 
         def full_gradient(z: np.ndarray) -> np.ndarray:
             return value_and_gradient(z)[1]
@@ -659,6 +726,9 @@ class _Continuous(ScipyFamily):
         if starts is not None:
             return self._best_of(sample, fixed, free, domains, starts, polish)
         starts = [self._start(sample, fixed)]
+        limit = self._limit_fit(obs, fixed) if self.limit_shape is not None else None
+        if limit is not None:  # near the limiting family: the optimum may lie there or beyond
+            starts.append({**self._near_limit(limit[0]), **fixed})
         try:
             scipy_start = self.dist._fitstart(sample.example())
             names = [
@@ -681,35 +751,43 @@ class _Continuous(ScipyFamily):
         starts: list[dict[str, float]],
         polish: bool,
     ) -> dict[str, float]:
-        def mean_loglik(free_values: dict[str, float]) -> float:
-            return sample.average(lambda x: self.logpdf(x, {**fixed, **free_values}))
+        """The best of quasi-Newton fits from several starts, finished by Newton steps.
 
+        A family without a smooth optimum from any start falls back to the general bounded
+        optimiser (L-BFGS-B with numerical gradients, then Nelder-Mead).
+        """
         best: tuple[dict[str, float], float] | None = None
         for start in starts:
-            try:
-                candidate = maximise(
-                    mean_loglik,
-                    domains,
-                    {p.name: start[p.name] for p in free},
-                    what=self.name,
-                    polish=False,
-                )
-            except FitError:
-                continue
-            if best is None or candidate[1] > best[1]:
+            candidate = self._smooth_fit(sample, fixed, start)
+            if candidate is not None and (best is None or candidate[1] > best[1]):
                 best = candidate
+        if best is None:
+
+            def mean_loglik(free_values: dict[str, float]) -> float:
+                return sample.average(lambda x: self.logpdf(x, {**fixed, **free_values}))
+
+            for start in starts:
+                try:
+                    candidate = maximise(
+                        mean_loglik,
+                        domains,
+                        {p.name: start[p.name] for p in free},
+                        what=self.name,
+                        polish=polish,
+                    )
+                except FitError:
+                    continue
+                if best is None or candidate[1] > best[1]:
+                    best = candidate
         if best is None:
             raise FitError(
                 f"{self.name}: the optimiser found no parameters that give the data a positive density"
             )
         if not polish:
             return best[0]
-        # Finish with quasi-Newton steps (exact to the last digits in a few passes); the slow
-        # Nelder-Mead polish is the fallback for objectives too rough for it.
+        # Finish with Newton steps (exact to the last digits in a few passes)
         finished = self._newton(sample, sample, fixed, best[0])
-        if finished is not None:
-            return finished
-        return maximise(mean_loglik, domains, best[0], what=self.name, polish=True)[0]
+        return finished if finished is not None else best[0]
 
     def _profile_loc(
         self, sample: WeightedSample, fixed: Mapping[str, float], *, precise: bool = True
@@ -936,6 +1014,15 @@ class Cauchy(_Numerical):
     def __init__(self) -> None:
         super().__init__("cauchy", summary="very heavy tails, no mean")
 
+    def logpdf(self, x, params):
+        """Log density computed directly with NumPy (equal to scipy's; several times faster)."""
+        x = np.asarray(x, dtype=np.float64)
+        sigma = params["scale"]
+        if not _valid(sigma):
+            return np.full(x.shape, np.nan)
+        z = (x - params["loc"]) / sigma
+        return -np.log1p(z * z) - math.log(math.pi * sigma)
+
     def _score(self, x, params):
         sigma = params["scale"]
         z = (x - params["loc"]) / sigma
@@ -1008,6 +1095,26 @@ class GenExtreme(_Numerical):
             "genextreme", (_shape("c", -math.inf, math.inf),), summary="extreme-value maxima (GEV)"
         )
 
+    def logpdf(self, x, params):
+        r"""Log density with NumPy, in scipy's sign convention (c > 0: bounded above).
+
+        With :math:`t = -\ln(1 - c z)/c` (:math:`t = z` at c = 0, computed with log1p):
+        :math:`\ln f = -\ln s - (1 - c) t - e^{-t}`.
+        """
+        x = np.asarray(x, dtype=np.float64)
+        c, sigma = params["c"], params["scale"]
+        if not _valid(sigma):
+            return np.full(x.shape, np.nan)
+        z = (x - params["loc"]) / sigma
+        with np.errstate(all="ignore"):
+            if abs(c) < 1e-12:
+                t = z
+            else:
+                t = -np.log1p(-c * z) / c
+            out = -math.log(sigma) - (1 - c) * t - np.exp(-t)
+        inside = (c * z < 1) if c != 0 else np.ones(z.shape, dtype=bool)
+        return np.where(inside & ~np.isnan(out), out, -np.inf)
+
     def _start(self, sample, fixed):
         s = max(sample.sd * math.sqrt(6) / math.pi, 1e-12)
         return {"c": 0.01, "loc": sample.mean - 0.5772 * s, "scale": s, **fixed}
@@ -1020,6 +1127,33 @@ class SkewNormal(_Numerical):
         super().__init__(
             "skewnorm", (_shape("a", -math.inf, math.inf),), summary="a normal with skew"
         )
+
+    def logpdf(self, x, params):
+        r"""Log density with NumPy: :math:`\ln 2 + \ln\varphi(z) + \ln\Phi(a z) - \ln s`."""
+        x = np.asarray(x, dtype=np.float64)
+        sigma = params["scale"]
+        if not _valid(sigma):
+            return np.full(x.shape, np.nan)
+        z = (x - params["loc"]) / sigma
+        return (
+            math.log(2)
+            - 0.5 * z * z
+            - _HALF_LOG_2PI
+            + special.log_ndtr(params["a"] * z)
+            - math.log(sigma)
+        )
+
+    def _score(self, x, params):
+        r"""With :math:`r = \varphi(az)/\Phi(az)` (the inverse Mills ratio, from log_ndtr)."""
+        a, sigma = params["a"], params["scale"]
+        z = (x - params["loc"]) / sigma
+        az = a * z
+        r = np.exp(-0.5 * az * az - _HALF_LOG_2PI - special.log_ndtr(az))
+        return {
+            "a": z * r,
+            "loc": (z - a * r) / sigma,
+            "scale": (-1 + z * z - a * z * r) / sigma,
+        }
 
     def _start(self, sample, fixed):
         g = min(abs(sample.skew), 0.99)
@@ -1057,6 +1191,27 @@ class LogGamma(_Numerical):
     limit_name = "normal"
     drift_threshold = 1e5
     _NEAR = 1e7
+
+    def logpdf(self, x, params):
+        r"""Log density with NumPy: :math:`c y - e^y - \ln\Gamma(c) - \ln s`, y = (x - loc)/s."""
+        x = np.asarray(x, dtype=np.float64)
+        c, sigma = params["c"], params["scale"]
+        if not _valid(c, sigma):
+            return np.full(x.shape, np.nan)
+        y = (x - params["loc"]) / sigma
+        with np.errstate(over="ignore"):
+            return c * y - np.exp(y) - special.gammaln(c) - math.log(sigma)
+
+    def _score(self, x, params):
+        c, sigma = params["c"], params["scale"]
+        y = (x - params["loc"]) / sigma
+        with np.errstate(over="ignore"):
+            e = np.exp(y)
+        return {
+            "c": y - special.digamma(c),
+            "loc": (e - c) / sigma,
+            "scale": (y * e - c * y - 1) / sigma,
+        }
 
     def _limit_family(self):
         return Normal()
@@ -1606,7 +1761,7 @@ def _half_gammaln_gap(x: float) -> float:
     """
     if x < 1e3:
         return float(special.gammaln(x + 0.5) - special.gammaln(x))
-    return 0.5 * math.log(x) - 1 / (8 * x) + 1 / (192 * x**3)
+    return 0.5 * math.log(x) - 1 / (8 * x) + 1 / (192 * x * x * x)
 
 
 def _digamma_gap(x: float, a: float) -> float:

@@ -20,7 +20,7 @@ import numpy as np
 from scipy import optimize, stats
 
 from klmodels.data import Observations
-from klmodels.errors import FitError
+from klmodels.errors import FitError, UnknownFamilyError
 from klmodels.family.base import Parameter, ScipyFamily
 from klmodels.optimize import maximise
 
@@ -54,6 +54,24 @@ def _parameters(dist: Any) -> tuple[Parameter, ...]:
     return tuple(out)
 
 
+def _check_usable(dist: Any, name: str) -> None:
+    """Refuse scipy distributions the adapter cannot fit: array parameters, no shape information."""
+    try:
+        infos = dist._shape_info()
+    except Exception:  # scipy's private helper: a distribution without it cannot be adapted
+        infos = None
+    shapes = [s.strip() for s in (dist.shapes or "").split(",") if s.strip()]
+    if infos is None or [i.name for i in infos] != shapes:
+        raise UnknownFamilyError(
+            name,
+            [],
+            reason=(
+                f"scipy.stats.{name} cannot be fitted by klmodels' generic adapter (its parameters are "
+                "not scalar numbers with known ranges); wrap its density in a klm.CustomFamily"
+            ),
+        )
+
+
 class GenericScipyFamily(ScipyFamily):
     """A scipy distribution fitted by numerical maximum likelihood under a time budget.
 
@@ -70,6 +88,7 @@ class GenericScipyFamily(ScipyFamily):
         if dist is None:
             raise KeyError(name)
         discrete = isinstance(dist, stats.rv_discrete)
+        _check_usable(dist, name)
         low, high = float(dist.a), float(dist.b)
         if discrete:
             default_fixed = {"loc": 0.0}
@@ -89,9 +108,21 @@ class GenericScipyFamily(ScipyFamily):
         self.time_budget = time_budget
         self.support_ends = (low, high)
 
+    def logpdf(self, x: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
+        """Scipy's log density; where scipy itself fails (an overflow inside it), NaN."""
+        try:
+            return super().logpdf(x, params)
+        except (ArithmeticError, ValueError):  # e.g. boost's "tgamma too large" inside nct
+            return np.full(np.shape(x), np.nan)
+
     def params_from_support(self, support: Any) -> dict[str, float]:
         """``loc`` (and ``scale`` on an interval) so that the family's support is the declared one."""
         if self.kind == "discrete":
+            if not math.isfinite(self.support_ends[0]):
+                raise FitError(
+                    f"{self.name} lives on all the integers: support=(low, ...) cannot place its start; "
+                    "fix loc= instead"
+                )
             return {"loc": support[0] - self.support_ends[0]}
         low, high = support
         a, b = self.support_ends
@@ -124,6 +155,14 @@ class GenericScipyFamily(ScipyFamily):
 
     def _check_support(self, obs: Observations, fixed: Mapping[str, float]) -> None:
         """A clear error when a fixed loc (and scale) puts the data outside the family's support."""
+        if self.kind == "discrete" and "loc" in fixed:
+            start = self.support_ends[0] + fixed["loc"]
+            if obs.min < start:
+                raise FitError(
+                    f"{self.name} takes values from {start:g} up, but the data go down to {obs.min:g}. "
+                    f"Pass support=({obs.min:g}, ...) to start it there, or choose another family."
+                )
+            return
         if self.kind != "continuous" or "loc" not in fixed:
             return
         a, b = self.support_ends

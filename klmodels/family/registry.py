@@ -18,7 +18,7 @@ from klmodels.errors import ParameterError, ReadOnlyRegistryError, UnknownFamily
 from klmodels.family.base import Family, FrozenModel, Kind
 from klmodels.family.generic import GenericScipyFamily, scipy_distribution
 
-__all__ = ["Candidate", "Registry", "resolve"]
+__all__ = ["Candidate", "Registry", "check_registry", "resolve"]
 
 Candidate = str | Family | Any
 """What may name a model: a registry name, a Family, or a frozen scipy distribution."""
@@ -128,6 +128,30 @@ class Registry(Mapping[str, Family]):
     def __repr__(self) -> str:
         state = "read-only " if self._read_only else ""
         return f"<{state}Registry of {len(self)} families: {', '.join(self._families)}>"
+
+
+def check_registry(registry: Any) -> Mapping[str, Family]:
+    """The registry to look names up in: ``None`` for the built-in one, else a Registry or mapping of Families.
+
+    Raises
+    ------
+    ParameterError
+        For anything else (a dict of non-families, a list, a string).
+    """
+    from klmodels.family import default_registry
+
+    if registry is None:
+        return default_registry
+    if isinstance(registry, Registry):
+        return registry
+    if isinstance(registry, Mapping) and all(
+        isinstance(k, str) and isinstance(v, Family) for k, v in registry.items()
+    ):
+        return registry
+    raise ParameterError(
+        "registry must be a klmodels Registry (e.g. klm.families.copy()) or a mapping from names "
+        f"to Family objects; got {type(registry).__name__}"
+    )
 
 
 def resolve(candidate: Candidate, registry: Mapping[str, Family]) -> Family:
