@@ -101,7 +101,11 @@ def _numeric_array(x: Any, what: str) -> np.ndarray:
             "decimal",
             "empty",
         }:
-            example = next((v for v in arr.ravel() if not pd.isna(v)), None)
+            numbers = (int, float, np.integer, np.floating, bool, np.bool_)
+            example = next(
+                (v for v in arr.ravel() if not isinstance(v, numbers) and not pd.isna(v)),
+                next((v for v in arr.ravel() if not pd.isna(v)), None),
+            )
             raise DataError(f"{what} must be numbers; got {kind} values such as {example!r}")
         arr = pd.Series(arr.ravel()).to_numpy(dtype=np.float64, na_value=np.nan).reshape(arr.shape)
     elif arr.dtype.kind in "US":
@@ -373,6 +377,12 @@ class Observations(SampleSummaries):
             from_counts = bool(np.all(w == np.floor(w)))
             if n_obs is None and from_counts:
                 n_obs = float(w.sum())
+                if n_obs > _MAX_N_OBS:
+                    raise DataError(
+                        f"the weights are whole numbers, read as counts, but they add up to {n_obs:.3g} "
+                        f"observations (at most {_MAX_N_OBS:.2g}); if they are relative frequencies, "
+                        "divide them by their total and pass n_obs="
+                    )
         n_obs = checked_n_obs(n_obs)
         if w is None:
             n_obs = float(values.size)

@@ -90,7 +90,7 @@ class ComparisonTable(pd.DataFrame):
         entropy_text = (
             ""
             if entropy is None or math.isnan(entropy)
-            else f"; data entropy {entropy:.4f} {self.unit}"
+            else f"; data entropy {entropy + 0.0:.4f} {self.unit}"  # + 0.0: never "-0.0000"
         )
         by = (
             "kl (information loss; ranked by cross-entropy, the same order)"

@@ -37,7 +37,7 @@ import pandas as pd
 from scipy import integrate, special, stats
 
 from klmodels import information
-from klmodels.checks import check_frozen_model, check_whole
+from klmodels.checks import check_frozen_model, check_rng, check_whole
 from klmodels.data import Observations
 from klmodels.errors import ConvergenceError, DataError, ParameterError
 from klmodels.family import FrozenModel
@@ -330,6 +330,7 @@ def model_kl(
     p_model = check_frozen_model(p.freeze() if isinstance(p, Fit) else p, "p")
     q_model = check_frozen_model(q.freeze() if isinstance(q, Fit) else q, "q")
     n_samples = check_whole(n_samples, "n_samples", low=100, high=100_000_000)
+    rng = check_rng(rng)
     discrete = isinstance(p_model.dist, stats.rv_discrete)
     if discrete != isinstance(q_model.dist, stats.rv_discrete):
         raise ParameterError(
@@ -358,10 +359,12 @@ def model_kl(
                 ) from None
     value, se = _monte_carlo(p_model, q_model, discrete, rng, n_samples)
     if math.isfinite(value) and se >= 0.1 * max(abs(value), 1e-12):
+        tried = "numerical integration failed and " if method == "auto" else ""
         raise ConvergenceError(
-            f"D({p_model.dist.name} || {q_model.dist.name}) did not converge: numerical integration failed and "
-            f"Monte Carlo gives {value / log_base:.4g} with a standard error of {se / log_base:.4g}. The divergence "
-            "is probably infinite (p's tails are heavier than q's)."
+            f"D({p_model.dist.name} || {q_model.dist.name}) did not settle: {tried}Monte Carlo with "
+            f"n_samples={n_samples:,} gives {value / log_base:.4g} with a standard error of "
+            f"{se / log_base:.4g} (10% or more of the value). Increase n_samples; if the standard error "
+            "does not shrink, the divergence is probably infinite (p has heavier tails than q)."
         )
     return ModelKL(value / log_base, se / log_base, "monte carlo", base)
 

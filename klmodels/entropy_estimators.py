@@ -248,11 +248,11 @@ def _usable(obs: Observations) -> OrderedSample | EntropyEstimate:
         return EntropyEstimate(
             math.nan,
             math.nan,
-            f"no entropy estimate from {ordered.n} observations (at least {MIN_OBSERVATIONS}), so no KL",
+            f"no entropy estimate from {ordered.n} observations (at least {MIN_OBSERVATIONS} are needed)",
         )
     if ordered.distinct == 1:
         return EntropyEstimate(
-            math.nan, math.nan, "all values are equal: the data have no density, so no KL"
+            math.nan, math.nan, "all values are equal: the data have no density, so no entropy"
         )
     return ordered
 

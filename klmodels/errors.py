@@ -72,8 +72,8 @@ class UnknownFamilyError(KLModelsError, KeyError):
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         self.message = reason or (
             f"unknown family {name!r}.{hint} Known families: {', '.join(self.known)}. "
-            "Any other scipy.stats name works too; or pass a Family object or a frozen scipy.stats "
-            "distribution."
+            "Any other scipy.stats distribution name (e.g. 'burr12') works too; in Python, a Family "
+            "object or a frozen scipy.stats distribution as well."
         )
         super().__init__(self.message)
 

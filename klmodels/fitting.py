@@ -641,13 +641,14 @@ def data_entropy(obs: Any) -> EntropyEstimate:
 def _discrete_kl(obs: Any, est: Estimated) -> tuple[float, float, float]:
     """Plug-in entropy, KL (computed directly, so the empirical model gets exactly 0) and its SE."""
     sample = obs.sample_for("discrete")
+    seen = sample.w > 0  # values whose share underflows to 0 (weights 1e-300 beside 1e300) add 0
     with np.errstate(divide="ignore"):
-        log_ratio = np.log(sample.w) - est.family.logpdf(sample.x, est.all_params)
-    kl = float(np.dot(sample.w, log_ratio))
+        log_ratio = np.log(sample.w[seen]) - est.family.logpdf(sample.x[seen], est.all_params)
+    kl = float(np.dot(sample.w[seen], log_ratio))
     entropy = obs.plugin_entropy_nats()
     se = math.nan
     if obs.n_obs is not None and math.isfinite(kl):
-        spread = float(np.dot(sample.w, (log_ratio - kl) ** 2))
+        spread = float(np.dot(sample.w[seen], (log_ratio - kl) ** 2))
         se = math.sqrt(max(spread, 0.0) / obs.n_obs)
     return entropy, kl, se
 

@@ -33,8 +33,8 @@ def test_unknown_family_message_is_not_quoted_like_a_key():
     error = klm.UnknownFamilyError("gama", ["gamma", "norm"])
     assert str(error) == (
         "unknown family 'gama'. Did you mean 'gamma'? Known families: gamma, norm. "
-        "Any other scipy.stats name works too; or pass a Family object or a frozen scipy.stats "
-        "distribution."
+        "Any other scipy.stats distribution name (e.g. 'burr12') works too; in Python, a Family "
+        "object or a frozen scipy.stats distribution as well."
     )
     assert error.name == "gama" and error.known == ["gamma", "norm"]
 

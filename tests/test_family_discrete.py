@@ -41,7 +41,10 @@ def test_logpdf_is_scipys_logpmf(name, params, fixed, bounds, rng):
     family = klm.families[name]
     x = np.arange(-1, 40)
     expected = getattr(stats, name).logpmf(x, **params)
-    np.testing.assert_array_equal(family.logpdf(x, {**params, "loc": 0}), expected)
+    if name == "zipfian":  # its own O(1) normaliser: equal to scipy's to the last bit or two
+        np.testing.assert_allclose(family.logpdf(x, {**params, "loc": 0}), expected, rtol=4e-16)
+    else:
+        np.testing.assert_array_equal(family.logpdf(x, {**params, "loc": 0}), expected)
 
 
 @pytest.mark.parametrize(("name", "params", "fixed", "bounds"), CASES, ids=IDS)

@@ -291,7 +291,8 @@ class BetaBinomial(_Discrete):
         if var <= binomial_var:
             # Tarone's score for over-dispersion is <= 0: the likelihood rises towards a + b -> inf,
             # whose limit is the binomial with p = mean / n.
-            return None, float(np.dot(prob, stats.binom.logpmf(y, n, mean / n)))
+            with np.errstate(invalid="ignore"):
+                return None, float(np.dot(prob, stats.binom.logpmf(y, n, mean / n)))
         rho = (var / binomial_var - 1) / (n - 1) if n > 1 else 0.5
         rho = min(max(rho, 1e-4), 0.999)
         start = {"pi": pi, "log_size": math.log((1 - rho) / rho)}
@@ -631,7 +632,7 @@ class Empirical(Family):
     def freeze(self, params: Mapping[str, float]) -> Any:
         """``scipy.stats.rv_discrete(values=(x, p))``."""
         values, prob = self._table(params)
-        return stats.rv_discrete(name="empirical", values=(values, prob / prob.sum()))
+        return stats.rv_discrete(name="empirical", values=(values, prob / prob.sum()))()
 
 
 def discrete_families() -> list[Family]:
