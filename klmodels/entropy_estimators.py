@@ -77,7 +77,7 @@ __all__ = [
 
 MIN_OBSERVATIONS = 5
 SMALL_SAMPLE = 30
-MAX_TERMS = 1 << 19
+MAX_TERMS = 1 << 16
 """Spacing terms evaluated at most (evenly spaced through the sample when there are more)."""
 _MAX_RANK = 2.0**52  # counts beyond this are scaled down (ranks stay exact in float64)
 
@@ -293,6 +293,34 @@ def differential_entropy_nats(obs: Observations) -> tuple[float, str]:
     return estimate.value, estimate.note
 
 
+def _log_tails(
+    x: np.ndarray,
+    logcdf: Callable[[np.ndarray], np.ndarray],
+    logsf: Callable[[np.ndarray], np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ln F and ln S at sorted ``x``: each tail from its own function where it is the small one.
+
+    The cdf is evaluated below the median of ``x`` and the survival function above it (each
+    once, on half the points), the other side from ``log1p(-exp(.))``, which is exact there
+    because that side is at least 1/2 up to the model's median; points between the two medians
+    get both.
+    """
+    half = x.size // 2
+    with np.errstate(all="ignore"):
+        log_f_low = np.asarray(logcdf(x[:half]), dtype=np.float64)
+        log_s_high = np.asarray(logsf(x[half:]), dtype=np.float64)
+        log_f = np.concatenate((log_f_low, np.log1p(-np.exp(log_s_high))))
+        log_s = np.concatenate((np.log1p(-np.exp(log_f_low)), log_s_high))
+        # where the complement is not small (past the model's median) compute it directly
+        redo_low = np.flatnonzero(log_f_low > math.log(0.5))
+        if redo_low.size:
+            log_s[redo_low] = np.asarray(logsf(x[redo_low]), dtype=np.float64)
+        redo_high = np.flatnonzero(log_s_high > math.log(0.5))
+        if redo_high.size:
+            log_f[half + redo_high] = np.asarray(logcdf(x[half + redo_high]), dtype=np.float64)
+    return log_f, log_s
+
+
 def _probability_positions(
     ordered: OrderedSample,
     ranks: np.ndarray,
@@ -309,15 +337,11 @@ def _probability_positions(
     """
     if ordered.counts is None:
         x = ordered.values[ranks.astype(np.int64)]
-        with np.errstate(all="ignore"):
-            log_f = np.asarray(logcdf(x), dtype=np.float64)
-            log_s = np.asarray(logsf(x), dtype=np.float64)
+        log_f, log_s = _log_tails(x, logcdf, logsf)
         lower = log_f <= math.log(0.5)
         return lower, np.where(lower, log_f, log_s), np.concatenate((log_f, log_s))
     values, counts = ordered.values, ordered.counts
-    with np.errstate(all="ignore"):
-        log_f = np.asarray(logcdf(values), dtype=np.float64)
-        log_s = np.asarray(logsf(values), dtype=np.float64)
+    log_f, log_s = _log_tails(values, logcdf, logsf)
     cdf, sf = np.exp(log_f), np.exp(log_s)
     lower_cell = log_f <= math.log(0.5)
     # cell boundaries, in F for cells in the lower half and in S for the upper half

@@ -393,7 +393,8 @@ def _standardising(obs: Any, family: Family, fixed: Mapping[str, float]) -> tupl
     low, high = obs.min, obs.max
     shift = 0.0
     if "loc" not in fixed:
-        centre = obs.sample.median
+        # any central value serves; on a cluster the random sample's median costs no pass
+        centre = obs.sample.median if obs.in_memory else obs.local.sample.median
         half_width = max(abs(0.5 * high - 0.5 * centre), abs(0.5 * centre - 0.5 * low))
         if abs(centre) > 2 * _TYPICAL * half_width:
             shift = centre
@@ -514,7 +515,14 @@ def estimate(
     shown_fixed = {
         k: v for k, v in all_fixed.items() if k in fixed or family.default_fixed.get(k) != v
     }
-    if frame == (0.0, 1.0):
+    from_moments = (
+        family.mean_loglik_from_moments(obs.sample, params)
+        if not obs.in_memory and frame == (0.0, 1.0) and family.kind == "continuous"
+        else None
+    )
+    if from_moments is not None and math.isfinite(from_moments):  # no pass over a cluster's data
+        mean_loglik, impossible, example = from_moments, 0.0, math.nan
+    elif frame == (0.0, 1.0):
         sample = obs.sample_for(family.kind)
         mean_loglik, impossible, example = _mean_loglik(family, params, sample)
     else:  # in the standardised frame: the same numbers, without overflow
@@ -615,17 +623,24 @@ def shared_entropy(
     differences equal the exact differences of cross-entropies.
     """
     estimates = list(estimates)
+    local, _ = _in_memory(obs)  # data on a cluster: everything below on their random sample
     if references:
         present = {e.family.name for e in estimates if not e.shown_fixed}
-        estimates += reference_estimates(obs, present)
+        estimates += reference_estimates(local, present)
     usable = [e for e in estimates if math.isfinite(e.mean_loglik) and e.impossible == 0]
     if not usable:
-        local, _ = _in_memory(obs)
         return differential_entropy(local)
     with_cdf = [e for e in usable if e.family.has_cdf] or usable
     best = max(with_cdf, key=lambda e: e.mean_loglik)
     kl = model_kl_estimate(obs, best)
-    return EntropyEstimate(-best.mean_loglik - kl.value, kl.se, kl.note)
+    mean_loglik = best.mean_loglik
+    if local is not obs:  # the same sample for both terms: no pass over the cluster's data
+        sample = local.sample_for(best.family.kind)
+        with np.errstate(all="ignore"):
+            mean_loglik = sample.average(
+                lambda x: framed_logpdf(best.family, best.all_params, best.frame, x)
+            )
+    return EntropyEstimate(-mean_loglik - kl.value, kl.se, kl.note)
 
 
 def data_entropy(obs: Any) -> EntropyEstimate:

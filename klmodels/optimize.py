@@ -157,7 +157,9 @@ def maximise(
     return unpack(best_z), -best_loss
 
 
-def argmax_integer(f: Callable[[int], float], low: int, cap: int) -> tuple[int, float, bool]:
+def argmax_integer(
+    f: Callable[[int], float], low: int, cap: int, *, flat: float = 0.0
+) -> tuple[int, float, bool]:
     """Maximise ``f`` over the integers in [low, cap], assuming f is unimodal there.
 
     Probes low, low+1, low+2, low+4, ... until f stops increasing, then runs a ternary search
@@ -169,6 +171,10 @@ def argmax_integer(f: Callable[[int], float], low: int, cap: int) -> tuple[int, 
         The function to maximise (e.g. a profile log-likelihood).
     low, cap
         The smallest and largest integers allowed.
+
+    flat
+        Gains below ``flat`` times the value count as no gain: the search stops on a plateau
+        instead of following rounding noise (a profile that is flat in the parameter).
 
     Returns
     -------
@@ -189,7 +195,7 @@ def argmax_integer(f: Callable[[int], float], low: int, cap: int) -> tuple[int, 
         n = min(low + step, cap)
         if n == best_n:
             return best_n, value(best_n), best_n == cap
-        if value(n) <= value(best_n):
+        if value(n) <= value(best_n) + flat * abs(value(best_n)):
             left, right = previous, n
             break
         previous, best_n = best_n, n
@@ -199,7 +205,12 @@ def argmax_integer(f: Callable[[int], float], low: int, cap: int) -> tuple[int, 
     while right - left > 3:
         m1 = left + (right - left) // 3
         m2 = right - (right - left) // 3
-        if value(m1) < value(m2):
+        v1, v2 = value(m1), value(m2)
+        if abs(v1 - v2) <= max(flat, 1e-13) * max(1.0, abs(v1)):
+            # flat to rounding: the optimiser's noise, not the profile, would decide from here
+            best = max((m1, m2, previous, n), key=value)
+            return best, value(best), best == cap
+        if v1 < v2:
             left = m1
         else:
             right = m2
@@ -248,6 +259,7 @@ def newton_polish(
     hessian_at: Callable[[np.ndarray], np.ndarray] | None = None,
     value_and_gradient: Callable[[np.ndarray], tuple[float, np.ndarray]] | None = None,
     max_steps: int = 50,
+    tolerance: float = 0.0,
 ) -> tuple[np.ndarray, float, bool]:
     r"""Maximise a smooth objective from a good start: quasi-Newton steps seeded with a Hessian.
 
@@ -257,7 +269,8 @@ def newton_polish(
     pass of the gradient and about one of the objective per step. Steps are halved until the
     objective rises; if no ascent is found, the Hessian is recomputed with ``hessian_at`` (on
     all the data) once. Iteration stops when the predicted gain
-    :math:`\tfrac12 g^\top B^{-1} g` is below 1e-14 of the objective.
+    :math:`\tfrac12 g^\top B^{-1} g` is below 1e-14 of the objective (or below ``tolerance``,
+    nats per observation, when given).
 
     ``value_and_gradient``, when given, evaluates both at once (one pass over the data instead
     of two); it is used at the start and for the full Newton step, which is accepted most of
@@ -295,7 +308,7 @@ def newton_polish(
             return theta, value, False
         step = np.linalg.solve(curvature, g)
         gain = 0.5 * float(g @ step)
-        if gain <= 1e-14 * max(1.0, abs(value)):
+        if gain <= max(1e-14 * max(1.0, abs(value)), tolerance):
             return theta, value, True
         t, g_new = 1.0, None
         while t > 1e-8:

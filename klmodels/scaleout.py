@@ -40,8 +40,11 @@ partitions again unless they are in the cluster's memory: ``persist()`` data tha
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable, Sequence
+import pickle
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -362,13 +365,42 @@ class _Moments:
         return max(value, 0.0) if math.isfinite(value) else math.nan
 
 
+def _run_jobs(part: Any, index: int, weighted: bool, jobs: list[tuple[Callable, tuple]]) -> list:
+    """Several per-partition functions on one partition: one read of it serves them all."""
+    return [func(part, index, weighted, *args) for func, args in jobs]
+
+
 class _Partitions:
-    """The partitions of one Dask collection and how to run a function on each of them."""
+    """The partitions of one Dask collection and how to run functions on all of them.
+
+    One call of :meth:`map` is one pass over the data. While several families are fitted at
+    once (:meth:`shared`), the passes they ask for at the same time are merged: each thread's
+    request waits until every fitting thread is waiting or done, then one pass computes every
+    request on each partition. Families that take Newton steps on all the data thus step
+    together, and a comparison's passes are those of its slowest family, not their sum.
+    """
 
     def __init__(self, collection: Any, weighted: bool):
         self.parts = collection.to_delayed()
         self.weighted = weighted
         self.passes = 0
+        self.bytes_per_pass: list[int] = []
+        self._cond = threading.Condition()
+        self._active = 0
+        self._pending: list[tuple[Callable, tuple, dict]] = []
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        """Within this block the calling thread's passes are merged with other fitting threads'."""
+        with self._cond:
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._active -= 1
+                self._run_pending()
+                self._cond.notify_all()
 
     def map(self, func: Callable, *args: Any) -> list[Any]:
         """``func(partition, index, weighted, *args)`` on every partition (one pass over the data).
@@ -379,15 +411,44 @@ class _Partitions:
             When the computation fails on the cluster (after Dask's own retries); no partial
             result is ever returned.
         """
+        with self._cond:
+            if self._active == 0:
+                return self._compute([(func, args)])[0]
+            slot: dict[str, Any] = {}
+            self._pending.append((func, args, slot))
+            self._run_pending()
+            while "result" not in slot and "error" not in slot:
+                self._cond.wait()
+            if "error" in slot:
+                raise slot["error"]
+            return slot["result"]
+
+    def _run_pending(self) -> None:
+        """Run the waiting requests as one pass once every fitting thread is waiting (lock held)."""
+        if not self._pending or len(self._pending) < self._active:
+            return
+        batch, self._pending = self._pending, []
+        try:
+            results = self._compute([(func, args) for func, args, _ in batch])
+        except Exception as exc:  # every waiting thread gets the failure
+            for _, _, slot in batch:
+                slot["error"] = exc
+        else:
+            for (_, _, slot), result in zip(batch, results, strict=True):
+                slot["result"] = result
+        self._cond.notify_all()
+
+    def _compute(self, jobs: list[tuple[Callable, tuple]]) -> list[list[Any]]:
+        """One pass: every job on every partition; a list per job of the partitions' results."""
         import dask
 
         tasks = [
-            dask.delayed(func, pure=False)(part, index, self.weighted, *args)
+            dask.delayed(_run_jobs, pure=False)(part, index, self.weighted, jobs)
             for index, part in enumerate(self.parts)
         ]
         self.passes += 1
         try:
-            return list(dask.compute(*tasks))
+            per_part = list(dask.compute(*tasks))
         except KLModelsError:
             raise
         except Exception as exc:
@@ -395,6 +456,16 @@ class _Partitions:
                 f"the computation on the Dask cluster failed ({type(exc).__name__}: {exc}); no "
                 "partial result was used. Check the workers (memory limits, crashes) and run it again."
             ) from exc
+        self.bytes_per_pass.append(_size_of(per_part))
+        return [[results[j] for results in per_part] for j in range(len(jobs))]
+
+
+def _size_of(results: Any) -> int:
+    """Bytes the partitions' results take when sent to the client (their pickled size)."""
+    try:
+        return len(pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:  # an unpicklable result was not sent as a pickle: size unknown
+        return -1
 
 
 # ------------------------------------------------------------------ the distributed sample
@@ -735,6 +806,19 @@ class DaskObservations(SampleSummaries):
     def passes(self) -> int:
         """Passes over the data so far (each reads every partition once)."""
         return self._partitions.passes
+
+    @property
+    def bytes_per_pass(self) -> list[int]:
+        """Bytes sent from the partitions to the client in each pass so far (pickled results)."""
+        return list(self._partitions.bytes_per_pass)
+
+    def shared_passes(self) -> Any:
+        """A context in which this thread's passes merge with other fitting threads' (see _Partitions)."""
+        return self._partitions.shared()
+
+    def prepare(self) -> None:
+        """Compute, before families are fitted in parallel, what all of them read first."""
+        _ = self.sample._moments, self.local
 
     @property
     def has_counts(self) -> bool:

@@ -256,8 +256,18 @@ def _fit_all(
         return estimate_or_reason(obs, candidates[label], supp, fixed.get(label, {}))
 
     labels = list(candidates)
+    if not obs.in_memory:  # on a cluster: every family at once, their passes merged
+        obs.prepare()
+
+        def fit_shared(label: str) -> Estimated | FitError:
+            with obs.shared_passes():
+                return fit_one(label)
+
+        fit_one_here, jobs = fit_shared, len(labels)
+    else:
+        fit_one_here, jobs = fit_one, n_jobs
     with small_blas():
-        estimates = _estimate_all(labels, fit_one, n_jobs, progress)
+        estimates = _estimate_all(labels, fit_one_here, jobs, progress)
         results = finish_all(obs, estimates, kind)
     return _Fitted(obs, results, kind, candidates, supp, fixed, excluded)
 
@@ -666,6 +676,7 @@ def compare(
     }
     if not obs.in_memory:  # data on a Dask cluster: how many times the partitions were read
         table.attrs["passes"] = obs.passes
+        table.attrs["bytes_per_pass"] = obs.bytes_per_pass
     if used_criterion != criterion:
         table["note"] = table["note"].str.replace(
             NO_N_OBS_NOTE, f"ranked by kl; {criterion} needs n_obs="

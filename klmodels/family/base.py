@@ -277,6 +277,13 @@ class Family(ABC):
         """Notes on a fit that the numbers alone do not show (e.g. a parameter at its boundary)."""
         return []
 
+    def mean_loglik_from_moments(self, sample: Any, params: Mapping[str, float]) -> float | None:
+        """The mean log-likelihood from the sample's cached moments, where a closed form exists.
+
+        Used for data on a cluster, where it saves a pass over the data; None otherwise.
+        """
+        return None
+
     def check_fit(
         self, obs: Observations, params: Mapping[str, float], mean_loglik: float
     ) -> list[str]:
