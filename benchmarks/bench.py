@@ -325,13 +325,27 @@ def main() -> None:
     parser.add_argument("--workloads", default=",".join(WORKLOADS))
     parser.add_argument("--tools", default=",".join(TOOLS))
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--shapes",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also the every-shape table (benchmarks/shapes.py)",
+    )
+    parser.add_argument("--shape-sizes", default="1e5,1e6,1e7")
+    parser.add_argument("--fitter-sizes", default="1e5,1e6")
+    parser.add_argument(
+        "--dask",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also the passes of a Dask comparison (benchmarks/dask_passes.py)",
+    )
     parser.add_argument("--worker", nargs=2, metavar=("TOOL", "WORKLOAD"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(*args.worker, args.repeats)))
         return
     results = []
-    for workload in args.workloads.split(","):
+    for workload in filter(None, args.workloads.split(",")):
         for tool in args.tools.split(","):
             repeats = 20 if workload == "groundbeef" else args.repeats
             print(
@@ -341,10 +355,25 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (RESULTS / f"bench-{stamp}.json").write_text(json.dumps(results, indent=1))
-    text = report(results)
+    text = report(results) if results else ""
+    if args.shapes:
+        import shapes
+
+        print("running the every-shape table...", file=sys.stderr, flush=True)
+        text += "\n\nEvery shape, every size: klm.compare(x) with the default families\n"
+        text += shapes.main(["--sizes", args.shape_sizes, "--fitter-sizes", args.fitter_sizes])
+    if args.dask:
+        text += "\n\n" + dask_passes()
     (RESULTS / f"bench-{stamp}.txt").write_text(text)
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}\n")
     print(text)
+
+
+def dask_passes() -> str:
+    """Passes and bytes per pass of the six-family comparison on a persisted Dask collection."""
+    command = [sys.executable, str(ROOT / "benchmarks" / "dask_passes.py")]
+    proc = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
+    return proc.stdout.strip() if proc.returncode == 0 else f"dask: failed: {proc.stderr[-300:]}"
 
 
 if __name__ == "__main__":

@@ -113,6 +113,10 @@ def detie(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
 class OrderedSample:
     """The order statistics of a sample, with ties read as rounding, without expanding counts.
 
+    Only the cumulative counts are stored besides the values; where the copies of a tied value
+    sit (spread over its cell) is computed for the cells asked for, so memory stays a small
+    multiple of the distinct values.
+
     Parameters
     ----------
     values
@@ -123,10 +127,8 @@ class OrderedSample:
 
     def __init__(self, values: np.ndarray, counts: np.ndarray | None = None):
         self.values = values
-        if counts is not None and np.all(counts == 1):
-            counts = None
-        if counts is not None and values.size == 1:
-            counts = None if counts[0] == 1 else counts
+        if counts is not None and (values.size == 1 or np.all(counts == 1)):
+            counts = None if np.all(counts == 1) else counts
         self.counts = counts
         if counts is None:
             self.n = int(values.size)
@@ -137,26 +139,21 @@ class OrderedSample:
         self.counts = counts
         self.ends = np.cumsum(counts)
         self.n = int(self.ends[-1])
-        if values.size == 1:
-            self.first, self.step = values.astype(np.float64), np.zeros(1)
-            return
-        gaps = np.diff(values)
-        half_left = np.concatenate(([gaps[0]], gaps)) / 2
-        half_right = np.concatenate((gaps, [gaps[-1]])) / 2
-        step = (half_left + half_right) / counts  # distance between copies, per distinct value
-        first = values - half_left + 0.5 * step  # where the first copy goes
-        single = counts == 1
-        first[single], step[single] = values[single], 0.0  # a value seen once stays where it is
-        self.first, self.step = first, step
 
     @classmethod
     def from_observations(cls, obs: Observations) -> OrderedSample | str:
         """The order statistics of observations, or why there are none (a reason string)."""
         if obs.weights is None:
             values, counts = np.sort(obs.values), None
-            if values.size > 1 and np.any(values[1:] == values[:-1]):
-                values, counts_int = np.unique(values, return_counts=True)
-                counts = counts_int.astype(np.float64)
+            if values.size > 1:
+                new_value = np.empty(values.size, dtype=bool)
+                new_value[0] = True
+                np.not_equal(values[1:], values[:-1], out=new_value[1:])
+                if not new_value.all():  # ties: distinct values and their counts, from the sort
+                    starts = np.flatnonzero(new_value)
+                    del new_value
+                    counts = np.diff(np.append(starts, values.size)).astype(np.float64)
+                    values = values[starts]
         elif obs.has_counts:
             values, counts = obs.values, obs.weights
         elif obs.n_obs is not None:
@@ -172,13 +169,32 @@ class OrderedSample:
         """Number of distinct values."""
         return int(self.values.size)
 
+    def cells(self, ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct value each 0-based rank falls on, and its position in the cell, in (0, 1)."""
+        cell = np.searchsorted(self.ends, ranks, side="right")
+        share = (ranks - (self.ends[cell] - self.counts[cell]) + 0.5) / self.counts[cell]
+        return cell, share
+
     def at(self, ranks: np.ndarray) -> np.ndarray:
         """The order statistics at 0-based ``ranks`` (ties spread over their cells)."""
         if self.counts is None:
             return self.values[ranks.astype(np.int64)]
-        cell = np.searchsorted(self.ends, ranks, side="right")
-        position = ranks - (self.ends[cell] - self.counts[cell])
-        return self.first[cell] + position * self.step[cell]
+        cell, share = self.cells(ranks)
+        values = self.values
+        if values.size == 1:
+            return values[cell]
+        left = np.where(
+            cell > 0,
+            values[np.maximum(cell - 1, 0)],
+            2 * values[0] - values[min(1, values.size - 1)],
+        )
+        last = values.size - 1
+        right = np.where(
+            cell < last, values[np.minimum(cell + 1, last)], 2 * values[-1] - values[last - 1]
+        )
+        low, high = 0.5 * (left + values[cell]), 0.5 * (values[cell] + right)
+        spread = low + share * (high - low)
+        return np.where(self.counts[cell] == 1, values[cell], spread)
 
 
 def _window(n: int) -> int:
@@ -341,31 +357,37 @@ def _probability_positions(
         lower = log_f <= math.log(0.5)
         return lower, np.where(lower, log_f, log_s), np.concatenate((log_f, log_s))
     values, counts = ordered.values, ordered.counts
-    log_f, log_s = _log_tails(values, logcdf, logsf)
-    cdf, sf = np.exp(log_f), np.exp(log_s)
-    lower_cell = log_f <= math.log(0.5)
-    # cell boundaries, in F for cells in the lower half and in S for the upper half
-    f_low = np.concatenate(([2 * cdf[0] - cdf[min(1, cdf.size - 1)]], cdf[:-1]))
-    f_high = np.concatenate((cdf[1:], [2 * cdf[-1] - cdf[max(cdf.size - 2, 0)]]))
-    s_low = np.concatenate(([2 * sf[0] - sf[min(1, sf.size - 1)]], sf[:-1]))
-    s_high = np.concatenate((sf[1:], [2 * sf[-1] - sf[max(sf.size - 2, 0)]]))
-    f_from = np.clip(0.5 * (f_low + cdf), 0.0, 1.0)
-    f_to = np.clip(0.5 * (cdf + f_high), 0.0, 1.0)
-    s_from = np.clip(0.5 * (s_low + sf), 0.0, 1.0)  # the larger survival, at the cell's left
-    s_to = np.clip(0.5 * (sf + s_high), 0.0, 1.0)
-    cell = np.searchsorted(ordered.ends, ranks, side="right")
-    share = (ranks - (ordered.ends[cell] - counts[cell]) + 0.5) / counts[cell]
+    cell, share = ordered.cells(ranks)
+    # the log tails at the cells asked for and their neighbours only (not every distinct value)
+    needed = np.unique(
+        np.concatenate((cell, np.maximum(cell - 1, 0), np.minimum(cell + 1, values.size - 1)))
+    )
+    log_f_n, log_s_n = _log_tails(values[needed], logcdf, logsf)
+    where = np.searchsorted(needed, cell)
+    below = np.searchsorted(needed, np.maximum(cell - 1, 0))
+    above = np.searchsorted(needed, np.minimum(cell + 1, values.size - 1))
+    cdf, sf = np.exp(log_f_n), np.exp(log_s_n)
+    first, last = cell == 0, cell == values.size - 1
+    # cell boundaries halfway to the neighbours on the probability scale, mirrored at the ends
+    f_low = np.where(first, 2 * cdf[where] - cdf[above], cdf[below])
+    f_high = np.where(last, 2 * cdf[where] - cdf[below], cdf[above])
+    s_low = np.where(first, 2 * sf[where] - sf[above], sf[below])
+    s_high = np.where(last, 2 * sf[where] - sf[below], sf[above])
+    f_from = np.clip(0.5 * (f_low + cdf[where]), 0.0, 1.0)
+    f_to = np.clip(0.5 * (cdf[where] + f_high), 0.0, 1.0)
+    s_from = np.clip(0.5 * (s_low + sf[where]), 0.0, 1.0)  # the larger survival, at the left
+    s_to = np.clip(0.5 * (sf[where] + s_high), 0.0, 1.0)
     single = counts[cell] == 1
-    lower = lower_cell[cell]
+    lower = log_f_n[where] <= math.log(0.5)
     with np.errstate(divide="ignore", invalid="ignore"):
-        spread_f = np.log(f_from[cell] + share * (f_to[cell] - f_from[cell]))
-        spread_s = np.log(s_from[cell] - share * (s_from[cell] - s_to[cell]))
+        spread_f = np.log(f_from + share * (f_to - f_from))
+        spread_s = np.log(s_from - share * (s_from - s_to))
     value = np.where(
         single,
-        np.where(lower, log_f[cell], log_s[cell]),
+        np.where(lower, log_f_n[where], log_s_n[where]),
         np.where(lower, spread_f, spread_s),
     )
-    return lower, value, np.concatenate((log_f, log_s))
+    return lower, value, np.concatenate((log_f_n, log_s_n))
 
 
 def pit_kl_nats(

@@ -296,6 +296,9 @@ def _mean_loglik(
     FitError
         If the log density is NaN anywhere (parameters invalid for the family).
     """
+    known = statistics.known_mean(sample, params)
+    if known is not None:  # the estimator's last step computed it already
+        return known, 0.0, math.nan
     with np.errstate(invalid="ignore"):
         mean = sample.average(lambda x: family.logpdf(x, params))
     if math.isfinite(mean):
@@ -508,6 +511,13 @@ def estimate(
         raise FitError(
             f"{family.name}: all values are equal ({obs.min:g}); a continuous density cannot fit"
         )
+    with statistics.remembering():
+        return _estimate(obs, family, fixed, all_fixed)
+
+
+def _estimate(
+    obs: Any, family: Family, fixed: Mapping[str, Any], all_fixed: dict[str, float]
+) -> Estimated:
     raw_estimate, frame = _estimate_parameters(obs, family, all_fixed)
     estimated = _whole_numbers_as_int(family, raw_estimate)
     all_fixed = _whole_numbers_as_int(family, all_fixed)

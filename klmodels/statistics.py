@@ -15,6 +15,8 @@ reductions on a Dask cluster.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cached_property
@@ -22,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CHUNK", "WeightedSample"]
+__all__ = ["CHUNK", "WeightedSample", "known_mean", "remember_mean", "remembering"]
 
 CHUNK = 1 << 18
 """Values per chunk when a function is averaged over a large sample (2 MiB of float64)."""
@@ -30,6 +32,41 @@ CHUNK = 1 << 18
 
 Quantities = Mapping[Any, np.ndarray] | Iterable[tuple[Any, np.ndarray]]
 """Per-value quantities by name: a dict, or ``(name, values)`` pairs produced one at a time."""
+
+
+_KNOWN: contextvars.ContextVar[dict | None] = contextvars.ContextVar("klmodels_known", default=None)
+
+
+@contextlib.contextmanager
+def remembering() -> Iterator[None]:
+    """Within this block (per thread), means that an estimator computed can be looked up again.
+
+    An iterative estimator ends with the mean log-likelihood at its answer; remembering it
+    spares the fitting engine a pass over the data to compute it again (on a Dask cluster, a
+    pass reads every partition).
+    """
+    token = _KNOWN.set({})
+    try:
+        yield
+    finally:
+        _KNOWN.reset(token)
+
+
+def _key(sample: Any, params: Mapping[str, float]) -> tuple:
+    return (id(sample), tuple(sorted((k, float(v)) for k, v in params.items())))
+
+
+def remember_mean(sample: Any, params: Mapping[str, float], value: float) -> None:
+    """Remember the mean log density of ``sample`` at ``params`` (inside :func:`remembering`)."""
+    known = _KNOWN.get()
+    if known is not None and math.isfinite(value):
+        known[_key(sample, params)] = value
+
+
+def known_mean(sample: Any, params: Mapping[str, float]) -> float | None:
+    """A mean remembered for exactly this sample and these parameters, or None."""
+    known = _KNOWN.get()
+    return None if known is None else known.get(_key(sample, params))
 
 
 def _pairs(quantities: Quantities) -> Iterable[tuple[Any, np.ndarray]]:
@@ -134,6 +171,16 @@ class WeightedSample:
     def transformed_by(self, f: Callable[[np.ndarray], np.ndarray]) -> WeightedSample:
         """The sample ``f(x)`` with the same weights (for a distributed sample: computed lazily)."""
         return WeightedSample(f(self.x), self.w)
+
+    def thinned(self, size: int) -> WeightedSample:
+        """Up to ``size`` values evenly spaced through the sample, with their weights renormalised."""
+        if self.x.size <= size:
+            return self
+        spaced = np.linspace(0, self.x.size - 1, size).round().astype(np.int64)
+        if self.w is None:
+            return WeightedSample(self.x[spaced])
+        w = self.w[spaced]
+        return WeightedSample(self.x[spaced], w / w.sum())
 
     def example(self, size: int = 10_000) -> np.ndarray:
         """Up to ``size`` of the values, evenly spaced through the sample (for starting values)."""

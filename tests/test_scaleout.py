@@ -354,3 +354,16 @@ def test_workers_that_keep_dying_give_a_clear_error_not_a_partial_result(tmp_pat
     finally:
         cluster.close()
         cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+
+
+def test_families_share_their_passes_over_the_data(client, gamma_data, monkeypatch):
+    """The six-family comparison of the recipe reads the partitions at most 8 times."""
+    monkeypatch.setattr(scaleout, "SAMPLE_SIZE", 20_000)  # the random sample is not all the data
+    families = ["weibull_min", "gamma", "lognorm", "expon", "norm", "logistic"]
+    expected = klm.compare(gamma_data, families)
+    table = klm.compare(dd.from_pandas(gamma_data, npartitions=4).persist(), families)
+    _assert_same_table(expected, table)
+    assert table.attrs["passes"] <= 8
+    sizes = table.attrs["bytes_per_pass"]
+    assert len(sizes) == table.attrs["passes"] and all(b > 0 for b in sizes)
+    assert max(sizes) < 2 * 20_000 * 8 + 100_000  # the random sample is the largest thing moved
