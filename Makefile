@@ -12,9 +12,11 @@ BENCH_STAMP := $(BENCH_VENV)/.installed
 demo: $(STAMP)
 	$(PY) recipes/space_worms.py
 
+# KLMODELS_REQUIRE_OPTIONAL=1: a test that would skip for a missing optional dependency fails.
 test: $(STAMP)
 	$(PY) -m ruff check .
-	$(PY) -m pytest
+	$(PY) -m mypy
+	KLMODELS_REQUIRE_OPTIONAL=1 $(PY) -m pytest
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

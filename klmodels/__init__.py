@@ -2,7 +2,8 @@
 
 Information measures are in bits unless ``base=`` says otherwise. Importing klmodels
 registers the ``.kl`` accessor on pandas Series and DataFrame (and on Dask ones when
-``dask.dataframe`` was imported first, or after ``import klmodels.scaleout``).
+``dask.dataframe`` was imported first, or once Dask data were passed to klmodels, or after
+``klmodels.accessor.register_dask_accessors()``).
 
 Main entry points
 -----------------
@@ -17,9 +18,10 @@ families                     the read-only registry of built-in families (scipy'
 
 import sys as _sys
 
-from klmodels import accessor as _accessor  # noqa: F401  (registers the .kl accessor)
+from klmodels import accessor as _accessor
+from klmodels import data as _data
 from klmodels.data import Observations
-from klmodels.display import ComparisonTable
+from klmodels.display import ComparisonTable, read_comparison
 from klmodels.divergence import ModelKL, entropy, kl_divergence, model_kl
 from klmodels.errors import (
     AccessorError,
@@ -39,22 +41,25 @@ from klmodels.family import CustomFamily, Family, FrozenModel, Parameter, Regist
 from klmodels.family import default_registry as families
 from klmodels.fitting import Fit, fit
 from klmodels.information import cross_entropy, js_divergence, kl_asymmetry
+from klmodels.options import FitOptions
+from klmodels.paired import GTestResult, VuongResult, g_test, paired_difference, vuong
 from klmodels.selection import compare, select
-from klmodels.tablefile import read_comparison
-from klmodels.uncertainty import (
-    BootstrapResult,
-    GTestResult,
-    VuongResult,
-    bootstrap,
-    g_test,
-    paired_difference,
-    vuong,
-)
+from klmodels.uncertainty import BootstrapResult, bootstrap
 
 __version__ = "0.1.0"
 
+
+def _observations_on_dask(data, weights, **options):
+    """Dask collections become observations that stay on the cluster (loaded on first use)."""
+    from klmodels.scaleout import observations_from_dask
+
+    _accessor.register_dask_accessors()
+    return observations_from_dask(data, weights, **options)
+
+
+_data.register_dask_backend(_observations_on_dask)
 if "dask.dataframe" in _sys.modules:  # Dask is already loaded: the accessor goes on its objects too
-    from klmodels import scaleout as _scaleout  # noqa: F401
+    _accessor.register_dask_accessors()
 
 __all__ = [
     "AccessorError",
@@ -67,6 +72,7 @@ __all__ = [
     "Family",
     "Fit",
     "FitError",
+    "FitOptions",
     "FrozenModel",
     "GTestResult",
     "KLModelsError",

@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from klmodels.data import Observations
+from klmodels.data import NanPolicy, Observations
+from klmodels.display import ComparisonTable
 from klmodels.divergence import entropy, kl_divergence
 from klmodels.errors import AccessorError, DataError, ParameterError
 from klmodels.family import Candidate
@@ -68,19 +69,19 @@ class SeriesAccessor:
         self._obj = series
 
     def observations(
-        self, weights: Any = None, *, n_obs: float | None = None, nan_policy: str = "raise"
+        self, weights: Any = None, *, n_obs: float | None = None, nan_policy: NanPolicy = "raise"
     ) -> Observations:
         """The Series as validated :class:`~klmodels.Observations`."""
         return Observations.from_data(self._obj, weights, n_obs=n_obs, nan_policy=nan_policy)
 
     def entropy(
-        self, weights: Any = None, *, base: float = 2.0, nan_policy: str = "raise"
+        self, weights: Any = None, *, base: float = 2.0, nan_policy: NanPolicy = "raise"
     ) -> float:
         """Entropy of the observed values' distribution (see :func:`klmodels.entropy`)."""
         return entropy(self.observations(weights, nan_policy=nan_policy), base=base)
 
     def divergence(
-        self, other: Any, weights: Any = None, *, base: float = 2.0, nan_policy: str = "raise"
+        self, other: Any, weights: Any = None, *, base: float = 2.0, nan_policy: NanPolicy = "raise"
     ) -> float:
         """D(these observations ‖ other): other is a Fit, a frozen scipy model, or a Series of observations."""
         if isinstance(other, pd.Series):
@@ -218,4 +219,32 @@ class DataFrameAccessor:
             except Exception as exc:
                 exc.add_note(f"(while comparing families for column {c!r})")
                 raise
-        return pd.concat(tables, names=["column", "family"])
+        combined = ComparisonTable(
+            pd.concat(tables, names=["column", "family"]),
+            fits={(c, label): fit for c, t in tables.items() for label, fit in t.fits.items()},
+        )
+        first = next(iter(tables.values()), None)
+        combined.attrs = {
+            "unit": first.unit if first is not None else "bits",
+            "by_column": {c: dict(t.attrs) for c, t in tables.items()},
+        }
+        return combined
+
+
+_dask_registered = False
+
+
+def register_dask_accessors() -> None:
+    """Register the ``.kl`` accessor on Dask Series and DataFrames (idempotent).
+
+    Done when klmodels is imported after ``dask.dataframe``, and when Dask data are first passed
+    to klmodels; call it yourself to use ``ddf.kl`` before either happened.
+    """
+    global _dask_registered
+    if _dask_registered:
+        return
+    from dask.dataframe.extensions import register_dataframe_accessor, register_series_accessor
+
+    register_series_accessor("kl")(SeriesAccessor)
+    register_dataframe_accessor("kl")(DataFrameAccessor)
+    _dask_registered = True

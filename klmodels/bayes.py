@@ -4,9 +4,11 @@ Needs the extra ``klmodels[bayes]`` (PyMC >= 6, ArviZ >= 1); PyMC and ArviZ are 
 when a function here is called. :func:`compare` fits each family's posterior by NUTS (nutpie
 when installed), computes the pointwise log-likelihood, estimates the expected log
 predictive density by Pareto-smoothed importance-sampling leave-one-out cross-validation
-(PSIS-LOO), and ranks the families with ``arviz.compare``. Beside ArviZ's columns it reports
-``elpd_<unit>``, the ELPD per observation, and the plug-in ``kl_<unit>`` and AICc rank of
-:func:`klmodels.compare` on the same data, so the two views can be read side by side.
+(PSIS-LOO), and ranks the families with ``arviz.compare``. Beside ArviZ's columns (``rank``,
+``elpd``, ``se``, ``p``, ``elpd_diff``, ``dse``, ``weight``) it reports ``elpd_<unit>``, the ELPD
+per observation, ``loo_cross_entropy_<unit>`` (its negative), and from :func:`klmodels.compare` on
+the same data ``plugin_kl_<unit>``, ``plugin_aicc`` and ``plugin_aicc_rank``, so the two views can
+be read side by side; ``sampling_s`` and ``note`` say how long each family took and what to beware of.
 
 Why ELPD measures the same thing as KL
 --------------------------------------
@@ -35,11 +37,13 @@ a scale (scale)     LogNormal(ln s, 2), s the data's sd (real-line families) or 
 probabilities (p)   Beta(1, 1)
 Poisson mean (mu)   LogNormal(ln(mean + 0.5), 2)
 t's df              Gamma(2, 0.1) (Juarez & Steel 2010)
+Pareto's scale      Uniform(0, smallest value): the support starts at the scale
 other shapes        LogNormal(0, 2) if positive, Normal(0, 1) if real
 ==================  ==============================================================
 
 ``priors={"gamma": {"a": ("Gamma", {"alpha": 2, "beta": 1})}}`` replaces a prior with any PyMC
-distribution given by name and keyword arguments.
+distribution given by name and keyword arguments. A family states its own defaults in
+:meth:`klmodels.Family.default_prior`; the rules above apply where it has none.
 """
 
 from __future__ import annotations
@@ -62,6 +66,8 @@ from klmodels.family import Candidate, Family
 from klmodels.family.base import CustomFamily
 from klmodels.fitting import Fit
 from klmodels.information import as_log_base, unit_name
+from klmodels.options import FitOptions
+from klmodels.selection import compare as plugin_compare
 
 __all__ = ["BUILDERS", "BayesComparison", "compare", "register_builder"]
 
@@ -247,6 +253,9 @@ def register_builder(name: str, builder: LikelihoodBuilder, *, replace: bool = F
 
 # ------------------------------------------------------------------ priors
 def _default_prior(family: Family, name: str, summary: Mapping[str, float]) -> PriorSpec:
+    own = family.default_prior(name, summary)
+    if own is not None:
+        return own
     spread = summary["spread"]
     if name == "loc":
         return "Normal", {"mu": summary["mean"], "sigma": 10 * spread}
@@ -254,10 +263,6 @@ def _default_prior(family: Family, name: str, summary: Mapping[str, float]) -> P
         return "LogNormal", {"mu": math.log(spread), "sigma": 2.0}
     if name == "p":
         return "Beta", {"alpha": 1.0, "beta": 1.0}
-    if name == "mu" and family.name == "poisson":
-        return "LogNormal", {"mu": math.log(summary["mean"] + 0.5), "sigma": 2.0}
-    if name == "df" and family.name == "t":
-        return "Gamma", {"alpha": 2.0, "beta": 0.1}
     parameter = family.parameter(name)
     if parameter.low >= 0:
         return "LogNormal", {"mu": 0.0, "sigma": 2.0}
@@ -356,7 +361,7 @@ def _sample_family(
     pm, _ = _imports()
     family = fit.family
     outcome = _Outcome()
-    if family.name == "empirical":
+    if family.saturated:
         return _sample_saturated(obs, sampling)
     builder = BUILDERS.get(family.name)
     if builder is None:
@@ -391,16 +396,17 @@ def _sample_family(
             return outcome
     centre = float(np.average(y, weights=counts))
     spread = float(np.sqrt(np.average((y - centre) ** 2, weights=counts)))
-    summary = {"mean": centre, "spread": (spread if _real_line(family) else centre) or 1.0}
+    summary = {
+        "mean": centre,
+        "spread": (spread if _real_line(family) else centre) or 1.0,
+        "min": float(np.min(y)),
+    }
 
     start = time.perf_counter()
     with pm.Model() as model:
         params: dict[str, Any] = dict(fixed)
         for name in fit.params:
-            if family.name == "pareto" and name == "scale":  # its support starts at the scale
-                params[name] = pm.Uniform("scale", 0.0, float(np.min(y)))
-            else:
-                params[name] = _prior(pm, family, label, name, summary, priors)
+            params[name] = _prior(pm, family, label, name, summary, priors)
         observed = builder("y", params, y)
     return _sample_posterior(outcome, model, observed, y, counts, sampling, start)
 
@@ -486,7 +492,7 @@ class BayesComparison:
     plugin: Any
 
     def _repr_html_(self) -> str:
-        return self.table._repr_html_()
+        return str(self.table.to_html())
 
     def __repr__(self) -> str:
         return f"<BayesComparison of {len(self.table)} families>\n{self.table!r}"
@@ -511,6 +517,7 @@ def compare(
     nan_policy: NanPolicy = "raise",
     registry: Mapping[str, Family] | None = None,
     progress: bool = False,
+    options: FitOptions | None = None,
 ) -> BayesComparison:
     r"""Compare families by Bayesian leave-one-out cross-validation (PSIS-LOO), next to the plug-in view.
 
@@ -531,6 +538,9 @@ def compare(
         Logarithm base of the per-observation columns: 2 (bits, default).
     progress
         Show PyMC's progress bars.
+    options
+        A :class:`~klmodels.FitOptions` for the plug-in fits (as for :func:`klmodels.compare`);
+        keywords given beside it override its fields.
 
     Returns
     -------
@@ -544,7 +554,12 @@ def compare(
     ParameterError
         For relative frequencies without ``n_obs`` (LOO is per observation).
     """
-    obs = Observations.from_data(data, weights, n_obs=n_obs, nan_policy=nan_policy)
+    opts = FitOptions.of(
+        options, support=support, fixed=fixed or {}, kind=kind, base=base,
+        nan_policy=nan_policy, registry=registry,
+    )  # fmt: skip
+    base = opts.base
+    obs = Observations.from_data(data, weights, n_obs=n_obs, nan_policy=opts.nan_policy)
     if not obs.in_memory:
         raise NotInMemoryError(
             f"Bayesian comparison evaluates the likelihood of every observation at every draw, but "
@@ -557,14 +572,10 @@ def compare(
             "Bayesian LOO is per observation: pass n_obs= with relative-frequency weights"
         )
     _, az = _imports()
-    from klmodels.selection import compare as plugin_compare
-
     log_base = as_log_base(base)
     unit = unit_name(base)
-    plugin = plugin_compare(
-        obs, families, support=support, fixed=fixed, kind=kind, registry=registry, base=base
-    )
-    sampling = {"draws": draws, "tune": tune, "chains": chains, "random_seed": random_seed,
+    plugin = plugin_compare(obs, families, options=opts.replace(criterion="aicc"))
+    sampling: dict[str, Any] = {"draws": draws, "tune": tune, "chains": chains, "random_seed": random_seed,
                 "cores": 1, "progressbar": progress, "compute_convergence_checks": False}  # fmt: skip
     if nuts_sampler is not None:
         sampling["nuts_sampler"] = nuts_sampler

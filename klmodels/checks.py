@@ -76,7 +76,8 @@ def check_frozen_model(model: Any, what: str = "a model") -> Any:
             f"got {type(model).__name__}"
         )
     try:
-        shapes, loc, *rest = dist._parse_args(*model.args, **model.kwds)
+        # private scipy API, absent from scipy-stubs
+        shapes, loc, *rest = dist._parse_args(*model.args, **model.kwds)  # type: ignore[union-attr]
     except TypeError as exc:
         raise ParameterError(
             f"{what}: {dist.name} was frozen with wrong arguments ({exc})"

@@ -21,7 +21,8 @@ import pandas as pd
 
 import klmodels as klm
 from klmodels.errors import DataError, KLModelsError, MissingExtraError
-from klmodels.family import resolve
+from klmodels.family import Kind, resolve
+from klmodels.options import Criterion
 
 FORMATS = click.Choice(["table", "csv", "json", "markdown"])
 
@@ -168,7 +169,7 @@ def parse_fixed(items: Sequence[str], parameters: Sequence[str] | None = None) -
     return fixed
 
 
-def support_option(values: tuple[float, float] | None) -> tuple[float, float] | None:
+def support_option(values: tuple[float, float] | None) -> tuple[float, float | None] | None:
     """``--support LOW HIGH`` as klmodels' support: whole numbers as int, inf as no upper end."""
     if not values:
         return None
@@ -261,7 +262,7 @@ def cli() -> None:
 )
 def compare(
     file: str, column: str, weights: str | None, families: str | None, support: tuple[float, float] | None,
-    n_obs: float | None, criterion: str, kind: str | None, free_loc: bool, bins: int | None, base: float,
+    n_obs: float | None, criterion: Criterion, kind: Kind | None, free_loc: bool, bins: int | None, base: float,
     fmt: str, plot: str | None, progress: bool | None,
 ) -> None:  # fmt: skip
     """Rank families by how much information they lose about COLUMN of FILE."""
@@ -356,7 +357,7 @@ def fit(
     model = resolve(family, klm.families)
     result = klm.fit(
         column_of(frame, column, "data"), model, weights=column_of(frame, weights, "weights"),
-        support=support_option(support), n_obs=n_obs, **parse_fixed(fixed, model.param_names),
+        support=support_option(support), n_obs=n_obs, **parse_fixed(fixed, model.param_names),  # type: ignore[arg-type]  # parameter names, never fit()'s own keywords
     )  # fmt: skip
     row = {
         "params": dict(result.params), "fixed": dict(result.fixed), "k": result.k, "n_obs": result.n_obs,
@@ -397,7 +398,7 @@ def entropy(file: str, column: str, weights: str | None, base: float) -> None:
 @cli.command(epilog=EXAMPLES)
 @click.option("--kind", type=click.Choice(["discrete", "continuous"]), help="Only this kind.")
 @format_option
-def families(kind: str | None, fmt: str) -> None:
+def families(kind: Kind | None, fmt: str) -> None:
     """The registry of built-in families (scipy's names); any other scipy.stats name works too."""
     click.echo(render(klm.families.to_frame(kind), fmt))
 

@@ -17,17 +17,19 @@ Weights mean one of two things, decided by whether they are whole numbers:
 
 from __future__ import annotations
 
+import contextlib
 import math
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast, overload
 
 import numpy as np
 import pandas as pd
 
+from klmodels.entropy_estimators import differential_entropy_nats
 from klmodels.errors import DataError, ParameterError
+from klmodels.protocols import ObservationsLike, Sample
 from klmodels.statistics import WeightedSample
 
 __all__ = ["NanPolicy", "Observations"]
@@ -67,7 +69,7 @@ def _numeric_array(x: Any, what: str) -> np.ndarray:
             "pass a list or an array of all the observations"
         )
     if isinstance(x, np.ma.MaskedArray):
-        x = x.astype(np.float64).filled(np.nan)  # masked entries are missing values
+        x = np.ma.filled(x.astype(np.float64), np.nan)  # masked entries are missing values
     elif isinstance(x, Iterator):
         x = list(x)  # a generator of observations
     if isinstance(x, (pd.Series, pd.Index)):
@@ -176,10 +178,51 @@ def is_dask_collection(obj: Any) -> bool:
     return module == "dask" or module.startswith("dask.")
 
 
+DaskBackend = Callable[..., ObservationsLike]
+_dask_backend: list[DaskBackend] = []
+
+
+def register_dask_backend(build: DaskBackend) -> None:
+    """Say how Dask collections become observations (done once, by ``klmodels/__init__``).
+
+    ``build(data, weights, *, n_obs, nan_policy, name)`` returns observations that stay on the
+    cluster. This module never imports the Dask layer itself: the package root wires it in, so
+    that imports run one way (data below scaleout).
+    """
+    _dask_backend[:] = [build]
+
+
+def _dask_observations(data: Any, weights: Any, **options: Any) -> ObservationsLike:
+    if not _dask_backend:
+        raise DataError(
+            f"{type(data).__name__} is a Dask collection, but klmodels' Dask support is not "
+            "loaded; import klmodels (the package) rather than klmodels.data alone"
+        )
+    return _dask_backend[0](data, weights, **options)
+
+
+class _SampleAndDistinct(Protocol):
+    """What :meth:`SampleSummaries.sample_for` reads of the observations."""
+
+    @property
+    def sample(self) -> Sample:
+        """The values and their weights."""
+        ...
+
+    def distinct(self) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct values and their probabilities."""
+        ...
+
+
 class SampleSummaries:
     """Summaries every kind of observations reads from its ``sample`` (in memory or on a cluster)."""
 
-    sample: WeightedSample
+    if TYPE_CHECKING:  # each subclass provides it: a cached property, or an attribute (Dask)
+
+        @property
+        def sample(self) -> Sample:
+            """The values and their weights, seen through reductions."""
+            ...
 
     @property
     def mean(self) -> float:
@@ -191,7 +234,29 @@ class SampleSummaries:
         """Weighted variance of the values (maximum-likelihood form, divisor n)."""
         return self.sample.var
 
-    def sample_for(self, kind: str) -> WeightedSample:
+    @property
+    def local(self) -> Any:
+        """The observations in memory: these themselves (a cluster's random sample for Dask data)."""
+        return self
+
+    @property
+    def passes(self) -> int:
+        """Passes over the data so far: not counted in memory (0)."""
+        return 0
+
+    @property
+    def bytes_per_pass(self) -> list[int]:
+        """Bytes moved per pass: nothing moves in memory (empty)."""
+        return []
+
+    def prepare(self) -> None:
+        """Nothing to compute ahead in memory."""
+
+    def shared_passes(self) -> contextlib.AbstractContextManager[None]:
+        """In memory, passes are not merged: a context that does nothing."""
+        return contextlib.nullcontext()
+
+    def sample_for(self: _SampleAndDistinct, kind: str) -> Sample:
         """Where a model of this kind is evaluated.
 
         Discrete: the distinct values with their probabilities (a pmf is summed over them);
@@ -245,6 +310,19 @@ class Observations(SampleSummaries):
             checked_n_obs(self.n_obs)
 
     # ----------------------------------------------------------------- construction
+    @overload
+    @classmethod
+    def from_data(
+        cls,
+        data: Observations | np.ndarray | pd.Series | pd.Index | Sequence[float],
+        weights: np.ndarray | pd.Series | Sequence[float] | None = None,
+        *,
+        n_obs: float | None = None,
+        nan_policy: NanPolicy = "raise",
+        name: str | None = None,
+    ) -> Observations: ...
+
+    @overload
     @classmethod
     def from_data(
         cls,
@@ -254,7 +332,18 @@ class Observations(SampleSummaries):
         n_obs: float | None = None,
         nan_policy: NanPolicy = "raise",
         name: str | None = None,
-    ) -> Observations:
+    ) -> ObservationsLike: ...
+
+    @classmethod
+    def from_data(
+        cls,
+        data: Any,
+        weights: Any = None,
+        *,
+        n_obs: float | None = None,
+        nan_policy: NanPolicy = "raise",
+        name: str | None = None,
+    ) -> ObservationsLike:
         """Validate observations and return them as an :class:`Observations`.
 
         Parameters
@@ -297,24 +386,18 @@ class Observations(SampleSummaries):
         -----
         The caller's objects are never modified: values are always copied.
         """
-        scaleout = sys.modules.get("klmodels.scaleout")  # loaded once Dask data were seen
-        if isinstance(data, Observations) or (
-            scaleout is not None and isinstance(data, scaleout.DaskObservations)
-        ):
+        if isinstance(data, SampleSummaries):  # in memory or on a cluster
             if weights is not None or n_obs is not None:
                 raise ParameterError(
                     "data is already an Observations object; weights= and n_obs= cannot be "
                     "applied to it again. Build it with Observations.from_data(values, weights, n_obs=...)."
                 )
-            return data
+            # an Observations or a DaskObservations (made by from_data), both observations-like
+            return cast(ObservationsLike, data)
         if nan_policy not in ("raise", "omit"):
             raise ParameterError(f"nan_policy must be 'raise' or 'omit'; got {nan_policy!r}")
         if is_dask_collection(data) or is_dask_collection(weights):
-            from klmodels.scaleout import observations_from_dask
-
-            return observations_from_dask(
-                data, weights, n_obs=n_obs, nan_policy=nan_policy, name=name
-            )
+            return _dask_observations(data, weights, n_obs=n_obs, nan_policy=nan_policy, name=name)
         if name is None and isinstance(data, pd.Series) and data.name is not None:
             name = str(data.name)
         if weights is None and n_obs is None:
@@ -414,7 +497,9 @@ class Observations(SampleSummaries):
         if isinstance(data, pd.Series) and pd.api.types.is_integer_dtype(data.dtype):
             if data.hasnans:
                 return None
-            if data.dtype.kind == "u" and data.dtype.itemsize == 8:
+            # every integer dtype (NumPy's, UInt64, ArrowDtype) has itemsize; pandas-stubs declare
+            # none on ExtensionDtype, and is_integer_dtype does not narrow the type
+            if data.dtype.kind == "u" and data.dtype.itemsize == 8:  # type: ignore[union-attr]
                 return None  # uint64 beyond int64's range: the general path checks magnitudes
             array = data.to_numpy(dtype=np.int64)
         elif isinstance(data, np.ndarray) and data.dtype.kind in "iu" and data.ndim == 1:
@@ -552,6 +637,13 @@ class Observations(SampleSummaries):
     def sample(self) -> WeightedSample:
         """The values with their probabilities, and cached sufficient statistics shared by all families."""
         return WeightedSample(self.values, None if self.weights is None else self.probabilities)
+
+    def differential_entropy_nats(self) -> tuple[float, str]:
+        """The estimated differential entropy of the values in nats, and a note.
+
+        See :func:`klmodels.entropy_estimators.differential_entropy_nats`.
+        """
+        return differential_entropy_nats(self)
 
     def plugin_entropy_nats(self) -> float:
         r"""Entropy of the empirical distribution of the values, :math:`-\sum_x \hat p(x) \ln \hat p(x)`, in nats.

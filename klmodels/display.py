@@ -15,6 +15,9 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
+from klmodels.frozen import FrozenMapping
+from klmodels.tablefile import read_frame, write_comparison
+
 __all__ = ["ComparisonTable", "fit_html"]
 
 
@@ -44,7 +47,8 @@ class ComparisonTable(pd.DataFrame):
     Attributes
     ----------
     fits : Mapping[str, Fit]
-        The fitted model of each row that could be fitted, by label (``table.fits["gamma"]``).
+        The fitted model of each row that could be fitted, by label (``table.fits["gamma"]``);
+        by ``(column, label)`` for the tables of several columns that ``frame.kl.compare()`` makes.
     """
 
     _metadata: ClassVar[list[str]] = ["fits"]  # pandas carries these attributes to derived frames
@@ -53,16 +57,16 @@ class ComparisonTable(pd.DataFrame):
     def _constructor(self) -> type[ComparisonTable]:
         return ComparisonTable
 
-    def __init__(self, *args: Any, fits: Mapping[str, Any] | None = None, **kwargs: Any):
+    def __init__(self, *args: Any, fits: Mapping[Any, Any] | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        from klmodels.frozen import FrozenMapping
-
         object.__setattr__(self, "fits", FrozenMapping(fits or {}))
 
     @property
     def unit(self) -> str:
-        """The unit of the information columns (bits, nats, ...)."""
-        for column in self.columns:
+        """The unit of the information columns (bits, nats, ...), as the comparison recorded it."""
+        if "unit" in self.attrs:
+            return str(self.attrs["unit"])
+        for column in self.columns:  # a table saved before the unit was recorded
             if (
                 isinstance(column, str)
                 and column.startswith("kl_")
@@ -76,13 +80,18 @@ class ComparisonTable(pd.DataFrame):
 
         ``klm.read_comparison(path)`` reads it back (without ``.fits``, which need the data).
         """
-        from klmodels.tablefile import write_comparison
-
         return write_comparison(self, path)
 
     def header(self) -> str:
         """One line on what the table holds and how to read it."""
         attrs = self.attrs
+        if "by_column" in attrs:  # several columns, one comparison each (frame.kl.compare())
+            columns = ", ".join(str(c) for c in attrs["by_column"])
+            return (
+                f"klmodels comparisons of {len(attrs['by_column'])} columns ({columns}), best first "
+                f"within each; information in {self.unit} per observation; "
+                "table.attrs['by_column'][column] holds each comparison's header data"
+            )
         n = attrs.get("n_obs")
         n_text = "relative frequencies (no n_obs)" if n is None else f"n_obs={n:g}"
         criterion = attrs.get("criterion", "aicc")
@@ -125,6 +134,22 @@ class ComparisonTable(pd.DataFrame):
         }
         table = shown.to_html(formatters=formatters, na_rep="", escape=True, border=0)
         return f"<p><b>{html.escape(self.header())}</b></p>{table}"
+
+
+def read_comparison(path: Any) -> ComparisonTable:
+    """Read a table written by ``table.save(path)`` back into a :class:`ComparisonTable`.
+
+    The columns, their dtypes and ``attrs`` come back; ``.fits`` (which need the data) do not.
+
+    Raises
+    ------
+    DataError
+        If the file is not a klmodels comparison (wrong format, version or JSON).
+    """
+    frame = read_frame(path)
+    table = ComparisonTable(frame)
+    table.attrs = frame.attrs
+    return table
 
 
 def fit_html(fit: Any) -> str:

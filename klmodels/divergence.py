@@ -92,70 +92,95 @@ def entropy(p: Any, *, base: float = 2.0) -> float:
         if math.isnan(estimate.value):
             raise DataError(f"no entropy estimate for these data: {estimate.note}")
         return estimate.value / log_base
-    return information.entropy(p, base=base)
+    return information.pmf_entropy(p, base=base)
 
 
 class _NoClosedForm(Exception):  # noqa: N818  (control flow, never escapes this module)
-    pass
+    """No closed form for this pair of models here: integrate or sum instead."""
 
 
-def _parts(model: Any) -> tuple[str, tuple[float, ...], float, float]:
-    """(scipy name, shapes, loc, scale) of a frozen distribution."""
+class _NumericalFailed(Exception):  # noqa: N818  (control flow, never escapes this module)
+    """Integration or summation did not reach its accuracy: fall back to Monte Carlo."""
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """A frozen scipy distribution taken apart: its name, shape parameters, loc and scale."""
+
+    name: str
+    shapes: tuple[float, ...]
+    loc: float
+    scale: float
+
+
+def _parts(model: Any) -> _Parts:
     shapes, loc, scale = model.dist._parse_args(*model.args, **model.kwds)
-    return model.dist.name, tuple(float(s) for s in shapes), float(loc), float(scale)
+    return _Parts(model.dist.name, tuple(float(s) for s in shapes), float(loc), float(scale))
 
 
-def _kl_norm(sp, lp, cp, sq, lq, cq):
-    return math.log(cq / cp) + (cp**2 + (lp - lq) ** 2) / (2 * cq**2) - 0.5
+def _kl_norm(p: _Parts, q: _Parts) -> float:
+    r""":math:`\ln(\sigma_q/\sigma_p) + (\sigma_p^2 + (\mu_p - \mu_q)^2) / (2\sigma_q^2) - 1/2`."""
+    return (
+        math.log(q.scale / p.scale) + (p.scale**2 + (p.loc - q.loc) ** 2) / (2 * q.scale**2) - 0.5
+    )
 
 
-def _kl_lognorm(sp, lp, cp, sq, lq, cq):
-    if lp != lq:
+def _kl_lognorm(p: _Parts, q: _Parts) -> float:
+    """The normal closed form on the log scale (ln X is normal: mean ln(scale), sd s); same loc only."""
+    if p.loc != q.loc:
         raise _NoClosedForm
-    return _kl_norm((), math.log(cp), sp[0], (), math.log(cq), sq[0])
+    return _kl_norm(
+        _Parts("norm", (), math.log(p.scale), p.shapes[0]),
+        _Parts("norm", (), math.log(q.scale), q.shapes[0]),
+    )
 
 
-def _kl_expon(sp, lp, cp, sq, lq, cq):
-    if lq > lp:
+def _kl_expon(p: _Parts, q: _Parts) -> float:
+    if q.loc > p.loc:
         return math.inf
-    return math.log(cq / cp) + (cp + lp - lq) / cq - 1
+    return math.log(q.scale / p.scale) + (p.scale + p.loc - q.loc) / q.scale - 1
 
 
-def _kl_gamma(sp, lp, cp, sq, lq, cq):
-    if lp != lq:
+def _kl_gamma(p: _Parts, q: _Parts) -> float:
+    if p.loc != q.loc:
         raise _NoClosedForm
-    a, b = sp[0], sq[0]
+    (a,), (b,) = p.shapes, q.shapes
     return (
         (a - b) * special.digamma(a) - special.gammaln(a) + special.gammaln(b)
-        + b * (math.log(cq) - math.log(cp)) + a * (cp - cq) / cq
+        + b * (math.log(q.scale) - math.log(p.scale)) + a * (p.scale - q.scale) / q.scale
     )  # fmt: skip
 
 
-def _kl_beta(sp, lp, cp, sq, lq, cq):
-    if (lp, cp) != (lq, cq):
+def _kl_beta(p: _Parts, q: _Parts) -> float:
+    if (p.loc, p.scale) != (q.loc, q.scale):
         raise _NoClosedForm
-    (a1, b1), (a2, b2) = sp, sq
+    (a1, b1), (a2, b2) = p.shapes, q.shapes
     return (
         special.betaln(a2, b2) - special.betaln(a1, b1) + (a1 - a2) * special.digamma(a1)
         + (b1 - b2) * special.digamma(b1) + (a2 - a1 + b2 - b1) * special.digamma(a1 + b1)
     )  # fmt: skip
 
 
-def _kl_uniform(sp, lp, cp, sq, lq, cq):
-    if lp < lq or lp + cp > lq + cq:
+def _kl_uniform(p: _Parts, q: _Parts) -> float:
+    if p.loc < q.loc or p.loc + p.scale > q.loc + q.scale:
         return math.inf
-    return math.log(cq / cp)
+    return math.log(q.scale / p.scale)
 
 
-def _kl_laplace(sp, lp, cp, sq, lq, cq):
-    gap = abs(lp - lq)
-    return math.log(cq / cp) + gap / cq + (cp / cq) * math.exp(-gap / cp) - 1
+def _kl_laplace(p: _Parts, q: _Parts) -> float:
+    gap = abs(p.loc - q.loc)
+    return (
+        math.log(q.scale / p.scale)
+        + gap / q.scale
+        + (p.scale / q.scale) * math.exp(-gap / p.scale)
+        - 1
+    )
 
 
-def _kl_poisson(sp, lp, cp, sq, lq, cq):
-    if lp != lq:
+def _kl_poisson(p: _Parts, q: _Parts) -> float:
+    if p.loc != q.loc:
         raise _NoClosedForm
-    mu1, mu2 = sp[0], sq[0]
+    (mu1,), (mu2,) = p.shapes, q.shapes
     if mu1 == 0:
         return mu2
     return mu1 * math.log(mu1 / mu2) + mu2 - mu1 if mu2 > 0 else math.inf
@@ -170,22 +195,23 @@ def _bernoulli_nats(p1: float, p2: float, trials: float = 1.0) -> float:
     )
 
 
-def _kl_binom(sp, lp, cp, sq, lq, cq):
-    if lp != lq or sp[0] != sq[0]:
+def _kl_binom(p: _Parts, q: _Parts) -> float:
+    (n1, p1), (n2, p2) = p.shapes, q.shapes
+    if p.loc != q.loc or n1 != n2:
         raise _NoClosedForm
-    return _bernoulli_nats(sp[1], sq[1], sp[0])
+    return _bernoulli_nats(p1, p2, n1)
 
 
-def _kl_bernoulli(sp, lp, cp, sq, lq, cq):
-    if lp != lq:
+def _kl_bernoulli(p: _Parts, q: _Parts) -> float:
+    if p.loc != q.loc:
         raise _NoClosedForm
-    return _bernoulli_nats(sp[0], sq[0])
+    return _bernoulli_nats(p.shapes[0], q.shapes[0])
 
 
-def _kl_geom(sp, lp, cp, sq, lq, cq):
-    if lp != lq:
+def _kl_geom(p: _Parts, q: _Parts) -> float:
+    if p.loc != q.loc:
         raise _NoClosedForm
-    p1, p2 = sp[0], sq[0]
+    (p1,), (p2,) = p.shapes, q.shapes
     return (
         math.log(p1 / p2) + (1 - p1) / p1 * (math.log1p(-p1) - math.log1p(-p2))
         if p1 < 1
@@ -193,7 +219,7 @@ def _kl_geom(sp, lp, cp, sq, lq, cq):
     )
 
 
-_CLOSED_FORMS: dict[str, Callable[..., float]] = {
+_CLOSED_FORMS: dict[str, Callable[[_Parts, _Parts], float]] = {
     "norm": _kl_norm, "lognorm": _kl_lognorm, "expon": _kl_expon, "gamma": _kl_gamma, "beta": _kl_beta,
     "uniform": _kl_uniform, "laplace": _kl_laplace, "poisson": _kl_poisson, "binom": _kl_binom,
     "bernoulli": _kl_bernoulli, "geom": _kl_geom,
@@ -223,11 +249,10 @@ class ModelKL:
 
 
 def _closed_form(p: Any, q: Any) -> float:
-    name_p, sp, lp, cp = _parts(p)
-    name_q, sq, lq, cq = _parts(q)
-    if name_p != name_q or name_p not in _CLOSED_FORMS:
+    parts_p, parts_q = _parts(p), _parts(q)
+    if parts_p.name != parts_q.name or parts_p.name not in _CLOSED_FORMS:
         raise _NoClosedForm
-    return float(_CLOSED_FORMS[name_p](sp, lp, cp, sq, lq, cq))
+    return float(_CLOSED_FORMS[parts_p.name](parts_p, parts_q))
 
 
 def _numerical(p: Any, q: Any, discrete: bool) -> tuple[float, float]:
@@ -241,7 +266,7 @@ def _numerical(p: Any, q: Any, discrete: bool) -> tuple[float, float]:
             while p.sf(high) > 1e-17 and high - low <= 10_000_000:
                 high = low + 2 * (high - low)
         if not (math.isfinite(low) and math.isfinite(high)) or high - low > 10_000_000:
-            raise _NoClosedForm
+            raise _NumericalFailed
         k = np.arange(low, high + 1)
         lp, lq = p.logpmf(k), q.logpmf(k)
         mass = np.exp(lp)
@@ -275,7 +300,7 @@ def _numerical(p: Any, q: Any, discrete: bool) -> tuple[float, float]:
                 continue
         if math.isfinite(value) and error <= 1e-7 * max(1.0, abs(value)):
             return value, error
-    raise _NoClosedForm
+    raise _NumericalFailed
 
 
 def _monte_carlo(p: Any, q: Any, discrete: bool, rng: Any, n_samples: int) -> tuple[float, float]:
@@ -352,7 +377,7 @@ def model_kl(
         try:
             value, error = _numerical(p_model, q_model, discrete)
             return ModelKL(value / log_base, error / log_base, "numerical", base)
-        except _NoClosedForm:
+        except _NumericalFailed:
             if method == "numerical":
                 raise ParameterError(
                     "numerical integration did not converge; use method='monte carlo'"
@@ -395,7 +420,7 @@ def kl_divergence(p: Any, q: Any, *, base: float = 2.0) -> float:
 
     Notes
     -----
-    Two plain distributions are handled by :func:`klmodels.information.kl_divergence`
+    Two plain distributions are handled by :func:`klmodels.information.pmf_kl_divergence`
     (Series aligned on their index). Observations against observations compare the two
     empirical distributions, aligned on the observed values. Two models go through
     :func:`model_kl` (closed form, numerical, or Monte Carlo; use it to see the method and
@@ -416,7 +441,9 @@ def kl_divergence(p: Any, q: Any, *, base: float = 2.0) -> float:
                     "KL between two samples of continuous data needs density estimates; compare "
                     "each sample with a fitted model instead"
                 )
-            return information.kl_divergence(_empirical_series(p), _empirical_series(q), base=base)
+            return information.pmf_kl_divergence(
+                _empirical_series(p), _empirical_series(q), base=base
+            )
         if _is_model(q):
             model = FrozenModel(q.freeze() if isinstance(q, Fit) else q)
             return fit_observations(p, model, None, {}).kl_nats / log_base
@@ -430,4 +457,4 @@ def kl_divergence(p: Any, q: Any, *, base: float = 2.0) -> float:
             "Observations and a model; got "
             f"{type(p).__name__} and {type(q).__name__}"
         )
-    return information.kl_divergence(p, q, base=base)
+    return information.pmf_kl_divergence(p, q, base=base)

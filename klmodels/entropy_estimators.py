@@ -59,10 +59,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from scipy import special
 
-from klmodels.data import Observations
 from klmodels.errors import ParameterError
+from klmodels.protocols import ObservationsLike
 
 __all__ = [
     "EntropyEstimate",
@@ -141,7 +142,7 @@ class OrderedSample:
         self.n = int(self.ends[-1])
 
     @classmethod
-    def from_observations(cls, obs: Observations) -> OrderedSample | str:
+    def from_observations(cls, obs: ObservationsLike) -> OrderedSample | str:
         """The order statistics of observations, or why there are none (a reason string)."""
         if obs.weights is None:
             values, counts = np.sort(obs.values), None
@@ -172,6 +173,7 @@ class OrderedSample:
     def cells(self, ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The distinct value each 0-based rank falls on, and its position in the cell, in (0, 1)."""
         cell = np.searchsorted(self.ends, ranks, side="right")
+        assert self.counts is not None  # self.ends exists only with counts
         share = (ranks - (self.ends[cell] - self.counts[cell]) + 0.5) / self.counts[cell]
         return cell, share
 
@@ -182,7 +184,7 @@ class OrderedSample:
         cell, share = self.cells(ranks)
         values = self.values
         if values.size == 1:
-            return values[cell]
+            return np.asarray(values[cell])
         left = np.where(
             cell > 0,
             values[np.maximum(cell - 1, 0)],
@@ -194,11 +196,12 @@ class OrderedSample:
         )
         low, high = 0.5 * (left + values[cell]), 0.5 * (values[cell] + right)
         spread = low + share * (high - low)
-        return np.where(self.counts[cell] == 1, values[cell], spread)
+        return np.asarray(np.where(self.counts[cell] == 1, values[cell], spread))
 
 
 def _window(n: int) -> int:
-    return max(1, round(n ** (1 / 3)))
+    m: int = round(n ** (1 / 3))  # n ** (1 / 3) is typed Any (a power may be complex)
+    return max(1, m)
 
 
 def _terms(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -240,7 +243,7 @@ def calibrated_spacing_entropy(
 def _log_diff_exp(high: np.ndarray, low: np.ndarray) -> np.ndarray:
     r""":math:`\ln(e^{high} - e^{low})` for high >= low, stably."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return high + np.log(-np.expm1(low - high))
+        return np.asarray(high + np.log(-np.expm1(low - high)))
 
 
 def spacing_entropy(sorted_x: np.ndarray) -> float:
@@ -251,12 +254,12 @@ def spacing_entropy(sorted_x: np.ndarray) -> float:
 
     def log_spacing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore"):
-            return np.log(sorted_x[b.astype(np.int64)] - sorted_x[a.astype(np.int64)])
+            return np.asarray(np.log(sorted_x[b.astype(np.int64)] - sorted_x[a.astype(np.int64)]))
 
     return calibrated_spacing_entropy(log_spacing, n).value
 
 
-def _usable(obs: Observations) -> OrderedSample | EntropyEstimate:
+def _usable(obs: ObservationsLike) -> OrderedSample | EntropyEstimate:
     ordered = OrderedSample.from_observations(obs)
     if isinstance(ordered, str):
         return EntropyEstimate(math.nan, math.nan, ordered)
@@ -282,7 +285,7 @@ def _small_sample_note(n: int) -> str:
     )
 
 
-def differential_entropy(obs: Observations) -> EntropyEstimate:
+def differential_entropy(obs: ObservationsLike) -> EntropyEstimate:
     """The data's differential entropy in nats, without a model (spacings of the values)."""
     ordered = _usable(obs)
     if isinstance(ordered, EntropyEstimate):
@@ -290,13 +293,13 @@ def differential_entropy(obs: Observations) -> EntropyEstimate:
 
     def log_spacing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore"):
-            return np.log(ordered.at(b) - ordered.at(a))
+            return np.asarray(np.log(ordered.at(b) - ordered.at(a)))
 
     estimate = calibrated_spacing_entropy(log_spacing, ordered.n)
     return EntropyEstimate(estimate.value, estimate.se, _small_sample_note(ordered.n))
 
 
-def differential_entropy_nats(obs: Observations) -> tuple[float, str]:
+def differential_entropy_nats(obs: ObservationsLike) -> tuple[float, str]:
     """Estimate the differential entropy of continuous data, in nats, with a note on its quality.
 
     Returns
@@ -391,7 +394,7 @@ def _probability_positions(
 
 
 def pit_kl_nats(
-    obs: Observations,
+    obs: ObservationsLike,
     logcdf: Callable[[np.ndarray], np.ndarray],
     logsf: Callable[[np.ndarray], np.ndarray],
     name: str = "the model",
@@ -459,16 +462,16 @@ def pit_kl_nats(
     return EntropyEstimate(-estimate.value, estimate.se, "; ".join(filter(None, notes)))
 
 
-def data_entropy_nats(obs: Observations, kind: str) -> tuple[float, str]:
+def data_entropy_nats(obs: ObservationsLike, kind: str) -> tuple[float, str]:
     """The data's entropy in nats: plug-in for discrete data, estimated for continuous data."""
     if kind == "discrete":
         return obs.plugin_entropy_nats(), ""
-    if not obs.in_memory:  # data on a Dask cluster: estimated from their random sample
-        return obs.differential_entropy_nats()
-    return differential_entropy_nats(obs)
+    return obs.differential_entropy_nats()  # on a Dask cluster: from their random sample
 
 
-def binned_kl_nats(obs: Observations, cdf: object, bins: int | str | np.ndarray) -> float:
+def binned_kl_nats(
+    obs: ObservationsLike, cdf: Callable[[np.ndarray], npt.ArrayLike], bins: int | str | np.ndarray
+) -> float:
     r"""KL divergence from the data's histogram to the model's probabilities of the same bins, in nats.
 
     .. math:: D(P_{\mathrm{hist}} \| Q) = \sum_j P_j \ln \frac{P_j}{Q_j},

@@ -30,6 +30,7 @@ from klmodels.family import Candidate, Family, check_registry, default_registry,
 from klmodels.family.base import Support
 from klmodels.frozen import FrozenMapping
 from klmodels.optimize import small_blas
+from klmodels.protocols import ObservationsLike
 from klmodels.statistics import WeightedSample
 
 __all__ = [
@@ -81,7 +82,7 @@ class Fit:
     kl_nats : float
         :math:`D(\hat p \| q)` in nats per observation; ``inf`` when the model gives zero
         probability to an observed value.
-    observations : Observations
+    observations : ObservationsLike
         The data the model was fitted to.
     note : str
         Anything the numbers alone do not say (e.g. "pass n_obs= for AIC").
@@ -100,7 +101,7 @@ class Fit:
     mean_loglik_nats: float
     data_entropy_nats: float
     kl_nats: float
-    observations: Observations
+    observations: ObservationsLike
     note: str = ""
     kl_se_nats: float = math.nan
     frame: tuple[float, float] = (0.0, 1.0)
@@ -326,7 +327,7 @@ def _mean_loglik(
     return sums["loglik"], sums["impossible"], example
 
 
-def validate_support(support: Any, obs: Observations) -> Support | None:
+def validate_support(support: Any, obs: ObservationsLike) -> Support | None:
     """Check ``support=(low, high)`` and that every observation lies inside it.
 
     ``high`` may be None or ``inf`` for a support without an upper end.
@@ -564,7 +565,7 @@ def _estimate(
     )
 
 
-def _in_memory(obs: Any) -> tuple[Observations, str]:
+def _in_memory(obs: Any) -> tuple[ObservationsLike, str]:
     """The observations in memory (a random sample of data on a Dask cluster), with a note."""
     if obs.in_memory:
         return obs, ""

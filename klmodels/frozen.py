@@ -11,21 +11,23 @@ from typing import Any, TypeVar
 
 __all__ = ["FrozenMapping"]
 
+K = TypeVar("K")
 V = TypeVar("V")
 
 
-class FrozenMapping(Mapping[str, V]):
+class FrozenMapping(Mapping[K, V]):
     """An immutable, picklable mapping (a copy of what it was built from)."""
 
     __slots__ = ("_data",)
+    _data: dict[K, V]
 
-    def __init__(self, data: Mapping[str, V] | None = None):
+    def __init__(self, data: Mapping[K, V] | None = None):
         object.__setattr__(self, "_data", dict(data or {}))
 
-    def __getitem__(self, key: str) -> V:
+    def __getitem__(self, key: K) -> V:
         return self._data[key]
 
-    def __iter__(self) -> Iterator[str]:
+    def __iter__(self) -> Iterator[K]:
         return iter(self._data)
 
     def __len__(self) -> int:

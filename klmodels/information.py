@@ -10,11 +10,15 @@ overflows, and :math:`0 \log 0 = 0` by continuity.
 
 Functions
 ---------
-entropy          :math:`H(p) = -\sum_x p(x) \log p(x)`
+pmf_entropy      :math:`H(p) = -\sum_x p(x) \log p(x)`
 cross_entropy    :math:`H(p, q) = -\sum_x p(x) \log q(x)`
-kl_divergence    :math:`D(p \| q) = \sum_x p(x) \log \frac{p(x)}{q(x)} = H(p, q) - H(p)`
+pmf_kl_divergence :math:`D(p \| q) = \sum_x p(x) \log \frac{p(x)}{q(x)} = H(p, q) - H(p)`
 kl_asymmetry     :math:`D(p \| q) - D(q \| p)`
 js_divergence    :math:`\tfrac12 D(p \| m) + \tfrac12 D(q \| m)`, :math:`m = \tfrac12 (p + q)`
+
+:func:`klmodels.entropy` and :func:`klmodels.kl_divergence` (module :mod:`klmodels.divergence`)
+take models and observations as well and hand plain distributions to ``pmf_entropy`` and
+``pmf_kl_divergence``.
 """
 
 from __future__ import annotations
@@ -24,17 +28,16 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from klmodels.errors import DataError, ParameterError
 
 __all__ = [
     "as_log_base",
     "cross_entropy",
-    "entropy",
     "js_divergence",
     "kl_asymmetry",
-    "kl_divergence",
+    "pmf_entropy",
+    "pmf_kl_divergence",
     "unit_name",
 ]
 
@@ -122,21 +125,42 @@ def _to_1d_weights(x: Any, name: str) -> np.ndarray:
     return arr
 
 
-def _as_series(x: Any) -> pd.Series | None:
-    """Return ``x`` as a Series when it carries labels (Series or mapping), else None."""
-    if isinstance(x, pd.Series):
-        series = x
-    elif isinstance(x, Mapping):
-        series = pd.Series(dict(x), dtype="float64")
+def _labelled(x: Any) -> tuple[list[Any], Any] | None:
+    """``(outcomes, weights)`` when ``x`` carries labels (a pandas Series or a mapping), else None.
+
+    A Series is recognised by its ``index`` and ``to_numpy`` (pandas is not imported here).
+    """
+    if isinstance(x, Mapping):
+        outcomes, weights = list(x.keys()), list(x.values())
+    elif hasattr(x, "index") and hasattr(x, "to_numpy") and getattr(x, "ndim", 1) == 1:
+        outcomes, weights = list(x.index), x.to_numpy()
     else:
         return None
-    if not series.index.is_unique:
-        dup = series.index[series.index.duplicated()][0]
+    if len(set(outcomes)) != len(outcomes):
+        seen: set[Any] = set()
+        dup = None
+        for outcome in outcomes:  # the first outcome seen a second time
+            if outcome in seen:
+                dup = outcome
+                break
+            seen.add(outcome)
         raise DataError(
             f"the outcomes (index) of a distribution must be unique; {dup!r} appears more than once. "
             "Sum the duplicates first: s.groupby(level=0).sum()"
         )
-    return series
+    return outcomes, weights
+
+
+def _aligned(p: tuple[list[Any], Any], q: tuple[list[Any], Any]) -> tuple[np.ndarray, np.ndarray]:
+    """The weights of two labelled distributions over the union of their outcomes (0 where absent)."""
+    p_w = _to_1d_weights(p[1], "p")
+    q_w = _to_1d_weights(q[1], "q")
+    outcomes = list(dict.fromkeys([*p[0], *q[0]]))
+    position = {outcome: i for i, outcome in enumerate(outcomes)}
+    p_all, q_all = np.zeros(len(outcomes)), np.zeros(len(outcomes))
+    p_all[[position[o] for o in p[0]]] = p_w
+    q_all[[position[o] for o in q[0]]] = q_w
+    return p_all, q_all
 
 
 def _log_normalise(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -153,21 +177,19 @@ def _log_normalise(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _one(p: Any, name: str = "p") -> tuple[np.ndarray, np.ndarray]:
-    series = _as_series(p)
-    weights = _to_1d_weights(series.to_numpy(dtype=np.float64) if series is not None else p, name)
+    labelled = _labelled(p)
+    weights = _to_1d_weights(labelled[1] if labelled is not None else p, name)
     return _log_normalise(weights)
 
 
 def _pair(p: Any, q: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Validate and align two distributions; return p, log p, q, log q."""
-    sp, sq = _as_series(p), _as_series(q)
-    if sp is not None and sq is not None:
-        sp, sq = sp.align(sq, join="outer", fill_value=0.0)
-        p_arr, q_arr = sp.to_numpy(dtype=np.float64), sq.to_numpy(dtype=np.float64)
+    lp, lq = _labelled(p), _labelled(q)
+    if lp is not None and lq is not None:
+        p_w, q_w = _aligned(lp, lq)
     else:
-        p_arr = sp.to_numpy(dtype=np.float64) if sp is not None else p
-        q_arr = sq.to_numpy(dtype=np.float64) if sq is not None else q
-    p_w, q_w = _to_1d_weights(p_arr, "p"), _to_1d_weights(q_arr, "q")
+        p_w = _to_1d_weights(lp[1] if lp is not None else p, "p")
+        q_w = _to_1d_weights(lq[1] if lq is not None else q, "q")
     if p_w.shape != q_w.shape:
         raise DataError(
             f"p and q must have one weight per outcome each; got {p_w.size} and {q_w.size} entries. "
@@ -189,7 +211,7 @@ def _kl_nats(p: np.ndarray, log_p: np.ndarray, q: np.ndarray, log_q: np.ndarray)
     return max(float(terms.sum() + q[~support].sum()), 0.0)
 
 
-def entropy(p: Any, *, base: float = 2.0) -> float:
+def pmf_entropy(p: Any, *, base: float = 2.0) -> float:
     r"""Shannon entropy of a discrete distribution.
 
     .. math:: H(p) = -\sum_x p(x) \log_b p(x)
@@ -214,7 +236,7 @@ def entropy(p: Any, *, base: float = 2.0) -> float:
 
     Examples
     --------
-    >>> entropy([0.5, 0.5])
+    >>> pmf_entropy([0.5, 0.5])
     1.0
     """
     log_base = as_log_base(base)
@@ -249,7 +271,7 @@ def cross_entropy(p: Any, q: Any, *, base: float = 2.0) -> float:
     return float(-(prob_p[support] * log_q[support]).sum()) / log_base
 
 
-def kl_divergence(p: Any, q: Any, *, base: float = 2.0) -> float:
+def pmf_kl_divergence(p: Any, q: Any, *, base: float = 2.0) -> float:
     r"""Kullback-Leibler divergence D(p‖q): the information lost when q is used to approximate p.
 
     .. math:: D(p \| q) = \sum_x p(x) \log_b \frac{p(x)}{q(x)}
@@ -281,7 +303,7 @@ def kl_divergence(p: Any, q: Any, *, base: float = 2.0) -> float:
 
     Examples
     --------
-    >>> round(kl_divergence([0.5, 0.5], [0.9, 0.1]), 4)
+    >>> round(pmf_kl_divergence([0.5, 0.5], [0.9, 0.1]), 4)
     0.737
     """
     log_base = as_log_base(base)
@@ -294,7 +316,7 @@ def kl_asymmetry(p: Any, q: Any, *, base: float = 2.0) -> float:
     Parameters
     ----------
     p, q
-        Non-negative weights per outcome, aligned as in :func:`kl_divergence`.
+        Non-negative weights per outcome, aligned as in :func:`pmf_kl_divergence`.
     base
         Logarithm base: 2 (default) gives bits, ``math.e`` nats.
 
@@ -324,7 +346,7 @@ def js_divergence(p: Any, q: Any, *, base: float = 2.0) -> float:
     Parameters
     ----------
     p, q
-        Non-negative weights per outcome, aligned as in :func:`kl_divergence`.
+        Non-negative weights per outcome, aligned as in :func:`pmf_kl_divergence`.
     base
         Logarithm base: 2 (default) gives bits, ``math.e`` nats.
 

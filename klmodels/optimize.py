@@ -15,12 +15,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from scipy import optimize, special
 
 from klmodels.errors import FitError
+
+if TYPE_CHECKING:  # the options scipy-stubs accept for minimize (defined in the stubs only)
+    from scipy.optimize._minimize import _MinimizeOptions
 
 __all__ = [
     "Domain",
@@ -143,7 +146,9 @@ def maximise(
             f"cannot fit {what}: the data have zero likelihood at the starting values "
             f"{ {k: round(float(v), 6) for k, v in start.items()} }"
         )
-    methods = [("L-BFGS-B", {"maxiter": 2000})]
+    methods: list[tuple[Literal["L-BFGS-B", "Nelder-Mead"], _MinimizeOptions]] = [
+        ("L-BFGS-B", {"maxiter": 2000})
+    ]
     if polish:
         methods.append(("Nelder-Mead", {"maxiter": 4000, "xatol": 1e-10, "fatol": 1e-14}))
     for method, options in methods:
@@ -247,7 +252,7 @@ def hessian_fd(gradient: Callable[[np.ndarray], np.ndarray], theta: np.ndarray) 
         ):  # inf - inf: a Hessian newton_polish rejects
             columns.append((gradient(theta + e) - gradient(theta - e)) / (2 * h))
     hess = np.column_stack(columns)
-    return 0.5 * (hess + hess.T)
+    return np.asarray(0.5 * (hess + hess.T))
 
 
 def newton_polish(

@@ -24,8 +24,10 @@ from typing import Any
 import numpy as np
 
 from klmodels.data import Observations
+from klmodels.display import ComparisonTable
 from klmodels.errors import MissingExtraError, ParameterError
 from klmodels.fitting import Fit, fit
+from klmodels.protocols import ObservationsLike
 
 __all__ = [
     "plot_asymmetry",
@@ -155,11 +157,10 @@ def plot_information_loss(table: Any, *, ax: Any = None, column: str | None = No
     matplotlib.axes.Axes
         Failed families are left out (their reason is in the table's ``note``).
     """
-    kl_columns = [c for c in table.columns if c.startswith("kl_") and not c.startswith("kl_binned")]
-    if not kl_columns:
+    unit = ComparisonTable(table).unit if not isinstance(table, ComparisonTable) else table.unit
+    if f"kl_{unit}" not in table.columns:
         raise ParameterError("plot_information_loss takes a klmodels.compare(...) table")
-    column = column or kl_columns[0]
-    unit = column.split("_")[-1]
+    column = column or f"kl_{unit}"
     rows = table[np.isfinite(table[column].to_numpy(dtype=float, na_value=np.nan))]
     ax = _axes(ax)
     se_column = f"dkl_se_{unit}"
@@ -212,10 +213,12 @@ def plot_kl_curve(
     """
     obs = Observations.from_data(data, weights, n_obs=n_obs)
     grid = np.asarray(list(values), dtype=float)
+    # typed Any: mypy cannot tell parameter names from fit()'s other keywords (nan_policy, ...)
+    held: dict[str, Any] = fixed
     curve = np.array(
-        [fit(obs, family, support=support, **{parameter: v, **fixed}).kl_bits for v in grid]
+        [fit(obs, family, support=support, **{parameter: v, **held}).kl_bits for v in grid]
     )
-    best = fit(obs, family, support=support, **fixed)
+    best = fit(obs, family, support=support, **held)
     ax = _axes(ax)
     ax.plot(grid, curve, lw=2, color="tab:blue", label=f"D(data || {best.name})")
     ax.axvline(best.params[parameter], color="tab:red", ls="--", lw=1)
@@ -228,7 +231,7 @@ def plot_kl_curve(
     return ax
 
 
-def _plotting_positions(obs: Observations) -> tuple[np.ndarray, np.ndarray]:
+def _plotting_positions(obs: ObservationsLike) -> tuple[np.ndarray, np.ndarray]:
     """Sorted values and their empirical cumulative probabilities at the midpoints of their weight."""
     values, prob = obs.distinct()
     cumulative = np.cumsum(prob)
@@ -302,7 +305,7 @@ def plot_asymmetry(p: Any, q: Any, *, ax: Any = None, labels: tuple[str, str] = 
     ax = _axes(ax)
     width = 0.4
     x = np.arange(len(outcomes))
-    d_pq, d_qp = information.kl_divergence(pn, qn), information.kl_divergence(qn, pn)
+    d_pq, d_qp = information.pmf_kl_divergence(pn, qn), information.pmf_kl_divergence(qn, pn)
     ax.bar(
         x - width / 2, forward, width, label=f"D({a} || {b}) = {d_pq:.3f} bits", color="tab:blue"
     )

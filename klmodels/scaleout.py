@@ -70,7 +70,8 @@ from klmodels.errors import (
     ParameterError,
     ScaleOutError,
 )
-from klmodels.statistics import Quantities, WeightedSample
+from klmodels.protocols import Quantities
+from klmodels.statistics import WeightedSample
 
 __all__ = [
     "IN_MEMORY_LIMIT",
@@ -79,7 +80,6 @@ __all__ = [
     "DaskObservations",
     "DaskSample",
     "observations_from_dask",
-    "register_dask_accessors",
 ]
 
 SAMPLE_SIZE = 1_000_000
@@ -281,7 +281,9 @@ def _bracket(
 
 
 # ------------------------------------------------------------------ combining on the client
-def _combine_moments(a: dict[str, float] | None, b: dict[str, float] | None) -> dict | None:
+def _combine_moments(
+    a: dict[str, float] | None, b: dict[str, float] | None
+) -> dict[str, float] | None:
     r"""Merge the moments of two blocks (Chan et al. 1979; Pébay 2008), exactly as if computed at once.
 
     With weights :math:`n_a, n_b`, :math:`n = n_a + n_b` and :math:`\delta = \bar x_b - \bar x_a`:
@@ -675,12 +677,12 @@ class DaskSample:
             delta = widen * (5 * math.sqrt(q * (1 - q) / m) + 10 / m)
             low = local.quantile(q - delta) if q - delta > 0 else -math.inf
             high = local.quantile(q + delta) if q + delta < 1 else math.inf
-            below, values, totals = 0.0, [], []
-            for part_below, distinct, weights in self._map(_bracket, low, high):
+            below, values, weights = 0.0, [], []
+            for part_below, part_values, part_weights in self._map(_bracket, low, high):
                 below += part_below
-                values.append(distinct)
-                totals.append(weights)
-            distinct, totals = _merge_counts(list(zip(values, totals, strict=True)))
+                values.append(part_values)
+                weights.append(part_weights)
+            distinct, totals = _merge_counts(list(zip(values, weights, strict=True)))
             found = (
                 _weighted_quantile(q, self.weight, below, distinct, totals)
                 if weighted
@@ -776,6 +778,7 @@ class DaskObservations(SampleSummaries):
     """
 
     in_memory = False
+    sample: DaskSample
 
     def __init__(
         self,
@@ -934,6 +937,7 @@ class _AffineDaskObservations(SampleSummaries):
     """Dask observations seen through ``(x - shift) / scale``: what an estimator reads of them."""
 
     in_memory = False
+    sample: DaskSample
 
     def __init__(self, base: DaskObservations, shift: float, scale: float):
         self._base, self._shift, self._scale = base, shift, scale
@@ -1039,7 +1043,6 @@ def observations_from_dask(
     ScaleOutError
         When the computation fails on the cluster.
     """
-    register_dask_accessors()
     if not is_dask_collection(data):
         raise DataError(
             "weights is a Dask collection but data is not; pass both from the same Dask DataFrame"
@@ -1115,6 +1118,7 @@ def observations_from_dask(
     moments = None
     for s in summaries:
         moments = _combine_moments(moments, s["moments"])
+    assert moments is not None  # some rows are usable, and those of a partition have moments
     if n_obs is None and whole:
         n_obs = moments["weight"]
 
@@ -1147,25 +1151,3 @@ def observations_from_dask(
 
 
 # ------------------------------------------------------------------ the accessor on Dask objects
-_registered = False
-
-
-def register_dask_accessors() -> None:
-    """Register the ``.kl`` accessor on Dask Series and DataFrames (idempotent).
-
-    Done when klmodels is imported after ``dask.dataframe``, when this module is imported, and
-    when Dask data are first passed to klmodels.
-    """
-    global _registered
-    if _registered:
-        return
-    from dask.dataframe.extensions import register_dataframe_accessor, register_series_accessor
-
-    from klmodels.accessor import DataFrameAccessor, SeriesAccessor
-
-    register_series_accessor("kl")(SeriesAccessor)
-    register_dataframe_accessor("kl")(DataFrameAccessor)
-    _registered = True
-
-
-register_dask_accessors()

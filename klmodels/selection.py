@@ -41,12 +41,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from klmodels.checks import check_whole, is_number
 from klmodels.data import NanPolicy, Observations
 from klmodels.display import ComparisonTable
 from klmodels.entropy_estimators import binned_kl_nats
@@ -65,12 +64,12 @@ from klmodels.fitting import (
 )
 from klmodels.information import as_log_base, unit_name
 from klmodels.optimize import small_blas
-from klmodels.uncertainty import _difference, _Paired, _vuong, g_test, paired_many
+from klmodels.options import Criterion, FitOptions
+from klmodels.paired import Paired, difference, g_test, paired_many, vuong_from_pairs
+from klmodels.protocols import ObservationsLike
 
 __all__ = ["DEFAULT_FAMILIES", "Criterion", "compare", "default_candidates", "select"]
 
-Criterion = Literal["aicc", "aic", "bic", "kl"]
-_CRITERIA = ("aicc", "aic", "bic", "kl")
 
 _POSITIVE = (
     "lognorm", "gamma", "weibull_min", "expon", "invgauss", "invgamma", "fisk", "lomax",
@@ -114,19 +113,14 @@ def _labelled_candidates(
     return labelled
 
 
-def _suits(family: Family, obs: Observations, support: Support | None) -> bool:
-    """Whether a default discrete family can describe data in this range (a cheap check, no fitting)."""
+def _suits(family: Family, obs: ObservationsLike, support: Support | None) -> bool:
+    """Whether a default family can describe data in this range (the family's own cheap check)."""
     low = obs.min if support is None else support[0]
-    if family.name == "bernoulli":
-        high = obs.max if support is None or support[1] is None else support[1]
-        return high - low <= 1
-    natural_low = getattr(family, "natural_low", None)
-    if natural_low is not None and support is None:
-        return obs.min >= natural_low
-    return True
+    high = obs.max if support is None or support[1] is None else support[1]
+    return family.can_hold(low, high, support is not None)
 
 
-def data_shape(obs: Observations) -> str:
+def data_shape(obs: ObservationsLike) -> str:
     """Which default set continuous data call for: unit_interval, positive, non_negative or real."""
     if obs.min > 0 and obs.max < 1:
         return "unit_interval"
@@ -138,7 +132,7 @@ def data_shape(obs: Observations) -> str:
 
 
 def default_candidates(
-    obs: Observations,
+    obs: ObservationsLike,
     support: Support | None,
     registry: Mapping[str, Family],
     kind: Kind | None = None,
@@ -197,7 +191,7 @@ def _free_all_locations(family: Family) -> Family:
 class _Fitted:
     """Everything one pass of fitting the candidates produced."""
 
-    obs: Observations
+    obs: ObservationsLike
     results: dict[str, Fit | FitError]
     kind: Kind
     candidates: dict[str, Family]
@@ -206,26 +200,20 @@ class _Fitted:
     excluded: dict[str, str]
 
 
-def _fit_all(
+def fit_all(
     data: Any,
     families: Candidate | Iterable[Candidate] | Mapping[str, Candidate] | None,
+    options: FitOptions,
     *,
-    weights: Any,
-    support: Any,
-    fixed: Mapping[str, Mapping[str, float]] | None,
-    n_obs: float | None,
-    nan_policy: NanPolicy,
-    registry: Mapping[str, Family] | None,
-    progress: bool,
-    kind: Kind | None = None,
-    free_loc: bool = False,
-    n_jobs: int = 1,
+    weights: Any = None,
+    n_obs: float | None = None,
 ) -> _Fitted:
     """Fit every candidate; a FitError is kept in place of its Fit."""
-    registry = check_registry(registry)
-    obs = Observations.from_data(data, weights, n_obs=n_obs, nan_policy=nan_policy)
-    supp = validate_support(support, obs)
+    registry = check_registry(options.registry)
+    obs = Observations.from_data(data, weights, n_obs=n_obs, nan_policy=options.nan_policy)
+    supp = validate_support(options.support, obs)
     excluded: dict[str, str] = {}
+    kind = options.kind
     if families is None:
         candidates, kind, excluded = default_candidates(obs, supp, registry, kind)
     else:
@@ -238,19 +226,15 @@ def _fit_all(
                 f"different scales, so their likelihoods and KL values do not compare. Got {by_kind}"
             )
         (kind,) = kinds
-    if free_loc:
+    if options.free_loc:
         candidates = {label: _free_all_locations(f) for label, f in candidates.items()}
-    fixed = dict(fixed or {})
-    if not all(isinstance(v, Mapping) for v in fixed.values()):
-        raise ParameterError(
-            "fixed= maps each family to its fixed parameters, e.g. fixed={'binom': {'n': 10}}; "
-            f"got {fixed!r}"
-        )
+    fixed = dict(options.fixed)
     unknown = set(fixed) - set(candidates)
     if unknown:
         raise ParameterError(
             f"fixed= names {sorted(unknown)}, which are not among the candidates {list(candidates)}"
         )
+    progress, n_jobs = options.progress, options.n_jobs
 
     def fit_one(label: str) -> Estimated | FitError:
         return estimate_or_reason(obs, candidates[label], supp, fixed.get(label, {}))
@@ -282,7 +266,7 @@ def _estimate_all(
     if n_jobs == 1:
         outcomes: Iterable[Estimated | FitError] = map(fit_one, labels)
     else:
-        from joblib import Parallel, delayed
+        from joblib import Parallel, delayed  # type: ignore[import-untyped]  # no stubs
 
         # Threads: NumPy releases the GIL in the passes over the data, and nothing is copied.
         parallel = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")
@@ -371,18 +355,7 @@ def _check_bins(bins: Any) -> Any:
     return edges
 
 
-def _check_jobs(n_jobs: int) -> int:
-    if n_jobs == -1 and is_number(n_jobs):
-        return -1
-    try:
-        return check_whole(n_jobs, "n_jobs", low=1, high=1024)
-    except ParameterError:
-        raise ParameterError(
-            f"n_jobs must be a positive whole number or -1 (every core); got {n_jobs!r}"
-        ) from None
-
-
-def _score(fit: Fit, criterion: str) -> float:
+def score(fit: Fit, criterion: str) -> float:
     """The ranking key of a fit (lower is better); inf for NaN so that failures sort last.
 
     ``"kl"`` ranks by cross-entropy, which orders the fits exactly as their KL divergences (the
@@ -405,7 +378,7 @@ def _akaike_weights(delta: np.ndarray) -> np.ndarray:
 def _row(
     label: str,
     result: Fit | FitError,
-    pair: _Paired | None,
+    pair: Paired | None,
     is_best: bool,
     scale: float,
     unit: str,
@@ -434,14 +407,14 @@ def _row(
         "note": result.note,
     }
     if pair is not None:
-        dkl, se = _difference(pair)
+        dkl, se = difference(pair)
         row[f"dkl_{unit}"] = dkl * scale
         row[f"dkl_se_{unit}"] = se * scale
         if result.kind == "continuous" and not is_best and math.isfinite(se):
             # the shared entropy estimate's error and this row's paired difference to the best
             row[f"kl_se_{unit}"] = math.hypot(result.kl_se_bits, se) * scale
         if not is_best and result.n_obs is not None:
-            row["vuong_p"] = _vuong(pair).p_value
+            row["vuong_p"] = vuong_from_pairs(pair).p_value
     if result.kind == "discrete" and result.n_obs is not None:
         test = g_test(result)
         # a saturated model leaves no degrees of freedom: no test, shown as missing
@@ -464,12 +437,16 @@ def _table(
     scale = math.log(2.0) / as_log_base(base)  # bits -> unit
     fits = {label: r for label, r in results.items() if isinstance(r, Fit)}
     order = sorted(
-        results, key=lambda lbl: _score(fits[lbl], criterion) if lbl in fits else math.inf
+        results, key=lambda lbl: score(fits[lbl], criterion) if lbl in fits else math.inf
     )
     best = fits.get(order[0])
     fitted = [label for label in order if label in fits] if best is not None else []
     # every row against the best in one pass over the data
-    pairs = dict(zip(fitted, paired_many(best, [fits[lbl] for lbl in fitted]), strict=True))
+    pairs = (
+        dict(zip(fitted, paired_many(best, [fits[lbl] for lbl in fitted]), strict=True))
+        if best is not None
+        else {}
+    )
     rows = [
         _row(label, results[label], pairs.get(label), label == order[0], scale, unit, bins)
         for label in order
@@ -491,8 +468,8 @@ def _table(
     if "g_dof" in table:
         table["g_dof"] = table["g_dof"].astype("Int64")
     table["note"] = table["note"].fillna("").astype(object)
-    key = table[f"cross_entropy_{unit}"] if criterion == "kl" else table[criterion]
-    key = key.to_numpy(dtype=np.float64, na_value=np.nan)
+    key_column = table[f"cross_entropy_{unit}"] if criterion == "kl" else table[criterion]
+    key = key_column.to_numpy(dtype=np.float64, na_value=np.nan)
     best_key = np.nanmin(key) if np.isfinite(key).any() else np.nan
     table["delta"] = key - best_key
     table["weight"] = (
@@ -521,6 +498,7 @@ def compare(
     registry: Mapping[str, Family] | None = None,
     progress: bool = False,
     n_jobs: int = 1,
+    options: FitOptions | None = None,
 ) -> ComparisonTable:
     r"""Fit each candidate family to the data and rank them by information loss.
 
@@ -569,6 +547,10 @@ def compare(
     n_jobs
         Fit families in parallel threads (joblib); -1 uses every core. The results are the same
         as with 1.
+    options
+        A :class:`~klmodels.FitOptions` holding any of the options above at once (shared with
+        :func:`select`, :func:`~klmodels.bootstrap` and :func:`klmodels.bayes.compare`);
+        keywords given beside it override its fields.
 
     Returns
     -------
@@ -631,15 +613,14 @@ def compare(
     >>> table.index.tolist()
     ['randint', 'binom']
     """
-    if criterion not in _CRITERIA:
-        raise ParameterError(f"criterion must be one of {', '.join(_CRITERIA)}; got {criterion!r}")
-    as_log_base(base)
-    bins = _check_bins(bins)
-    fitted = _fit_all(
-        data, families, weights=weights, support=support, fixed=fixed, n_obs=n_obs,
-        nan_policy=nan_policy, registry=registry, progress=progress, kind=kind, free_loc=free_loc,
-        n_jobs=_check_jobs(n_jobs),
+    opts = FitOptions.of(
+        options, support=support, fixed=fixed or {}, criterion=criterion, kind=kind,
+        free_loc=free_loc, base=base, nan_policy=nan_policy, registry=registry,
+        progress=progress, n_jobs=n_jobs,
     )  # fmt: skip
+    criterion, base = opts.criterion, opts.base
+    bins = _check_bins(bins)
+    fitted = fit_all(data, families, opts, weights=weights, n_obs=n_obs)
     obs, results, used_kind = fitted.obs, fitted.results, fitted.kind
     if isinstance(bins, np.ndarray) and (bins[0] > obs.min or bins[-1] < obs.max):
         raise ParameterError(
@@ -663,6 +644,7 @@ def compare(
     )
     entropy_se_nats = next((r.kl_se_nats for r in results.values() if isinstance(r, Fit)), math.nan)
     table.attrs = {
+        "unit": unit,
         f"entropy_{unit}": entropy_nats / as_log_base(base),
         f"entropy_se_{unit}": (
             entropy_se_nats / as_log_base(base) if used_kind == "continuous" else math.nan
@@ -707,6 +689,7 @@ def select(
     registry: Mapping[str, Family] | None = None,
     progress: bool = False,
     n_jobs: int = 1,
+    options: FitOptions | None = None,
 ) -> Fit:
     """The best :class:`~klmodels.Fit` by ``criterion``; the arguments are those of :func:`compare`.
 
@@ -715,16 +698,16 @@ def select(
     AllFamiliesFailedError
         When no candidate could be fitted.
     """
-    if criterion not in _CRITERIA:
-        raise ParameterError(f"criterion must be one of {', '.join(_CRITERIA)}; got {criterion!r}")
-    fitted = _fit_all(
-        data, families, weights=weights, support=support, fixed=fixed, n_obs=n_obs,
-        nan_policy=nan_policy, registry=registry, progress=progress, kind=kind, free_loc=free_loc,
-        n_jobs=_check_jobs(n_jobs),
+    opts = FitOptions.of(
+        options, support=support, fixed=fixed or {}, criterion=criterion, kind=kind,
+        free_loc=free_loc, nan_policy=nan_policy, registry=registry, progress=progress,
+        n_jobs=n_jobs,
     )  # fmt: skip
+    criterion = opts.criterion
+    fitted = fit_all(data, families, opts, weights=weights, n_obs=n_obs)
     fits = {label: r for label, r in fitted.results.items() if isinstance(r, Fit)}
     if not fits:
         reasons = "; ".join(f"{label}: {r}" for label, r in fitted.results.items())
         raise AllFamiliesFailedError(f"no candidate family could be fitted to the data. {reasons}")
     used = "kl" if fitted.obs.n_obs is None else criterion
-    return min(fits.values(), key=lambda f: _score(f, used))
+    return min(fits.values(), key=lambda f: score(f, used))

@@ -24,17 +24,17 @@ from typing import Any
 
 import numpy as np
 
+from klmodels.protocols import Quantities
+
 __all__ = ["CHUNK", "WeightedSample", "known_mean", "remember_mean", "remembering"]
 
 CHUNK = 1 << 18
 """Values per chunk when a function is averaged over a large sample (2 MiB of float64)."""
 
 
-Quantities = Mapping[Any, np.ndarray] | Iterable[tuple[Any, np.ndarray]]
-"""Per-value quantities by name: a dict, or ``(name, values)`` pairs produced one at a time."""
-
-
-_KNOWN: contextvars.ContextVar[dict | None] = contextvars.ContextVar("klmodels_known", default=None)
+_KNOWN: contextvars.ContextVar[dict[tuple[Any, ...], float] | None] = contextvars.ContextVar(
+    "klmodels_known", default=None
+)
 
 
 @contextlib.contextmanager
@@ -52,7 +52,7 @@ def remembering() -> Iterator[None]:
         _KNOWN.reset(token)
 
 
-def _key(sample: Any, params: Mapping[str, float]) -> tuple:
+def _key(sample: Any, params: Mapping[str, float]) -> tuple[Any, ...]:
     return (id(sample), tuple(sorted((k, float(v)) for k, v in params.items())))
 
 
@@ -155,7 +155,7 @@ class WeightedSample:
 
     def histogram(self, edges: np.ndarray) -> np.ndarray:
         """Total weight in each bin between consecutive ``edges`` (NumPy's rule: the last bin is closed)."""
-        return np.histogram(self.x, bins=edges, weights=self.w)[0].astype(np.float64)
+        return np.asarray(np.histogram(self.x, bins=edges, weights=self.w)[0], dtype=np.float64)
 
     def affine(self, shift: float = 0.0, scale: float = 1.0, sign: float = 1.0) -> WeightedSample:
         """The sample ``sign * (x - shift) / scale`` with the same weights (itself when nothing changes)."""

@@ -24,10 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from klmodels.display import ComparisonTable
 from klmodels.errors import DataError
 
-__all__ = ["FORMAT", "read_comparison", "write_comparison"]
+__all__ = ["FORMAT", "read_frame", "write_comparison"]
 
 FORMAT = "klmodels-comparison"
 VERSION = 1
@@ -83,8 +82,10 @@ def write_comparison(table: pd.DataFrame, path: str | Path) -> Path:
     return target
 
 
-def read_comparison(path: str | Path) -> ComparisonTable:
-    """Read a table written by :func:`write_comparison` (or ``table.save``).
+def read_frame(path: str | Path) -> pd.DataFrame:
+    """Read a table written by :func:`write_comparison` (or ``table.save``) as a plain DataFrame.
+
+    :func:`klmodels.read_comparison` wraps it in a :class:`~klmodels.ComparisonTable`.
 
     Raises
     ------
@@ -115,6 +116,5 @@ def read_comparison(path: str | Path) -> ComparisonTable:
     frame["note"] = (
         frame["note"].fillna("").astype(object) if "note" in frame else frame.get("note")
     )
-    table = ComparisonTable(frame)
-    table.attrs = _decode(payload.get("attrs", {}))
-    return table
+    frame.attrs = _decode(payload.get("attrs", {}))
+    return frame

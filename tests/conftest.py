@@ -56,3 +56,39 @@ def worm_teeth_100() -> pd.Series:
 @pytest.fixture
 def toxocara() -> pd.Series:
     return pd.read_csv(DATA / "toxocara_number.csv")["number"]
+
+
+# ------------------------------------------------------------------ optional parts must not skip in CI
+# `make test` sets KLMODELS_REQUIRE_OPTIONAL=1: there, a test skipped because an optional
+# dependency (PyMC, ArviZ, Dask, statsmodels, ...) failed to import is a failure, as in arviz-stats.
+REQUIRE_OPTIONAL = os.environ.get("KLMODELS_REQUIRE_OPTIONAL", "") not in ("", "0")
+
+
+def _missing_dependency(report) -> bool:
+    if not report.skipped or not isinstance(report.longrepr, tuple):
+        return False
+    reason = str(report.longrepr[2])
+    return "could not import" in reason or "No module named" in reason
+
+
+def _fail_missing_dependency(report) -> None:
+    if REQUIRE_OPTIONAL and _missing_dependency(report):
+        report.outcome = "failed"
+        report.longrepr = (
+            f"KLMODELS_REQUIRE_OPTIONAL is set, so a missing optional dependency fails: "
+            f"{report.longrepr[2]}. Install the test extra: pip install -e '.[test]'"
+        )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector):
+    report = yield
+    _fail_missing_dependency(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    _fail_missing_dependency(report)
+    return report

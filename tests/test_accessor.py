@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -101,3 +103,15 @@ def test_series_with_nulls_follow_nan_policy():
         s.kl.fit("poisson")
     assert s.kl.fit("poisson", nan_policy="omit").params["mu"] == pytest.approx(5 / 3)
     assert np.isfinite(s.kl.entropy(nan_policy="omit"))
+
+
+def test_comparing_every_column_keeps_each_comparisons_header_and_fits():
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"a": rng.gamma(2.0, 1.0, 300), "b": rng.normal(0.0, 1.0, 300)})
+    table = frame.kl.compare(families=["norm", "logistic"], base=math.e)
+    assert isinstance(table, klm.ComparisonTable)
+    assert table.unit == "nats" and "2 columns (a, b)" in table.header()
+    one = frame.kl.compare("a", ["norm", "logistic"], base=math.e)
+    assert table.attrs["by_column"]["a"] == one.attrs
+    assert table.fits[("a", one.index[0])].loglik == pytest.approx(one.fits[one.index[0]].loglik)
+    assert set(table.fits) == {(c, f) for c in "ab" for f in ("norm", "logistic")}

@@ -12,6 +12,7 @@ from scipy import stats
 import klmodels as klm
 
 az = pytest.importorskip("arviz")  # the test extra installs klmodels[bayes]; CI never skips
+pytestmark = pytest.mark.bayes
 pm = pytest.importorskip("pymc")
 from klmodels import bayes  # noqa: E402
 

@@ -1,34 +1,49 @@
-"""The klmodels command through a real subprocess: every subcommand, every format, every error path."""
+"""The klmodels command, in process through click's test runner (one real subprocess smoke test):
+every subcommand, every format, every error path."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
+
+from klmodels.cli import run
 
 from .conftest import DATA, ROOT
 
 TOX = str(DATA / "toxocara_number.csv")
 
 
-def klmodels(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "klmodels.cli", *args],
-        capture_output=True, text=True, cwd=ROOT, input=stdin, timeout=120, check=False,
-    )  # fmt: skip
-
-
-def test_console_script_is_installed():
-    result = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "klmodels"), "--version"], capture_output=True, text=True
+def klmodels(*args: str, stdin: str | bytes | None = None) -> subprocess.CompletedProcess:
+    """Run the command in this process (click's runner isolates stdin, stdout and stderr)."""
+    with CliRunner().isolation(input=stdin) as (out, err, _), contextlib.chdir(ROOT):
+        code = run(list(args))
+    return subprocess.CompletedProcess(
+        list(args), code, out.getvalue().decode(), err.getvalue().decode()
     )
-    if result.returncode != 0:  # another environment: the module entry point is what matters
-        result = klmodels("--version")
-    assert result.returncode == 0 and "klmodels" in result.stdout
+
+
+def test_the_installed_command_runs_in_a_real_process():
+    """The smoke test through a subprocess: the console script next to this interpreter, if any."""
+    script = Path(sys.executable).with_name("klmodels")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "klmodels.cli"]
+    result = subprocess.run(
+        [*command, "compare", TOX, "-c", "number", "-f", "poisson", "--format", "csv"],
+        capture_output=True, text=True, cwd=ROOT, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("family,") and "poisson" in result.stdout
+    version = subprocess.run(
+        [*command, "--version"], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert version.returncode == 0 and "klmodels" in version.stdout
 
 
 def test_help_has_examples():

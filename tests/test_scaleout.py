@@ -30,6 +30,7 @@ from klmodels.statistics import WeightedSample  # noqa: E402
 
 # distributed leaves sockets to the garbage collector when a cluster closes
 pytestmark = [
+    pytest.mark.dask,
     pytest.mark.filterwarnings("ignore::ResourceWarning"),
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
 ]
@@ -88,9 +89,28 @@ def test_pandas_data_never_import_dask():
 
 
 def test_accessor_is_registered_on_dask_objects(client, gamma_data):
+    klm.accessor.register_dask_accessors()  # idempotent; the other ways are tested below
     ddf = dd.from_pandas(gamma_data.to_frame(), npartitions=3)
     assert isinstance(ddf.kl, klm.accessor.DataFrameAccessor)
     assert isinstance(ddf["x"].kl, klm.accessor.SeriesAccessor)
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [
+        "import dask.dataframe as dd\nimport klmodels as klm\n",  # Dask first
+        "import klmodels as klm\nimport dask.dataframe as dd\n"  # Dask data passed once
+        "klm.compare(dd.from_pandas(pd.Series(np.arange(1.0, 50.0)), npartitions=2), ['norm'])\n",
+    ],
+)
+def test_the_accessor_arrives_on_dask_objects_without_asking(setup):
+    code = (
+        "import numpy as np, pandas as pd\n" + setup + "import dask\n"
+        "dask.config.set(scheduler='synchronous')\n"
+        "ddf = dd.from_pandas(pd.DataFrame({'x': np.arange(1.0, 50.0)}), npartitions=2)\n"
+        "assert type(ddf.kl).__name__ == 'DataFrameAccessor'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
 # ------------------------------------------------------------------ same table as pandas

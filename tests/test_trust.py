@@ -6,11 +6,11 @@ Each test here failed before the fix it guards (issue 10); the property-based mo
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import pickle
 import subprocess
-import sys
 import time
 
 import numpy as np
@@ -19,7 +19,7 @@ import pytest
 from scipy import stats
 
 import klmodels as klm
-from klmodels.tablefile import read_comparison
+from klmodels.display import read_comparison
 
 from .conftest import ROOT
 
@@ -340,10 +340,14 @@ def test_a_table_round_trips_through_its_json_file(tmp_path, worms):
 
 # ------------------------------------------------------------------ the command line
 def _cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "klmodels.cli", *args],
-        capture_output=True, cwd=ROOT, input=stdin, timeout=120, check=False,
-    )  # fmt: skip
+    """The command in this process (click's runner); stdout and stderr as bytes."""
+    from click.testing import CliRunner
+
+    from klmodels.cli import run
+
+    with CliRunner().isolation(input=stdin) as (out, err, _), contextlib.chdir(ROOT):
+        code = run(list(args))
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
 
 
 def test_cli_file_errors_are_one_line(tmp_path):

@@ -5,12 +5,8 @@
 """
 
 from klmodels.family.base import CustomFamily, Family, FrozenModel, Kind, Parameter, ScipyFamily
-from klmodels.family.continuous import continuous_families
-from klmodels.family.discrete import discrete_families
 from klmodels.family.generic import GenericScipyFamily
-from klmodels.family.registry import Candidate, Registry, check_registry, resolve
-
-default_registry = Registry([*discrete_families(), *continuous_families()], read_only=True)
+from klmodels.family.registry import Candidate, Registry, check_registry, default_registry, resolve
 
 __all__ = [
     "Candidate",

@@ -27,9 +27,9 @@ from typing import Any, Literal
 import numpy as np
 from scipy import stats
 
-from klmodels.data import Observations
 from klmodels.errors import FitError, ParameterError
 from klmodels.optimize import Domain, maximise
+from klmodels.protocols import ObservationsLike
 
 __all__ = [
     "CustomFamily",
@@ -177,6 +177,28 @@ class Family(ABC):
             return np.asarray(self.freeze(params).logsf(x), dtype=np.float64)
 
     # ------------------------------------------------------------------ fitting
+    saturated: bool = False
+    """Whether the family is the data's own frequencies (the saturated model, KL = 0)."""
+
+    def default_prior(
+        self, name: str, summary: Mapping[str, float]
+    ) -> tuple[str, dict[str, float]] | None:
+        """The Bayesian view's default prior for parameter ``name``, where this family has its own.
+
+        ``(PyMC distribution name, keyword arguments)``, scaled by the data's ``summary``
+        (``mean``, ``spread`` and ``min`` of the values the family sees); None: the generic rule
+        of :mod:`klmodels.bayes` (by the parameter's name and range).
+        """
+        return None
+
+    def can_hold(self, low: float, high: float, support_given: bool) -> bool:
+        """Whether this family can describe data from ``low`` to ``high`` (a cheap check, no fitting).
+
+        Used to choose default candidates; ``support_given`` says whether ``low``/``high`` come
+        from the user's ``support=`` (which may shift the family) rather than from the data.
+        """
+        return True
+
     def params_from_support(self, support: Support) -> dict[str, float]:
         """Parameters implied by the declared range of the data (e.g. a binomial's ``n``).
 
@@ -198,6 +220,7 @@ class Family(ABC):
             param = self.parameter(name)
             v = param.validate(value, self.name)
             if name in implied and implied[name] != v:
+                assert support is not None  # only a support implies parameters
                 raise ParameterError(
                     f"{self.name}: {name}={value!r} contradicts support={format_support(support)}, "
                     f"which implies {name}={implied[name]:g}; give one or the other"
@@ -211,7 +234,7 @@ class Family(ABC):
         """The parameters that are estimated when ``fixed`` are held fixed."""
         return tuple(p for p in self.parameters if p.name not in fixed)
 
-    def start(self, obs: Observations, fixed: Mapping[str, float]) -> dict[str, float]:
+    def start(self, obs: ObservationsLike, fixed: Mapping[str, float]) -> dict[str, float]:
         """Starting values for the numerical optimiser (the middle of each domain by default)."""
         out = {}
         for p in self.free_parameters(fixed):
@@ -225,7 +248,7 @@ class Family(ABC):
                 out[p.name] = 0.0
         return out
 
-    def estimate(self, obs: Observations, fixed: Mapping[str, float]) -> dict[str, float]:
+    def estimate(self, obs: ObservationsLike, fixed: Mapping[str, float]) -> dict[str, float]:
         """Maximum-likelihood values of the free parameters.
 
         The default maximises the mean log-likelihood numerically (see
@@ -273,7 +296,7 @@ class Family(ABC):
         """Number of estimated parameters, k in AIC and BIC."""
         return len(estimated)
 
-    def diagnose(self, obs: Observations, params: Mapping[str, float]) -> list[str]:
+    def diagnose(self, obs: ObservationsLike, params: Mapping[str, float]) -> list[str]:
         """Notes on a fit that the numbers alone do not show (e.g. a parameter at its boundary)."""
         return []
 
@@ -285,7 +308,7 @@ class Family(ABC):
         return None
 
     def check_fit(
-        self, obs: Observations, params: Mapping[str, float], mean_loglik: float
+        self, obs: ObservationsLike, params: Mapping[str, float], mean_loglik: float
     ) -> list[str]:
         """Checks of a finished fit that may refuse it (FitError) or add notes; none by default."""
         return []
@@ -579,7 +602,7 @@ class CustomFamily(Family):
                 out[inside] = raw if self._is_log else np.log(raw)
         return out
 
-    def start(self, obs: Observations, fixed: Mapping[str, float]) -> dict[str, float]:
+    def start(self, obs: ObservationsLike, fixed: Mapping[str, float]) -> dict[str, float]:
         """The user's starting values, else the middle of each range."""
         return {
             **super().start(obs, fixed),

@@ -56,22 +56,22 @@ from typing import Any, Literal
 import numpy as np
 from scipy import optimize, special, stats
 
-from klmodels.data import Observations
 from klmodels.errors import FitError
 from klmodels.family.base import Family, Parameter, ScipyFamily, Support
+from klmodels.family.strategy import LARGE_SAMPLE, ExactCost, Path, Traits, choose, choose_iterative
 from klmodels.optimize import (
     finite_difference_steps,
     hessian_fd,
     maximise,
     newton_polish,
 )
+from klmodels.protocols import ObservationsLike
 from klmodels.statistics import WeightedSample, remember_mean
 
 __all__ = ["LARGE_SAMPLE", "SUBSAMPLE", "continuous_families"]
 
 # Iterative fits on more raw observations than LARGE_SAMPLE start on an evenly strided
 # subsample of SUBSAMPLE values and are finished by Newton steps on all the data.
-LARGE_SAMPLE = 50_000
 SUBSAMPLE = 20_000
 
 SupportKind = Literal["real", "lower", "upper", "interval"]
@@ -97,7 +97,7 @@ def _inverse_digamma(y: float) -> float:
     """The x > 0 with psi(x) = y (Minka's start, then Newton)."""
     x = math.exp(y) + 0.5 if y >= -2.22 else -1.0 / (y - special.digamma(1.0))
     for _ in range(50):
-        step = (special.digamma(x) - y) / special.polygamma(1, x)
+        step = float((special.digamma(x) - y) / special.polygamma(1, x))
         x_new = x - step
         if x_new <= 0:
             x_new = x / 2
@@ -212,17 +212,14 @@ def _maximise_profile(
 class _Continuous(ScipyFamily):
     """A scipy continuous family with loc and scale, an exact fast estimator and fallbacks.
 
-    Subclasses set ``support_kind`` and ``fast_free`` (the free parameters :meth:`_fast`
-    estimates exactly) and implement :meth:`_fast` for the canonical form (loc = 0 for
+    Subclasses set ``support_kind`` and ``exact_free`` (the free parameters :meth:`_exact`
+    estimates exactly) and implement :meth:`_exact` for the canonical form (loc = 0 for
     families that start at loc; the given scale where scale is fixed).
     """
 
     support_kind: SupportKind = "real"
-    fast_free: frozenset[str] = frozenset()
-    fast_is_closed: bool = True  # _fast costs O(1) passes (False: it iterates over the data)
-    # _fast iterates over the data, but its passes are so cheap in memory that it beats the
-    # subsample-and-polish path there (not on a cluster, where every pass reads the data)
-    fast_in_memory: bool = False
+    exact_free: frozenset[str] = frozenset()
+    exact_cost: ExactCost = "closed form"  # see klmodels.family.strategy ("none": no _exact)
     strictly_inside: bool = True  # the family's density is 0 or infinite at loc itself
     decreasing_from_loc: bool = False  # the density is finite at loc and decreasing away from it
 
@@ -307,8 +304,8 @@ class _Continuous(ScipyFamily):
         return sample
 
     # -------------------------------------------------------------- estimation
-    def _fast(self, y: WeightedSample, fixed: Mapping[str, float]) -> dict[str, float]:
-        """Exact MLE of :attr:`fast_free` on canonical data."""
+    def _exact(self, y: WeightedSample, fixed: Mapping[str, float]) -> dict[str, float]:
+        """Exact MLE of :attr:`exact_free` on canonical data."""
         raise NotImplementedError
 
     def _canonical_guess(
@@ -333,11 +330,11 @@ class _Continuous(ScipyFamily):
     def _start(self, sample: WeightedSample, fixed: Mapping[str, float]) -> dict[str, float]:
         """Starting values for every parameter: the exact fast fit in canonical form, else moments."""
         start: dict[str, float] = {}
-        if self.fast_free:
+        if self.exact_free:
             guess = self._canonical_guess(sample, fixed)
             try:
                 start.update(guess)
-                start.update(self._fast(self._canonical(sample, guess), guess))
+                start.update(self._exact(self._canonical(sample, guess), guess))
             except (FitError, ValueError, ZeroDivisionError, OverflowError):
                 start = {}
         start.update(fixed)
@@ -364,7 +361,7 @@ class _Continuous(ScipyFamily):
         raise NotImplementedError
 
     def _limit_fit(
-        self, obs: Observations, fixed: Mapping[str, float]
+        self, obs: ObservationsLike, fixed: Mapping[str, float]
     ) -> tuple[dict[str, float], float] | None:
         """The limiting family's fit (with the same fixed loc and scale) and its mean log-likelihood."""
         limit = self._limit_family()
@@ -380,7 +377,7 @@ class _Continuous(ScipyFamily):
         return (params, value) if math.isfinite(value) else None
 
     def _reach_limit(
-        self, obs: Observations, fixed: Mapping[str, float], params: dict[str, float]
+        self, obs: ObservationsLike, fixed: Mapping[str, float], params: dict[str, float]
     ) -> dict[str, float]:
         """Make sure the fit is at least as likely as the family's limit (else take the near-limit point)."""
         limit = self._limit_fit(obs, fixed)
@@ -415,7 +412,7 @@ class _Continuous(ScipyFamily):
             f"{self.limit_shape}={shape:.3g}{gap}. Compare the {self.limit_name} itself"
         ]
 
-    def estimate(self, obs: Observations, fixed: Mapping[str, float]) -> dict[str, float]:
+    def estimate(self, obs: ObservationsLike, fixed: Mapping[str, float]) -> dict[str, float]:
         """Exact fast path, profile over the free ends, or numerical optimisation, then the limit check.
 
         Families with a limiting family (loggamma and t tend to the normal) are checked to reach
@@ -426,8 +423,29 @@ class _Continuous(ScipyFamily):
             params = self._reach_limit(obs, fixed, params)
         return params
 
-    def _estimate(self, obs: Observations, fixed: Mapping[str, float]) -> dict[str, float]:
-        """Exact fast path, profile over the free ends, or numerical optimisation, by which parameters are free.
+    @property
+    def traits(self) -> Traits:
+        """What this family declares about its estimation (see :mod:`klmodels.family.strategy`)."""
+        return Traits(
+            self.exact_free,
+            self.exact_cost if self.exact_free else "none",
+            self.support_kind,
+            self.decreasing_from_loc,
+        )
+
+    def path(self, obs: ObservationsLike, fixed: Mapping[str, float]) -> Path:
+        """The estimation path :func:`klmodels.family.strategy.choose` picks for these data."""
+        free = frozenset(p.name for p in self.free_parameters(fixed))
+        return choose(
+            self.traits,
+            free,
+            in_memory=obs.in_memory,
+            weighted=obs.in_memory and obs.weights is not None,
+            size=obs.size,
+        )
+
+    def _estimate(self, obs: ObservationsLike, fixed: Mapping[str, float]) -> dict[str, float]:
+        """Carry out the path :meth:`path` chooses (see :mod:`klmodels.family.strategy`).
 
         On more than 50,000 raw observations, the iterative paths first run on an evenly strided
         subsample of 20,000 (including the decision that no maximum exists), then Newton steps
@@ -435,44 +453,38 @@ class _Continuous(ScipyFamily):
         this path, from a random subsample.
         """
         sample = obs.sample
-        free = frozenset(p.name for p in self.free_parameters(fixed))
-        if not free:
+        path = self.path(obs, fixed)
+        if path == "nothing free":
             return {}  # a fully specified model: its log-likelihood says whether it holds the data
         if sample.max == sample.min:
             raise FitError(
                 f"{self.name}: all values are equal ({sample.min:g}); a continuous density cannot fit"
             )
-        if (
-            self.decreasing_from_loc
-            and self.fast_free
-            and free == self.fast_free | {"loc"}
-            and self.support_kind in ("lower", "upper")
-        ):
+        if path == "edge, then the rest":
             # A density finite and decreasing from loc peaks at loc = the data's edge, whatever
             # the other parameters: fix it there and estimate the rest.
             edge = sample.min if self.support_kind == "lower" else sample.max
             return {"loc": edge, **self.estimate(obs, {**fixed, "loc": edge})}
-        if free == self.fast_free and (
-            self.fast_is_closed or (self.fast_in_memory and obs.in_memory)
-        ):
-            return self._fast(self._canonical(sample, fixed), fixed)
-        if not obs.in_memory or (obs.weights is None and obs.size > LARGE_SAMPLE):
+        if path == "exact":
+            return self._exact(self._canonical(sample, fixed), fixed)
+        if path == "subsample, then polish":
             # the first fit on 1/50 of the data (2,000 to 20,000 values), then larger stages
+            free = frozenset(p.name for p in self.free_parameters(fixed))
             sub = obs.thinned(max(2_000, min(SUBSAMPLE, obs.size // 50)))
             rough = self._iterative(sub, fixed, free, polish=False)
             sub, rough = self._staged(obs, sub, fixed, rough)
             return self._polish(obs, sub, fixed, rough)
-        return self._iterative(obs, fixed, free)
+        return self._iterative(obs, fixed, frozenset(p.name for p in self.free_parameters(fixed)))
 
     _STAGES = (20_000, 200_000, 2_000_000)
 
     def _staged(
         self,
-        obs: Observations,
-        sub: Observations,
+        obs: ObservationsLike,
+        sub: ObservationsLike,
         fixed: Mapping[str, float],
         rough: dict[str, float],
-    ) -> tuple[Observations, dict[str, float]]:
+    ) -> tuple[ObservationsLike, dict[str, float]]:
         """Carry a subsample's fit through larger subsamples (20,000, 200,000, 2,000,000 values).
 
         Along a flat direction of the likelihood (skewnorm near a = 0, a shape drifting to a
@@ -480,7 +492,7 @@ class _Continuous(ScipyFamily):
         Newton steps on a ten-times larger subsample bring it close for a tenth of the cost of
         the same steps on all the data, so the final polish needs few passes.
         """
-        if self.fast_free and frozenset(rough) == self.fast_free:
+        if self.exact_free and frozenset(rough) == self.exact_free:
             return sub, rough
         for size in self._STAGES:
             if size <= sub.size:
@@ -502,7 +514,7 @@ class _Continuous(ScipyFamily):
         return sub, rough
 
     def _drifted(
-        self, sample_obs: Observations, fixed: Mapping[str, float], params: Mapping[str, float]
+        self, sample_obs: ObservationsLike, fixed: Mapping[str, float], params: Mapping[str, float]
     ) -> bool:
         """Whether a fit gains less than 1e-7 nats per observation over the family's limit (a drift)."""
         if self.limit_shape is None or self.limit_shape not in params:
@@ -516,25 +528,18 @@ class _Continuous(ScipyFamily):
 
     def _iterative(
         self,
-        obs: Observations,
+        obs: ObservationsLike,
         fixed: Mapping[str, float],
         free: frozenset[str],
         polish: bool = True,
     ) -> dict[str, float]:
         sample = obs.sample
-        if free == self.fast_free:
-            return self._fast(self._canonical(sample, fixed), fixed)
-        if (
-            self.fast_free
-            and free == self.fast_free | {"loc"}
-            and self.support_kind in ("lower", "upper")
-        ):
+        path = choose_iterative(self.traits, free)
+        if path == "exact":
+            return self._exact(self._canonical(sample, fixed), fixed)
+        if path == "profile loc":
             return self._profile_loc(sample, fixed, precise=polish)
-        if (
-            self.fast_free
-            and free == self.fast_free | {"loc", "scale"}
-            and self.support_kind == "interval"
-        ):
+        if path == "profile ends":
             return self._profile_interval(sample, fixed, precise=polish)
         return self._numerical(obs, fixed, polish=polish)
 
@@ -779,8 +784,8 @@ class _Continuous(ScipyFamily):
 
     def _polish(
         self,
-        obs: Observations,
-        sub: Observations,
+        obs: ObservationsLike,
+        sub: ObservationsLike,
         fixed: Mapping[str, float],
         rough: Mapping[str, float],
     ) -> dict[str, float]:
@@ -820,7 +825,7 @@ class _Continuous(ScipyFamily):
 
     def _numerical(
         self,
-        obs: Observations,
+        obs: ObservationsLike,
         fixed: Mapping[str, float],
         *,
         polish: bool = True,
@@ -912,7 +917,7 @@ class _Continuous(ScipyFamily):
         def fit_at_loc(loc: float) -> tuple[float, dict[str, float]]:
             params = {**fixed, "loc": loc}
             try:
-                rest = self._fast(self._canonical(sample, params), params)
+                rest = self._exact(self._canonical(sample, params), params)
             except (FitError, ValueError, ZeroDivisionError, OverflowError):
                 return -math.inf, {}
             value = sample.average(lambda x: self.logpdf(x, {**params, **rest}))
@@ -941,7 +946,7 @@ class _Continuous(ScipyFamily):
             params = {**fixed, "loc": low, "scale": high - low}
             try:
                 canonical = self._canonical(sample, params)
-                rest = self._fast(canonical, params)
+                rest = self._exact(canonical, params)
             except (FitError, ValueError, ZeroDivisionError, OverflowError, np.linalg.LinAlgError):
                 return -math.inf, {}
             shortcut = self._canonical_mean_loglik(canonical, rest)
@@ -993,7 +998,7 @@ class _Continuous(ScipyFamily):
 class Normal(_Continuous):
     r"""Normal(loc=mu, scale=sigma): MLE mu = mean, sigma = sd (divisor n)."""
 
-    fast_free = frozenset({"loc", "scale"})
+    exact_free = frozenset({"loc", "scale"})
 
     def __init__(self) -> None:
         super().__init__("norm", summary="the bell curve")
@@ -1007,7 +1012,7 @@ class Normal(_Continuous):
         z = (x - params["loc"]) / sigma
         return -0.5 * z * z - math.log(sigma) - _HALF_LOG_2PI
 
-    def _fast(self, y, fixed):
+    def _exact(self, y, fixed):
         return {"loc": y.mean, "scale": y.sd}
 
     def mean_loglik_from_moments(self, sample, params):
@@ -1023,14 +1028,14 @@ class Normal(_Continuous):
 class Laplace(_Continuous):
     r"""Laplace(loc, scale): MLE loc = median, scale = mean absolute deviation from it."""
 
-    fast_free = frozenset({"loc", "scale"})
+    exact_free = frozenset({"loc", "scale"})
 
     def __init__(self) -> None:
         super().__init__(
             "laplace", summary="double exponential: a sharp peak and exponential tails"
         )
 
-    def _fast(self, y, fixed):
+    def _exact(self, y, fixed):
         median = y.median
         return {"loc": median, "scale": y.average(lambda x: np.abs(x - median))}
 
@@ -1042,11 +1047,13 @@ class GumbelR(_Continuous):
     then :math:`\mathrm{loc} = -s \ln \sum w e^{-x/s}`.
     """
 
-    fast_free = frozenset({"loc", "scale"})
-    fast_is_closed = False  # a root search with one pass over the data per step
+    exact_free = frozenset({"loc", "scale"})
+    exact_cost = "root"  # a root search with one pass over the data per step
 
-    def __init__(self) -> None:
-        super().__init__("gumbel_r", summary="extreme-value type I for maxima")
+    def __init__(
+        self, name: str = "gumbel_r", summary: str = "extreme-value type I for maxima"
+    ) -> None:
+        super().__init__(name, summary=summary)
 
     def _score(self, x, params):
         r"""With :math:`e = e^{-z}`: d/dloc = (1 - e)/s, d/dscale = (z(1 - e) - 1)/s."""
@@ -1055,7 +1062,7 @@ class GumbelR(_Continuous):
         one_minus_e = -np.expm1(-z)
         return {"loc": one_minus_e / s, "scale": (z * one_minus_e - 1) / s}
 
-    def _fast(self, y, fixed):
+    def _exact(self, y, fixed):
         x0 = y.min  # work with x - min: exp(-(x - min)/s) never overflows
 
         def means(s: float) -> tuple[float, float]:
@@ -1083,7 +1090,7 @@ class GumbelL(GumbelR):
     """Gumbel for minima: the gumbel_r estimator on -x."""
 
     def __init__(self) -> None:
-        _Continuous.__init__(self, "gumbel_l", summary="extreme-value type I for minima")
+        super().__init__("gumbel_l", summary="extreme-value type I for minima")
 
     def _score(self, x, params):
         r"""The mirror image of gumbel_r's: with :math:`e = e^{z}`, d/dloc = (e - 1)/s, d/dscale = (z(e - 1) - 1)/s."""
@@ -1092,19 +1099,15 @@ class GumbelL(GumbelR):
         e_minus_one = np.expm1(z)
         return {"loc": e_minus_one / s, "scale": (z * e_minus_one - 1) / s}
 
-    def _fast(self, y, fixed):
-        mirrored = GumbelR._fast(self, y.affine(sign=-1.0), fixed)
+    def _exact(self, y, fixed):
+        mirrored = GumbelR._exact(self, y.affine(sign=-1.0), fixed)
         return {"loc": -mirrored["loc"], "scale": mirrored["scale"]}
-
-
-class _Numerical(_Continuous):
-    """A real-line family estimated numerically from moment-based starting values."""
 
 
 class Logistic(_Continuous):
     r"""Logistic(loc, scale), pdf :math:`e^{-z}/(s(1+e^{-z})^2)`: Newton on the score equations (exact)."""
 
-    fast_free = frozenset({"loc", "scale"})
+    exact_free = frozenset({"loc", "scale"})
 
     def __init__(self) -> None:
         super().__init__("logistic", summary="like the normal, with heavier tails")
@@ -1118,12 +1121,12 @@ class Logistic(_Continuous):
         z = np.abs((x - params["loc"]) / sigma)
         return -z - 2 * np.log1p(np.exp(-z)) - math.log(sigma)
 
-    def _fast(self, y, fixed):
+    def _exact(self, y, fixed):
         loc, scale = _logistic_mle(y)
         return {"loc": loc, "scale": scale}
 
 
-class Cauchy(_Numerical):
+class Cauchy(_Continuous):
     """Cauchy(loc, scale): numerical MLE from (median, half the interquartile range)."""
 
     def __init__(self) -> None:
@@ -1149,8 +1152,14 @@ class Cauchy(_Numerical):
         return {"loc": sample.median, "scale": max(iqr / 2, 1e-12 * (sample.sd or 1)), **fixed}
 
 
-class StudentT(_Numerical):
+class StudentT(_Continuous):
     """Student's t(df, loc, scale): numerical MLE, df started from the kurtosis (6 / excess + 4)."""
+
+    def default_prior(self, name, summary):
+        """Degrees of freedom: Gamma(2, 0.1), the weakly informative prior of Juárez and Steel (2010)."""
+        if name == "df":
+            return "Gamma", {"alpha": 2.0, "beta": 0.1}
+        return None
 
     def __init__(self) -> None:
         super().__init__("t", (_shape("df"),), summary="heavy-tailed bell curve")
@@ -1202,7 +1211,7 @@ class StudentT(_Numerical):
         return []
 
 
-class GenExtreme(_Numerical):
+class GenExtreme(_Continuous):
     """Generalised extreme value(c, loc, scale): numerical MLE started near the Gumbel fit (c = 0)."""
 
     def __init__(self) -> None:
@@ -1258,7 +1267,7 @@ class GenExtreme(_Numerical):
         return {"c": 0.01, "loc": sample.mean - 0.5772 * s, "scale": s, **fixed}
 
 
-class SkewNormal(_Numerical):
+class SkewNormal(_Continuous):
     """Skew-normal(a, loc, scale): numerical MLE from the method of moments (Azzalini)."""
 
     def __init__(self) -> None:
@@ -1384,7 +1393,7 @@ class SkewNormal(_Numerical):
         return []
 
 
-class LogGamma(_Numerical):
+class LogGamma(_Continuous):
     r"""Log-gamma(c, loc, scale), the log of a gamma variable: numerical MLE from moments.
 
     The start solves :math:`\psi''(c)/\psi'(c)^{3/2}` = sample skewness (negative) for c.
@@ -1448,7 +1457,7 @@ class Uniform(_Continuous):
     """Uniform(loc, scale) on [loc, loc + scale]: MLE loc = min, scale = max - min, or the declared support."""
 
     support_kind = "interval"
-    fast_free = frozenset({"loc", "scale"})
+    exact_free = frozenset({"loc", "scale"})
 
     def __init__(self) -> None:
         super().__init__("uniform", fixed={}, summary="flat on an interval")
@@ -1462,7 +1471,7 @@ class Uniform(_Continuous):
                 )
         return sample
 
-    def _fast(self, y, fixed):
+    def _exact(self, y, fixed):
         return {"loc": y.min, "scale": y.max - y.min}
 
     def estimate(self, obs, fixed):
@@ -1491,7 +1500,7 @@ class _Positive(_Continuous):
 class Exponential(_Positive):
     """Exponential(scale) from loc: MLE scale = mean(x - loc); with loc free, loc = min x."""
 
-    fast_free = frozenset({"scale"})
+    exact_free = frozenset({"scale"})
     strictly_inside = False
     decreasing_from_loc = True
 
@@ -1507,7 +1516,7 @@ class Exponential(_Positive):
         y = (x - params["loc"]) / scale
         return np.where(y >= 0, -y - math.log(scale), -np.inf)
 
-    def _fast(self, y, fixed):
+    def _exact(self, y, fixed):
         return {"scale": y.mean}
 
     def mean_loglik_from_moments(self, sample, params):
@@ -1520,7 +1529,7 @@ class Exponential(_Positive):
 class LogNormal(_Positive):
     """Log-normal(s, scale=exp(mu)): MLE from the mean and sd of ln(x - loc)."""
 
-    fast_free = frozenset({"s", "scale"})
+    exact_free = frozenset({"s", "scale"})
 
     def __init__(self) -> None:
         super().__init__(
@@ -1550,7 +1559,7 @@ class LogNormal(_Positive):
             "scale": r / (s_ * s_ * scale),
         }
 
-    def _fast(self, y, fixed):
+    def _exact(self, y, fixed):
         return {"s": math.sqrt(y.var_log), "scale": math.exp(y.mean_log)}
 
     def mean_loglik_from_moments(self, sample, params):
@@ -1565,7 +1574,7 @@ class LogNormal(_Positive):
 class Gamma(_Positive):
     r"""Gamma(a, scale): Newton on :math:`\ln a - \psi(a) = \ln \bar y - \overline{\ln y}`, scale = mean / a."""
 
-    fast_free = frozenset({"a", "scale"})
+    exact_free = frozenset({"a", "scale"})
 
     def __init__(self) -> None:
         super().__init__("gamma", (_shape("a"),), summary="sums of exponential waiting times")
@@ -1590,7 +1599,7 @@ class Gamma(_Positive):
             "scale": y / theta**2 - a / theta,
         }
 
-    def _fast(self, y, fixed):
+    def _exact(self, y, fixed):
         a = _gamma_shape(math.log(y.mean) - y.mean_log)
         return {"a": a, "scale": y.mean / a}
 
@@ -1610,12 +1619,12 @@ class Gamma(_Positive):
 class InvGamma(_Positive):
     """Inverse gamma(a, scale): the gamma estimator applied to 1/(x - loc)."""
 
-    fast_free = frozenset({"a", "scale"})
+    exact_free = frozenset({"a", "scale"})
 
     def __init__(self) -> None:
         super().__init__("invgamma", (_shape("a"),), summary="the reciprocal of a gamma variable")
 
-    def _fast(self, y, fixed):
+    def _exact(self, y, fixed):
         inverse = y.transformed_by(np.reciprocal)
         a = _gamma_shape(math.log(inverse.mean) - inverse.mean_log)
         return {"a": a, "scale": a / inverse.mean}
@@ -1624,7 +1633,7 @@ class InvGamma(_Positive):
 class ChiSquared(_Positive):
     r"""Chi-squared(df) with scale 1: :math:`\psi(\mathrm{df}/2) = \overline{\ln(y/2)}`, inverted exactly."""
 
-    fast_free = frozenset({"df"})
+    exact_free = frozenset({"df"})
 
     def __init__(self) -> None:
         super().__init__(
@@ -1634,9 +1643,39 @@ class ChiSquared(_Positive):
             summary="sums of squared normals",
         )
 
-    def _fast(self, y, fixed):
+    def _exact(self, y, fixed):
         scale = fixed.get("scale", 1.0)
         return {"df": 2 * _inverse_digamma(y.mean_log - math.log(2 * scale))}
+
+
+def _weibull_exact(y: WeightedSample) -> dict[str, float]:
+    """Weibull MLE on canonical data (loc = 0): c from the profile score's root, then scale."""
+    log_max = math.log(y.max)
+    mean_u = y.mean_log - log_max
+    if not math.isfinite(mean_u):
+        raise FitError("weibull_min needs values above loc; the data touch it")
+    shifted_logs = y.transformed_by(lambda x: np.log(x) - log_max)  # <= 0: exp(c u) never overflows
+
+    def score(log_c: float) -> float:
+        c = math.exp(log_c)
+
+        def terms(v: np.ndarray) -> dict[str, np.ndarray]:
+            e = np.exp(c * v)
+            return {"eu": e * v, "e": e}
+
+        m = shifted_logs.average_many(terms)
+        return m["eu"] / m["e"] - 1 / c - mean_u
+
+    low, high = -1.0, 1.0
+    while score(low) > 0 and low > -40:
+        low -= 2.0
+    while score(high) < 0 and high < 40:
+        high += 2.0
+    c = math.exp(optimize.brentq(score, low, high, xtol=1e-14, rtol=4 * np.finfo(float).eps))
+    return {
+        "c": c,
+        "scale": math.exp(log_max + math.log(shifted_logs.average(lambda v: np.exp(c * v))) / c),
+    }
 
 
 class WeibullMin(_Positive):
@@ -1645,9 +1684,8 @@ class WeibullMin(_Positive):
     .. math:: \frac{\sum w\, y^c \ln y}{\sum w\, y^c} - \frac{1}{c} - \overline{\ln y} = 0
     """
 
-    fast_free = frozenset({"c", "scale"})
-    fast_is_closed = False  # a root search with one pass over the data per step
-    fast_in_memory = True
+    exact_free = frozenset({"c", "scale"})
+    exact_cost = "root in memory"  # one pass per step; cheap in memory, not on a cluster
 
     def __init__(self) -> None:
         super().__init__("weibull_min", (_shape("c"),), summary="lifetimes; the minimum of many")
@@ -1674,91 +1712,68 @@ class WeibullMin(_Positive):
             "scale": c * (zc - 1) / sigma,
         }
 
-    def _fast(self, y, fixed):
-        log_max = math.log(y.max)
-        mean_u = y.mean_log - log_max
-        if not math.isfinite(mean_u):
-            raise FitError("weibull_min needs values above loc; the data touch it")
-        shifted_logs = y.transformed_by(
-            lambda x: np.log(x) - log_max
-        )  # <= 0: exp(c u) never overflows
-
-        def score(log_c: float) -> float:
-            c = math.exp(log_c)
-
-            def terms(v: np.ndarray) -> dict[str, np.ndarray]:
-                e = np.exp(c * v)
-                return {"eu": e * v, "e": e}
-
-            m = shifted_logs.average_many(terms)
-            return m["eu"] / m["e"] - 1 / c - mean_u
-
-        low, high = -1.0, 1.0
-        while score(low) > 0 and low > -40:
-            low -= 2.0
-        while score(high) < 0 and high < 40:
-            high += 2.0
-        c = math.exp(optimize.brentq(score, low, high, xtol=1e-14, rtol=4 * np.finfo(float).eps))
-        return {
-            "c": c,
-            "scale": math.exp(
-                log_max + math.log(shifted_logs.average(lambda v: np.exp(c * v))) / c
-            ),
-        }
+    def _exact(self, y, fixed):
+        return _weibull_exact(y)
 
 
 class WeibullMax(_Continuous):
     """Weibull for maxima, support below loc: the weibull_min estimator on loc - x."""
 
     support_kind = "upper"
-    fast_free = frozenset({"c", "scale"})
-    fast_is_closed = False  # a root search with one pass over the data per step
-    fast_in_memory = True
+    exact_free = frozenset({"c", "scale"})
+    exact_cost = "root in memory"  # one pass per step; cheap in memory, not on a cluster
 
     def __init__(self) -> None:
         super().__init__(
             "weibull_max", (_shape("c"),), summary="bounded above; the maximum of many"
         )
 
-    _fast = WeibullMin._fast
+    def _exact(self, y, fixed):
+        return _weibull_exact(y)
 
 
 class Rayleigh(_Positive):
     """Rayleigh(scale): MLE scale = sqrt(mean (x - loc)^2 / 2)."""
 
-    fast_free = frozenset({"scale"})
+    exact_free = frozenset({"scale"})
 
     def __init__(self) -> None:
         super().__init__("rayleigh", summary="length of a 2-D normal vector")
 
-    def _fast(self, y, fixed):
+    def _exact(self, y, fixed):
         return {"scale": math.sqrt(y.mean_sq / 2)}
 
 
 class HalfNormal(_Positive):
     """Half-normal(scale): MLE scale = sqrt(mean (x - loc)^2)."""
 
-    fast_free = frozenset({"scale"})
+    exact_free = frozenset({"scale"})
     strictly_inside = False
     decreasing_from_loc = True
 
     def __init__(self) -> None:
         super().__init__("halfnorm", summary="absolute value of a normal")
 
-    def _fast(self, y, fixed):
+    def _exact(self, y, fixed):
         return {"scale": math.sqrt(y.mean_sq)}
 
 
 class Pareto(_Positive):
     """Pareto(b, scale): x >= scale; MLE scale = min(x - loc), b = 1 / mean ln(y / scale)."""
 
-    fast_free = frozenset({"b", "scale"})
+    exact_free = frozenset({"b", "scale"})
     strictly_inside = True
+
+    def default_prior(self, name, summary):
+        """The scale is where the support starts: uniform between 0 and the smallest value."""
+        if name == "scale":
+            return "Uniform", {"lower": 0.0, "upper": summary["min"]}
+        return None
 
     def __init__(self) -> None:
         super().__init__("pareto", (_shape("b"),), summary="power-law tail above a minimum")
 
-    def _fast(self, y, fixed):
+    def _exact(self, y, fixed):
         scale = fixed.get("scale", y.min)
         if y.min < scale:
             raise FitError(f"pareto with scale={scale:g} needs values >= it")
@@ -1781,7 +1796,7 @@ class Pareto(_Positive):
     def _at(self, sample: WeightedSample, fixed: Mapping[str, float], t: float) -> dict[str, float]:
         loc = sample.min - math.exp(t)
         params = {**fixed, "loc": loc}
-        return {"loc": loc, **self._fast(self._canonical(sample, params), params)}
+        return {"loc": loc, **self._exact(self._canonical(sample, params), params)}
 
     def _profile_loc(self, sample, fixed, *, precise=True):
         """With loc free the MLE has loc + scale = min x and b in closed form: a 1-D problem in loc."""
@@ -1816,17 +1831,17 @@ class Pareto(_Positive):
         """Closed form also with scale fixed (b = 1 / mean ln(y / scale))."""
         free = frozenset(p.name for p in self.free_parameters(fixed))
         if free == {"b"} and "loc" in fixed:
-            return self._fast(self._canonical(obs.sample, fixed), fixed)
+            return self._exact(self._canonical(obs.sample, fixed), fixed)
         return super().estimate(obs, fixed)
 
 
 class Lomax(_Positive):
     r"""Lomax (Pareto II)(c, scale): maximise the profile over scale with :math:`c = 1/\overline{\ln(1 + y/s)}`."""
 
-    fast_free = frozenset({"c", "scale"})
+    exact_free = frozenset({"c", "scale"})
     strictly_inside = False
     decreasing_from_loc = True
-    fast_is_closed = False
+    exact_cost = "root"
 
     def __init__(self) -> None:
         super().__init__("lomax", (_shape("c"),), summary="heavy power-law tail from 0")
@@ -1842,7 +1857,7 @@ class Lomax(_Positive):
             out = math.log(c / sigma) - (c + 1) * np.log1p(y)
         return np.where(y >= 0, out, -np.inf)
 
-    def _fast(self, y, fixed):
+    def _exact(self, y, fixed):
         base = y.mean or 1.0
 
         def negative_profile(log_s: float) -> float:
@@ -1870,14 +1885,14 @@ class Lomax(_Positive):
 class InvGauss(_Positive):
     r"""Inverse Gaussian: m = mean, :math:`1/\lambda = \overline{1/y} - 1/m`; scipy's mu = m/lambda, scale = lambda."""
 
-    fast_free = frozenset({"mu", "scale"})
+    exact_free = frozenset({"mu", "scale"})
 
     def __init__(self) -> None:
         super().__init__(
             "invgauss", (_shape("mu"),), summary="first passage time of a drifting Brownian motion"
         )
 
-    def _fast(self, y, fixed):
+    def _exact(self, y, fixed):
         m = y.mean
         inv_lambda = y.mean_inv - 1 / m
         if not inv_lambda > 0:
@@ -1889,12 +1904,12 @@ class InvGauss(_Positive):
 class Fisk(_Positive):
     """Log-logistic (Fisk)(c, scale): the exact logistic MLE on ln(x - loc); c = 1/s, scale = exp(mu)."""
 
-    fast_free = frozenset({"c", "scale"})
+    exact_free = frozenset({"c", "scale"})
 
     def __init__(self) -> None:
         super().__init__("fisk", (_shape("c"),), summary="the log is logistic (income, survival)")
 
-    def _fast(self, y, fixed):
+    def _exact(self, y, fixed):
         mu, s = _logistic_mle(y.transformed_by(np.log))
         return {"c": 1 / s, "scale": math.exp(mu)}
 
@@ -1902,10 +1917,10 @@ class Fisk(_Positive):
 class GenPareto(_Positive):
     """Generalised Pareto(c, scale) from loc: numerical MLE from Hosking & Wallis' moment estimates."""
 
-    fast_free = frozenset({"c", "scale"})
+    exact_free = frozenset({"c", "scale"})
     strictly_inside = False
     decreasing_from_loc = True
-    fast_is_closed = False
+    exact_cost = "root"
 
     def __init__(self) -> None:
         super().__init__(
@@ -1928,7 +1943,7 @@ class GenPareto(_Positive):
         inside = (y >= 0) & ((c >= 0) | (c * y > -1))
         return np.where(inside, out, -np.inf)
 
-    def _fast(self, y, fixed):
+    def _exact(self, y, fixed):
         """Quasi-Newton from Hosking & Wallis' moment estimates and two other starts; the best."""
         ratio = y.mean**2 / y.var if y.var > 0 else 1.0
         starts = (
@@ -1973,7 +1988,7 @@ class Beta(_Continuous):
     """
 
     support_kind = "interval"
-    fast_free = frozenset({"a", "b"})
+    exact_free = frozenset({"a", "b"})
 
     def __init__(self) -> None:
         super().__init__(
@@ -1999,7 +2014,7 @@ class Beta(_Continuous):
         a, b = params["a"], params["b"]
         return (a - 1) * y.mean_log + (b - 1) * y.mean_log1m - float(special.betaln(a, b))
 
-    def _fast(self, y, fixed):
+    def _exact(self, y, fixed):
         g1, g2 = y.mean_log, y.mean_log1m
         m, v = y.mean, y.var
         common = m * (1 - m) / v - 1 if v > 0 else 2.0

@@ -32,10 +32,10 @@ from typing import Any
 import numpy as np
 from scipy import optimize, special, stats
 
-from klmodels.data import Observations
-from klmodels.errors import FitError
+from klmodels.errors import FitError, ParameterError
 from klmodels.family.base import Family, Parameter, ScipyFamily, Support
 from klmodels.optimize import argmax_integer, maximise
+from klmodels.protocols import ObservationsLike
 
 __all__ = [
     "Bernoulli",
@@ -60,7 +60,7 @@ _TRIALS = Parameter("n", 0.0, math.inf, low_closed=True, integer=True)
 _MAX_TRIALS = 10_000_000
 
 
-def not_whole_numbers(name: str, obs: Observations) -> FitError:
+def not_whole_numbers(name: str, obs: ObservationsLike) -> FitError:
     """The error for non-integer data, which says why when the values are whole but too large."""
     if max(abs(obs.min), abs(obs.max)) >= 2.0**53:
         return FitError(
@@ -84,11 +84,17 @@ class _Discrete(ScipyFamily):
         # scipy's generic discrete cdf sums the pmf from the support's start: O(value), not cheap
         self.has_cdf = type(self.dist)._cdf is not stats.rv_discrete._cdf
 
+    def can_hold(self, low: float, high: float, support_given: bool) -> bool:
+        """Data below where the family naturally starts need ``support=`` to shift it."""
+        return support_given or low >= self.natural_low
+
     def params_from_support(self, support: Support) -> dict[str, float]:
         """``loc`` so that the family starts at the support's lower end."""
         return {"loc": support[0] - self.natural_low}
 
-    def _data(self, obs: Observations, fixed: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    def _data(
+        self, obs: ObservationsLike, fixed: Mapping[str, float]
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Distinct shifted values y = x - loc and their probabilities, checked against the support."""
         if not obs.integer_valued:
             raise not_whole_numbers(self.name, obs)
@@ -111,7 +117,7 @@ class _Discrete(ScipyFamily):
                 f"(y = x - loc = {y[-1]:g} > {upper:g})"
             )
 
-    def estimate(self, obs: Observations, fixed: Mapping[str, float]) -> dict[str, float]:
+    def estimate(self, obs: ObservationsLike, fixed: Mapping[str, float]) -> dict[str, float]:
         """Exact MLE of the free shape parameters on the shifted data (loc held fixed)."""
         if "loc" not in fixed:
             raise FitError(
@@ -164,7 +170,7 @@ class DiscreteUniform(ScipyFamily):
         low, high = support
         return {"low": low} if high is None else {"low": low, "high": high + 1}
 
-    def estimate(self, obs: Observations, fixed: Mapping[str, float]) -> dict[str, float]:
+    def estimate(self, obs: ObservationsLike, fixed: Mapping[str, float]) -> dict[str, float]:
         """Low = min x, high = max x + 1 for whichever is free; check the data fit inside."""
         if not obs.integer_valued:
             raise not_whole_numbers("randint", obs)
@@ -173,7 +179,8 @@ class DiscreteUniform(ScipyFamily):
             out["low"] = obs.min
         if "high" not in fixed:
             out["high"] = obs.max + 1
-        low, high = fixed.get("low", out.get("low")), fixed.get("high", out.get("high"))
+        low = fixed["low"] if "low" in fixed else out["low"]
+        high = fixed["high"] if "high" in fixed else out["high"]
         if not (low <= obs.min and obs.max <= high - 1):
             raise FitError(
                 f"randint(low={low:g}, high={high:g}) covers {low:g}..{high - 1:g} but the data "
@@ -187,6 +194,10 @@ class Bernoulli(_Discrete):
 
     def __init__(self) -> None:
         super().__init__("bernoulli", (_PROB,), "one yes/no trial")
+
+    def can_hold(self, low: float, high: float, support_given: bool) -> bool:
+        """Two outcomes: the data (or the given support) span at most one step."""
+        return high - low <= 1
 
     def params_from_support(self, support: Support) -> dict[str, float]:
         """Loc = a; the support must have exactly two values."""
@@ -268,10 +279,13 @@ class BetaBinomial(_Discrete):
     """
 
     def __init__(self) -> None:
-        positive = dict(low=0.0, high=math.inf)
         super().__init__(
             "betabinom",
-            (_TRIALS, Parameter("a", **positive), Parameter("b", **positive)),
+            (
+                _TRIALS,
+                Parameter("a", low=0.0, high=math.inf),
+                Parameter("b", low=0.0, high=math.inf),
+            ),
             "binomial trials with a Beta-distributed success probability (over-dispersed)",
         )
 
@@ -440,6 +454,12 @@ def fast_trigamma(x: Any) -> Any:
 
 class Poisson(_Discrete):
     r"""Poisson(mu): counts of independent events. MLE :math:`\hat\mu = \bar y`."""
+
+    def default_prior(self, name, summary):
+        """The rate: log-normal around the data's mean (half a count added: a mean of 0 is allowed)."""
+        if name == "mu":
+            return "LogNormal", {"mu": math.log(summary["mean"] + 0.5), "sigma": 2.0}
+        return None
 
     def __init__(self) -> None:
         super().__init__(
@@ -721,11 +741,24 @@ class Empirical(Family):
     kind = "discrete"
     parameters = ()
     summary = "the observed frequencies (saturated reference, KL = 0)"
+    saturated = True
     has_cdf = True
 
     @staticmethod
-    def _table(params: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
-        values = np.array([float(key[2:-1]) for key in params], dtype=np.float64)
+    def key_of(value: float) -> str:
+        """The parameter name of one value's probability: ``p[<value>]`` (17 significant digits)."""
+        return f"p[{value:.17g}]"
+
+    @staticmethod
+    def value_of(key: str) -> float:
+        """The value a parameter name ``p[<value>]`` stands for (the inverse of :meth:`key_of`)."""
+        if not (key.startswith("p[") and key.endswith("]")):
+            raise ParameterError(f"empirical parameters are named p[<value>]; got {key!r}")
+        return float(key[2:-1])
+
+    @classmethod
+    def _table(cls, params: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
+        values = np.array([cls.value_of(key) for key in params], dtype=np.float64)
         return values, np.array(list(params.values()), dtype=np.float64)
 
     def resolve_fixed(self, support: Support | None, fixed: Mapping[str, Any]) -> dict[str, float]:
@@ -734,14 +767,14 @@ class Empirical(Family):
             raise FitError("empirical has no parameters to fix")
         return {}
 
-    def estimate(self, obs: Observations, fixed: Mapping[str, float]) -> dict[str, float]:
+    def estimate(self, obs: ObservationsLike, fixed: Mapping[str, float]) -> dict[str, float]:
         """The observed probability of each distinct value."""
         if not obs.integer_valued:
             raise FitError(
                 "empirical is the saturated model of discrete data; for continuous data it has no density"
             )
         values, prob = obs.distinct()
-        return {f"p[{v:.17g}]": float(p) for v, p in zip(values, prob, strict=True)}
+        return {self.key_of(v): float(p) for v, p in zip(values, prob, strict=True)}
 
     def logpdf(self, x: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
         """Log p̂(x) at observed values, -inf elsewhere."""

@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
-from klmodels.data import Observations
 from klmodels.errors import FitError, UnknownFamilyError
 from klmodels.family.base import Parameter, ScipyFamily
 from klmodels.optimize import maximise
+from klmodels.protocols import ObservationsLike
 
 __all__ = ["GenericScipyFamily", "scipy_distribution"]
 
@@ -158,7 +158,7 @@ class GenericScipyFamily(ScipyFamily):
                 )
         return notes
 
-    def _check_support(self, obs: Observations, fixed: Mapping[str, float]) -> None:
+    def _check_support(self, obs: ObservationsLike, fixed: Mapping[str, float]) -> None:
         """A clear error when a fixed loc (and scale) puts the data outside the family's support."""
         if self.kind == "discrete" and "loc" in fixed:
             start = self.support_ends[0] + fixed["loc"]
@@ -223,7 +223,9 @@ class GenericScipyFamily(ScipyFamily):
                 )
         return []
 
-    def _starting_values(self, obs: Observations, fixed: Mapping[str, float]) -> dict[str, float]:
+    def _starting_values(
+        self, obs: ObservationsLike, fixed: Mapping[str, float]
+    ) -> dict[str, float]:
         names = [p.name for p in self.parameters]
         start = dict.fromkeys(names, 1.0)
         if self.kind == "continuous":
@@ -243,7 +245,7 @@ class GenericScipyFamily(ScipyFamily):
         return {**start, **fixed}
 
     def _scipy_fit(
-        self, obs: Observations, fixed: Mapping[str, float], deadline: float
+        self, obs: ObservationsLike, fixed: Mapping[str, float], deadline: float
     ) -> dict[str, float] | None:
         """The fit of ``scipy.stats`` itself (continuous families, raw or counted data), stopped at the deadline."""
         if (
@@ -282,7 +284,7 @@ class GenericScipyFamily(ScipyFamily):
         names = [*shapes, "loc", "scale"]
         return {k: float(v) for k, v in zip(names, values, strict=True) if k not in fixed}
 
-    def estimate(self, obs: Observations, fixed: Mapping[str, float]) -> dict[str, float]:
+    def estimate(self, obs: ObservationsLike, fixed: Mapping[str, float]) -> dict[str, float]:
         """Fit with scipy (under a deadline), polish with the bounded optimiser, and keep the better."""
         free = self.numerically_free(fixed)
         if not free:

@@ -16,9 +16,11 @@ import pandas as pd
 
 from klmodels.errors import ParameterError, ReadOnlyRegistryError, UnknownFamilyError
 from klmodels.family.base import Family, FrozenModel, Kind
+from klmodels.family.continuous import continuous_families
+from klmodels.family.discrete import discrete_families
 from klmodels.family.generic import GenericScipyFamily, scipy_distribution
 
-__all__ = ["Candidate", "Registry", "check_registry", "resolve"]
+__all__ = ["Candidate", "Registry", "check_registry", "default_registry", "resolve"]
 
 Candidate = str | Family | Any
 """What may name a model: a registry name, a Family, or a frozen scipy distribution."""
@@ -130,6 +132,10 @@ class Registry(Mapping[str, Family]):
         return f"<{state}Registry of {len(self)} families: {', '.join(self._families)}>"
 
 
+default_registry = Registry([*discrete_families(), *continuous_families()], read_only=True)
+"""Every built-in family under scipy's name (read-only); ``klmodels.families``."""
+
+
 def check_registry(registry: Any) -> Mapping[str, Family]:
     """The registry to look names up in: ``None`` for the built-in one, else a Registry or mapping of Families.
 
@@ -138,8 +144,6 @@ def check_registry(registry: Any) -> Mapping[str, Family]:
     ParameterError
         For anything else (a dict of non-families, a list, a string).
     """
-    from klmodels.family import default_registry
-
     if registry is None:
         return default_registry
     if isinstance(registry, Registry):
