@@ -138,8 +138,11 @@ def _value_counts(values: np.ndarray, weights: np.ndarray | None) -> tuple[np.nd
         totals = np.bincount(offsets, weights=weights, minlength=int(span) + 1)
         present = np.flatnonzero(totals)
         return present.astype(np.float64) + low, totals[present].astype(np.float64)
-    distinct, inverse = np.unique(values, return_inverse=True)
-    totals = np.bincount(inverse, weights=weights, minlength=distinct.size).astype(np.float64)
+    # hashing (O(n)), then sorting only the distinct values: np.unique would sort all n values
+    codes, uniques = pd.factorize(values, sort=False)
+    totals = np.bincount(codes, weights=weights, minlength=uniques.size).astype(np.float64)
+    order = np.argsort(uniques, kind="stable")
+    distinct, totals = np.asarray(uniques, dtype=np.float64)[order], totals[order]
     keep = totals > 0
     return distinct[keep], totals[keep]
 

@@ -234,3 +234,29 @@ def test_the_pit_on_a_subset_of_terms_equals_all_terms(rng, monkeypatch):
     monkeypatch.setattr(entropy_estimators, "MAX_TERMS", 4_000)
     subset = klm.fit(x, "gamma").kl_nats
     assert subset == pytest.approx(full, abs=5e-4)
+
+
+def test_wide_range_counts_by_hashing_equal_sorting():
+    """Whole numbers spread too widely for bincount are counted by hashing; same as np.unique."""
+    from klmodels.data import _value_counts
+
+    rng = np.random.default_rng(11)
+    values = np.append(rng.poisson(4, 5_000), [10.0**9, -(10.0**8), 10.0**9]).astype(np.float64)
+    weights = rng.uniform(0.5, 2.0, values.size)
+    for w in (None, weights):
+        distinct, totals = _value_counts(values, w)
+        expected_values, inverse = np.unique(values, return_inverse=True)
+        expected = np.bincount(inverse, weights=w)
+        np.testing.assert_array_equal(distinct, expected_values)
+        np.testing.assert_allclose(totals, expected, rtol=1e-12)
+
+
+def test_the_empirical_table_is_parsed_once_per_parameter_mapping():
+    family = klm.families["empirical"]
+    params = {family.key_of(v): p for v, p in [(0.0, 0.25), (3.0, 0.5), (7.0, 0.25)]}
+    first = family._table(params)
+    assert family._table(params) is first  # the same mapping: not parsed again
+    other = dict(params)
+    assert family._table(other) is not first
+    np.testing.assert_array_equal(family._table(other)[0], [0.0, 3.0, 7.0])
+    np.testing.assert_allclose(family.logpdf(np.array([3.0, 4.0]), params), [np.log(0.5), -np.inf])

@@ -756,10 +756,17 @@ class Empirical(Family):
             raise ParameterError(f"empirical parameters are named p[<value>]; got {key!r}")
         return float(key[2:-1])
 
-    @classmethod
-    def _table(cls, params: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
-        values = np.array([cls.value_of(key) for key in params], dtype=np.float64)
-        return values, np.array(list(params.values()), dtype=np.float64)
+    _last_table: tuple[Any, tuple[np.ndarray, np.ndarray]] | None = None
+
+    def _table(self, params: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
+        """The values and probabilities in ``params`` (the last mapping's are kept: one parse per fit)."""
+        last = self._last_table
+        if last is not None and last[0] is params:
+            return last[1]
+        values = np.array([float(key[2:-1]) for key in params], dtype=np.float64)
+        table = values, np.array(list(params.values()), dtype=np.float64)
+        self._last_table = (params, table)  # one assignment: safe across fitting threads
+        return table
 
     def resolve_fixed(self, support: Support | None, fixed: Mapping[str, Any]) -> dict[str, float]:
         """The empirical model has nothing to fix."""
