@@ -20,6 +20,7 @@ import sys as _sys
 
 from klmodels import accessor as _accessor
 from klmodels import data as _data
+from klmodels.censored import CensoredFit, CensoredObservations, censored, fit_censored
 from klmodels.data import Observations
 from klmodels.display import ComparisonTable, read_comparison
 from klmodels.divergence import ModelKL, entropy, kl_divergence, model_kl
@@ -65,6 +66,8 @@ __all__ = [
     "AccessorError",
     "AllFamiliesFailedError",
     "BootstrapResult",
+    "CensoredFit",
+    "CensoredObservations",
     "ComparisonTable",
     "ConvergenceError",
     "CustomFamily",
@@ -90,11 +93,13 @@ __all__ = [
     "VuongResult",
     "__version__",
     "bootstrap",
+    "censored",
     "compare",
     "cross_entropy",
     "entropy",
     "families",
     "fit",
+    "fit_censored",
     "g_test",
     "js_divergence",
     "kl_asymmetry",

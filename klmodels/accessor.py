@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from klmodels.censored import censored
 from klmodels.data import NanPolicy, Observations
 from klmodels.display import ComparisonTable
 from klmodels.divergence import entropy, kl_divergence
@@ -100,7 +101,9 @@ class SeriesAccessor:
 
     def select(self, families: Candidate | Iterable[Candidate] | None = None, **kwargs: Any) -> Fit:
         """The best fit (see :func:`klmodels.select`)."""
-        return select(self._obj, families, **kwargs)
+        best = select(self._obj, families, **kwargs)
+        assert isinstance(best, Fit)  # a Series of exact values
+        return best
 
     def bayes_compare(self, families: Any = None, **kwargs: Any) -> Any:
         """Bayesian LOO comparison (see :func:`klmodels.bayes.compare`; needs ``klmodels[bayes]``)."""
@@ -174,7 +177,9 @@ class DataFrameAccessor:
         self, column: Hashable, families: Any = None, weights: Any = None, **kwargs: Any
     ) -> Fit:
         """The best fit for one column (see :func:`klmodels.select`)."""
-        return select(self._column(column), families, weights=self._weights(weights), **kwargs)
+        best = select(self._column(column), families, weights=self._weights(weights), **kwargs)
+        assert isinstance(best, Fit)  # a column of exact values
+        return best
 
     def plot(self, column: Hashable, kind: PlotKind = "fit", families: Any = None, weights: Any = None, *,
              ax: Any = None, **kwargs: Any) -> Any:  # fmt: skip
@@ -197,14 +202,38 @@ class DataFrameAccessor:
         column: Hashable | None = None,
         families: Candidate | Iterable[Candidate] | Mapping[str, Candidate] | None = None,
         weights: Any = None,
+        *,
+        left: Hashable | None = None,
+        right: Hashable | None = None,
+        event: Hashable | None = None,
         **kwargs: Any,
     ) -> pd.DataFrame:
         """Rank families for one column, or for every numeric column (see :func:`klmodels.compare`).
 
         With ``column=None`` the result has a (column, family) MultiIndex, one block per numeric
         column (the weights column, if named, is not compared).
+
+        Censored data (see :func:`klmodels.censored`): ``left=`` and ``right=`` name the columns
+        of the two bounds (NaN for an open end, equal for an exact value), or ``column`` holds
+        times and ``event=`` names the column saying whether the event was observed.
         """
         w = self._weights(weights)
+        if left is not None or right is not None:
+            if column is not None or event is not None:
+                raise ParameterError(
+                    "give left= and right= columns, or a column with event=, not both"
+                )
+            if left is None or right is None:
+                raise ParameterError("censored bounds need both left= and right= columns")
+            data = censored(left=self._column(left), right=self._column(right), weights=w)
+            return compare(data, families, **kwargs)
+        if event is not None:
+            if column is None:
+                raise ParameterError(
+                    "event= needs the column of times: frame.kl.compare('time', event='failed')"
+                )
+            data = censored(time=self._column(column), event=self._column(event), weights=w)
+            return compare(data, families, **kwargs)
         if column is not None:
             return compare(self._column(column), families, weights=w, **kwargs)
         columns = [

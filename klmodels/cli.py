@@ -8,6 +8,7 @@ error is a terminal.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
@@ -178,15 +179,16 @@ def support_option(values: tuple[float, float] | None) -> tuple[float, float | N
     return as_int[0], (None if math.isinf(high) else as_int[1])
 
 
-def data_options(command: Any) -> Any:
+def data_options(command: Any, *, column_required: bool = True) -> Any:
     """FILE, ``--column`` and ``--weights``: where every data command finds its observations."""
     options = [
         click.argument("file"),
         click.option(
             "-c",
             "--column",
-            required=True,
-            help="The column of observations (or of distinct values, with --weights).",
+            required=column_required,
+            help="The column of observations (or of distinct values, with --weights; of times, "
+            "with --event).",
         ),
         click.option(
             "-w", "--weights", help="A column of counts or relative frequencies for the values."
@@ -210,9 +212,24 @@ def cli() -> None:
 
 
 @cli.command(epilog=EXAMPLES)
-@data_options
+@functools.partial(data_options, column_required=False)
 @click.option(
     "-f", "--families", help="Comma-separated family names (default: chosen by the data)."
+)
+@click.option(
+    "--left", "left_column", help="Censored data: the column of lower bounds (empty: none)."
+)
+@click.option(
+    "--right", "right_column", help="Censored data: the column of upper bounds (empty: none)."
+)
+@click.option(
+    "--event", "event_column", help="Survival data: 1/0 whether the event in --column was seen."
+)
+@click.option(
+    "--truncation",
+    nargs=2,
+    type=float,
+    help="LOW HIGH: values were only recorded inside these bounds (-inf/inf for an open end).",
 )
 @click.option(
     "--support",
@@ -261,18 +278,28 @@ def cli() -> None:
     help="Progress bar (default: when stderr is a terminal).",
 )
 def compare(
-    file: str, column: str, weights: str | None, families: str | None, support: tuple[float, float] | None,
+    file: str, column: str | None, weights: str | None, families: str | None,
+    left_column: str | None, right_column: str | None, event_column: str | None,
+    truncation: tuple[float, float] | None, support: tuple[float, float] | None,
     n_obs: float | None, criterion: Criterion, kind: Kind | None, free_loc: bool, bins: int | None, base: float,
     fmt: str, plot: str | None, progress: bool | None,
 ) -> None:  # fmt: skip
     """Rank families by how much information they lose about COLUMN of FILE."""
     check_plot_path(plot)
     frame = read_table(file)
-    data, w = column_of(frame, column, "data"), column_of(frame, weights, "weights")
+    data, w = observations_of(frame, column, weights, left_column, right_column, event_column)
+    if plot and isinstance(data, klm.CensoredObservations):
+        raise click.UsageError("--plot draws exact data; censored fits have no picture yet")
     names = [n.strip() for n in families.split(",")] if families else None
+    trunc = (
+        None
+        if truncation is None
+        else (None if math.isinf(truncation[0]) else truncation[0],
+              None if math.isinf(truncation[1]) else truncation[1])
+    )  # fmt: skip
     table = klm.compare(
         data, names, weights=w, support=support_option(support), n_obs=n_obs, criterion=criterion,
-        kind=kind, free_loc=free_loc, bins=bins, base=base,
+        kind=kind, free_loc=free_loc, bins=bins, base=base, truncation=trunc,
         progress=sys.stderr.isatty() if progress is None else progress,
     )  # fmt: skip
     if fmt == "table":  # the essentials; csv, json and markdown carry every column
@@ -291,6 +318,29 @@ def compare(
             click.echo(f"  {label}: {note}")
     if plot:
         save_plot(table, plot)
+
+
+def observations_of(
+    frame: pd.DataFrame, column: str | None, weights: str | None,
+    left: str | None, right: str | None, event: str | None,
+) -> tuple[Any, Any]:  # fmt: skip
+    """The data to compare and their weights: a column, censored bounds, or times with events."""
+    w = column_of(frame, weights, "weights")
+    if left is not None or right is not None:
+        if left is None or right is None or column is not None or event is not None:
+            raise click.UsageError(
+                "censored bounds need --left and --right (and no --column or --event)"
+            )
+        bounds = (column_of(frame, left, "left"), column_of(frame, right, "right"))
+        return klm.censored(left=bounds[0], right=bounds[1], weights=w), None
+    if column is None:
+        raise click.UsageError(
+            "Missing option '-c' / '--column'. Censored data: --left and --right."
+        )
+    if event is not None:
+        times, events = column_of(frame, column, "time"), column_of(frame, event, "event")
+        return klm.censored(time=times, event=events, weights=w), None
+    return column_of(frame, column, "data"), w
 
 
 def check_plot_path(path: str | None) -> None:

@@ -389,6 +389,11 @@ class Observations(SampleSummaries):
         -----
         The caller's objects are never modified: values are always copied.
         """
+        if type(data).__name__ in ("CensoredObservations", "CensoredData"):
+            raise DataError(
+                "censored observations are ranked by klm.compare and klm.select, and fitted one "
+                "family at a time by klm.fit_censored; this function takes exactly observed values"
+            )
         if isinstance(data, SampleSummaries):  # in memory or on a cluster
             if weights is not None or n_obs is not None:
                 raise ParameterError(

@@ -106,6 +106,14 @@ class ComparisonTable(pd.DataFrame):
             if criterion == "kl"
             else criterion
         )
+        censoring = attrs.get("censoring")
+        if censoring is not None:
+            low, high = attrs.get("truncation", [None, None])
+            parts = [f"{censoring[g]:g} {g}" for g in ("left", "right", "interval") if censoring[g]]
+            entropy_text = "; censored: " + (", ".join(parts) or "none")
+            if (low, high) != (None, None):
+                entropy_text += f"; truncated to ({low}, {high})"
+            entropy_text += "; no absolute kl (exact and censored values are not on one scale)"
         return (
             f"klmodels comparison of {len(self)} families on {n_text}, best first by {by} "
             f"(lower is better); information in {self.unit} per observation{entropy_text}"

@@ -38,6 +38,7 @@ Families added to a custom ``registry`` join the defaults of their kind.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -46,6 +47,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from klmodels.censored import (
+    CensoredFit,
+    CensoredObservations,
+    compare_censored,
+    parse_truncation,
+)
 from klmodels.data import NanPolicy, Observations
 from klmodels.display import ComparisonTable
 from klmodels.entropy_estimators import binned_kl_nats
@@ -481,6 +488,43 @@ def _table(
     return table
 
 
+def _as_censored(data: Any, weights: Any, truncation: Any) -> CensoredObservations | None:
+    """Censored or truncated data as :class:`CensoredObservations`; None for exact, untruncated data."""
+    if isinstance(data, CensoredObservations):
+        if weights is not None:
+            raise ParameterError("give the weights to klm.censored(..., weights=), not to compare")
+        if truncation is None:
+            return data
+        return dataclasses.replace(data, truncation=parse_truncation(truncation))
+    if type(data).__name__ == "CensoredData" and type(data).__module__.startswith("scipy"):
+        if weights is not None:
+            raise ParameterError(
+                "scipy's CensoredData carries no weights; use klm.censored(..., weights=)"
+            )
+        return CensoredObservations.from_scipy(data, truncation=truncation)
+    if truncation is not None:
+        return CensoredObservations.exact_only(data, weights, truncation=truncation)
+    return None
+
+
+def _censored_candidates(
+    obs: CensoredObservations, families: Any, options: FitOptions
+) -> dict[str, Family]:
+    registry = check_registry(options.registry)
+    if families is None:
+        candidates, _, _ = default_candidates(obs.stand_in(), None, registry, options.kind)
+    else:
+        candidates = _labelled_candidates(families, registry)
+    if options.free_loc:
+        candidates = {label: _free_all_locations(f) for label, f in candidates.items()}
+    unknown = set(options.fixed) - set(candidates)
+    if unknown:
+        raise ParameterError(
+            f"fixed= names {sorted(unknown)}, which are not among the candidates {list(candidates)}"
+        )
+    return candidates
+
+
 def compare(
     data: Any,
     families: Candidate | Iterable[Candidate] | Mapping[str, Candidate] | None = None,
@@ -499,6 +543,7 @@ def compare(
     progress: bool = False,
     n_jobs: int = 1,
     options: FitOptions | None = None,
+    truncation: tuple[float | None, float | None] | None = None,
 ) -> ComparisonTable:
     r"""Fit each candidate family to the data and rank them by information loss.
 
@@ -551,6 +596,14 @@ def compare(
         A :class:`~klmodels.FitOptions` holding any of the options above at once (shared with
         :func:`select`, :func:`~klmodels.bootstrap` and :func:`klmodels.bayes.compare`);
         keywords given beside it override its fields.
+    truncation
+        ``(low, high)``, None for an open end: the data were only recorded inside these known
+        bounds, so each model's density is renormalised by its mass inside them.
+
+    Censored data: pass :func:`klmodels.censored` observations or a
+    ``scipy.stats.CensoredData`` as ``data`` (see :mod:`klmodels.censored`); the table then has
+    no ``kl``/``cross_entropy`` columns (exact and censored values are not on one scale), only
+    the criteria and the paired ``dkl`` with its SE and Vuong's test.
 
     Returns
     -------
@@ -618,6 +671,15 @@ def compare(
         free_loc=free_loc, base=base, nan_policy=nan_policy, registry=registry,
         progress=progress, n_jobs=n_jobs,
     )  # fmt: skip
+    censored_data = _as_censored(data, weights, truncation)
+    if censored_data is not None:
+        if bins is not None:
+            raise ParameterError(
+                "bins= is for exact continuous data; censored data have no histogram"
+            )
+        return compare_censored(
+            censored_data, _censored_candidates(censored_data, families, opts), opts
+        )
     criterion, base = opts.criterion, opts.base
     bins = _check_bins(bins)
     fitted = fit_all(data, families, opts, weights=weights, n_obs=n_obs)
@@ -690,8 +752,11 @@ def select(
     progress: bool = False,
     n_jobs: int = 1,
     options: FitOptions | None = None,
-) -> Fit:
+) -> Fit | CensoredFit:
     """The best :class:`~klmodels.Fit` by ``criterion``; the arguments are those of :func:`compare`.
+
+    For censored data (:func:`klmodels.censored` or ``scipy.stats.CensoredData``), the best
+    :class:`~klmodels.CensoredFit`.
 
     Raises
     ------
@@ -703,6 +768,12 @@ def select(
         free_loc=free_loc, nan_policy=nan_policy, registry=registry, progress=progress,
         n_jobs=n_jobs,
     )  # fmt: skip
+    censored_data = _as_censored(data, weights, None)
+    if censored_data is not None:  # the best row of the censored comparison
+        table = compare_censored(
+            censored_data, _censored_candidates(censored_data, families, opts), opts
+        )
+        return table.fits[table.index[0]]
     criterion = opts.criterion
     fitted = fit_all(data, families, opts, weights=weights, n_obs=n_obs)
     fits = {label: r for label, r in fitted.results.items() if isinstance(r, Fit)}

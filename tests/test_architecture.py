@@ -42,7 +42,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         },
     ),
     ("fitting", {"fitting", "divergence"}),
-    ("comparison", {"paired", "selection", "uncertainty"}),
+    ("comparison", {"paired", "censored", "selection", "uncertainty"}),
     ("integrations", {"scaleout", "plotting", "bayes"}),
     ("front doors", {"accessor", "cli", ""}),  # "" is the package itself
 ]

@@ -1,0 +1,689 @@
+r"""Censored and truncated observations: rank families on data that were not seen exactly.
+
+An observation may be **exact** (``x``), **left-censored** (only ``X <= u`` is known: below a
+detection limit), **right-censored** (``X >= l``: a unit still running, a count top-coded as "10 or
+more") or **interval-censored** (``l <= X <= u``: failed between two inspections). The sample may
+also be **truncated** to known bounds ``(a, b)``: values outside them were never recorded. Each
+observation contributes to the log-likelihood (nats)
+
+=====================  ===================================  ==========================================
+observation            continuous family                    discrete family (whole numbers)
+=====================  ===================================  ==========================================
+exact x                :math:`\ln f(x)`                     :math:`\ln p(x)`
+left-censored, <= u    :math:`\ln F(u)`                     :math:`\ln F(u)`
+right-censored, >= l   :math:`\ln S(l)`                     :math:`\ln S(l - 1)`
+interval [l, u]        :math:`\ln(F(u) - F(l))`             :math:`\ln(F(u) - F(l - 1))`
+truncated to (a, b)    minus :math:`\ln(F(b) - F(a))`       minus :math:`\ln(F(b) - F(a - 1))`
+=====================  ===================================  ==========================================
+
+with :math:`S = 1 - F` taken from the family's own survival function, and every difference of
+probabilities computed in log space on the side where both terms are small (cdf below the median,
+survival function above it), never as ``1 - cdf``. Parameters maximise the weighted mean of the
+contributions, starting from the family's exact estimator on a stand-in sample (exact values,
+interval midpoints, censoring bounds).
+
+Scores: ``loglik``, AIC, AICc, BIC and Akaike weights as for exact data (n is the number of
+observations, censored or not), and ``dkl_<unit>`` with its paired standard error and Vuong's test
+from the per-observation contributions. The KL divergence from the data itself (``kl_<unit>``) is
+not defined here: exact values and censored ones are not on one scale (a density and a probability),
+so the table ranks and compares models but does not report absolute information loss.
+
+Data on a Dask cluster are not supported (:class:`~klmodels.errors.NotInMemoryError`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from klmodels.data import Observations, is_dask_collection
+from klmodels.display import ComparisonTable
+from klmodels.errors import (
+    AllFamiliesFailedError,
+    DataError,
+    FitError,
+    KLModelsError,
+    NotInMemoryError,
+    ParameterError,
+)
+from klmodels.family import Family
+from klmodels.fitting import estimate
+from klmodels.frozen import FrozenMapping
+from klmodels.information import as_log_base, unit_name
+from klmodels.optimize import maximise, small_blas
+from klmodels.options import FitOptions
+from klmodels.paired import Paired, difference, vuong_from_pairs
+
+__all__ = [
+    "CensoredFit",
+    "CensoredObservations",
+    "censored",
+    "compare_censored",
+    "fit_censored",
+    "parse_truncation",
+]
+
+_LOG_HALF = math.log(0.5)
+_STAGE_ROWS = 20_000  # more stored rows than this: fit a subsample first
+GROUPS = ("exact", "left", "right", "interval")
+
+
+def _floats(x: Any, what: str) -> np.ndarray:
+    if is_dask_collection(x):
+        raise NotInMemoryError(
+            f"{what} is a Dask collection: censored data are fitted in memory. Compute a sample "
+            "first, e.g. frame.sample(frac=0.01).compute()"
+        )
+    try:
+        arr = np.array(pd.Series(x).to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{what} must be numbers (NaN for an open end); got {exc}") from None
+    if arr.ndim != 1:
+        raise DataError(f"{what} must be one-dimensional; got shape {arr.shape}")
+    return arr
+
+
+def parse_truncation(truncation: Any) -> tuple[float, float]:
+    """``(low, high)`` with None for an open end as floats (-inf, inf when open), checked."""
+    if truncation is None:
+        return -math.inf, math.inf
+    try:
+        low, high = truncation
+        low = -math.inf if low is None else float(low)
+        high = math.inf if high is None else float(high)
+    except (TypeError, ValueError):
+        raise ParameterError(
+            f"truncation must be (low, high) with None for an open end, e.g. (0, None); got {truncation!r}"
+        ) from None
+    if math.isnan(low) or math.isnan(high) or not low < high:
+        raise ParameterError(f"truncation needs low < high; got {truncation!r}")
+    return low, high
+
+
+def _merged(rows: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Identical observations as one row with their total weight (sorted; O(n log n) once)."""
+    if rows.shape[0] == 0:
+        return rows.reshape(0, rows.shape[1]), weights
+    distinct, inverse = np.unique(rows, axis=0, return_inverse=True)
+    return distinct, np.bincount(inverse.ravel(), weights=weights, minlength=distinct.shape[0])
+
+
+@dataclass(frozen=True, eq=False)
+class CensoredObservations:
+    """Observations that are exact, left-, right- or interval-censored, optionally truncated.
+
+    Build them with :func:`censored` (or pass a ``scipy.stats.CensoredData`` to
+    :func:`klmodels.compare`). Each group holds its bounds and weights (counts of identical
+    observations; 1 each by default).
+
+    Attributes
+    ----------
+    exact, left, right : numpy.ndarray
+        Exact values; upper bounds of left-censored values (X <= u); lower bounds of
+        right-censored values (X >= l).
+    interval : numpy.ndarray
+        Shape (m, 2): the bounds [l, u] of interval-censored values.
+    weights : Mapping[str, numpy.ndarray]
+        The weight of each observation, by group.
+    truncation : tuple of float
+        Known truncation bounds ``(a, b)`` (-inf, inf when open).
+    """
+
+    exact: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    interval: np.ndarray
+    weights: Mapping[str, np.ndarray]
+    truncation: tuple[float, float] = (-math.inf, math.inf)
+    name: str | None = None
+    in_memory: bool = field(default=True, init=False)
+
+    def __post_init__(self) -> None:
+        for group in GROUPS:
+            w = self.weights[group]
+            if np.any(~np.isfinite(w)) or np.any(w < 0):
+                raise DataError("weights must be finite and >= 0")
+        if self.n_obs <= 0:
+            raise DataError("there are no observations (all weights are 0 or nothing was given)")
+        low, high = self.truncation
+        every = np.concatenate(
+            [self.exact, self.left, self.right, self.interval.ravel()]
+        )  # finite bounds only
+        finite = every[np.isfinite(every)]
+        outside = finite[(finite < low) | (finite > high)]
+        if outside.size:
+            raise DataError(
+                f"truncation=({low:g}, {high:g}) says no value lies outside it, but the data have "
+                f"{outside.size} bound(s) outside (e.g. {outside[0]:g}); widen the truncation or "
+                "drop those rows"
+            )
+
+    # ------------------------------------------------------------------ builders
+    @classmethod
+    def from_bounds(
+        cls,
+        left: Any,
+        right: Any,
+        weights: Any = None,
+        *,
+        truncation: Any = None,
+        name: str | None = None,
+    ) -> CensoredObservations:
+        """From two bounds per observation, in fitdistrplus's convention.
+
+        ``left == right``: exact; ``left`` NaN (or -inf): left-censored at ``right``; ``right``
+        NaN (or inf): right-censored at ``left``; ``left < right``: interval-censored.
+
+        Raises
+        ------
+        DataError
+            For bounds of different lengths, ``left > right``, or NaN on both sides.
+        """
+        lo, hi = _floats(left, "left"), _floats(right, "right")
+        if lo.size != hi.size:
+            raise DataError(
+                f"left and right must have one bound per observation; got {lo.size} and {hi.size}"
+            )
+        w = np.ones(lo.size) if weights is None else _floats(weights, "weights")
+        if w.size != lo.size:
+            raise DataError(
+                f"weights must have one entry per observation ({lo.size}); got {w.size}"
+            )
+        lo = np.where(np.isneginf(lo), np.nan, lo)
+        hi = np.where(np.isposinf(hi), np.nan, hi)
+        if np.any(np.isinf(lo)) or np.any(np.isinf(hi)):
+            raise DataError("a left bound of +inf or a right bound of -inf describes no value")
+        both = np.isnan(lo) & np.isnan(hi)
+        if both.any():
+            raise DataError(
+                f"{int(both.sum())} observation(s) have NaN on both sides (first at position "
+                f"{int(np.flatnonzero(both)[0])}): nothing is known about them; drop those rows"
+            )
+        reversed_ = lo > hi
+        if reversed_.any():
+            i = int(np.flatnonzero(reversed_)[0])
+            raise DataError(
+                f"{int(reversed_.sum())} observation(s) have left > right (first at position {i}: "
+                f"left={lo[i]:g}, right={hi[i]:g}); the left bound is the lower one"
+            )
+        exact = lo == hi
+        left_c = np.isnan(lo) & ~np.isnan(hi)
+        right_c = ~np.isnan(lo) & np.isnan(hi)
+        inter = ~np.isnan(lo) & ~np.isnan(hi) & (lo < hi)
+        exact_v, exact_w = _merged(lo[exact][:, None], w[exact])
+        left_v, left_w = _merged(hi[left_c][:, None], w[left_c])
+        right_v, right_w = _merged(lo[right_c][:, None], w[right_c])
+        inter_v, inter_w = _merged(np.column_stack([lo[inter], hi[inter]]), w[inter])
+        return cls(
+            exact=exact_v[:, 0],
+            left=left_v[:, 0],
+            right=right_v[:, 0],
+            interval=inter_v,
+            weights={"exact": exact_w, "left": left_w, "right": right_w, "interval": inter_w},
+            truncation=parse_truncation(truncation),
+            name=name,
+        )
+
+    @classmethod
+    def from_survival(
+        cls,
+        time: Any,
+        event: Any,
+        weights: Any = None,
+        *,
+        truncation: Any = None,
+        name: str | None = None,
+    ) -> CensoredObservations:
+        """From survival data: a time and whether the event was observed (else right-censored)."""
+        t = _floats(time, "time")
+        e = pd.Series(event).to_numpy()
+        if e.size != t.size:
+            raise DataError(f"event must have one entry per time ({t.size}); got {e.size}")
+        try:
+            observed = e.astype(np.float64)
+        except (TypeError, ValueError):
+            raise DataError(
+                "event must be 1/0 or True/False: whether the event was observed"
+            ) from None
+        if np.any(~np.isin(observed, (0.0, 1.0))):
+            raise DataError("event must be 1/0 or True/False: whether the event was observed")
+        right = np.where(observed == 1.0, t, np.nan)
+        return cls.from_bounds(t, right, weights, truncation=truncation, name=name)
+
+    @classmethod
+    def from_scipy(
+        cls, data: Any, *, truncation: Any = None, name: str | None = None
+    ) -> CensoredObservations:
+        """From ``scipy.stats.CensoredData`` (its uncensored, left, right and interval parts)."""
+        parts = [
+            np.asarray(getattr(data, f"_{g}"), dtype=np.float64)
+            for g in ("uncensored", "left", "right")
+        ]
+        interval = np.asarray(data._interval, dtype=np.float64).reshape(-1, 2)
+        return cls(
+            exact=parts[0],
+            left=parts[1],
+            right=parts[2],
+            interval=interval,
+            weights={
+                "exact": np.ones(parts[0].size),
+                "left": np.ones(parts[1].size),
+                "right": np.ones(parts[2].size),
+                "interval": np.ones(interval.shape[0]),
+            },
+            truncation=parse_truncation(truncation),
+            name=name,
+        )
+
+    @classmethod
+    def exact_only(
+        cls, values: Any, weights: Any = None, *, truncation: Any = None
+    ) -> CensoredObservations:
+        """Exactly observed values, truncated to known bounds."""
+        obs = Observations.from_data(values, weights)
+        return cls.from_bounds(
+            obs.values,
+            obs.values,
+            obs.probabilities * (obs.n_obs or obs.values.size),
+            truncation=truncation,
+            name=obs.name,
+        )
+
+    # ------------------------------------------------------------------ summaries
+    @property
+    def n_obs(self) -> float:
+        """The number of observations (total weight), censored or not."""
+        return float(sum(float(self.weights[g].sum()) for g in GROUPS))
+
+    @property
+    def counts(self) -> dict[str, float]:
+        """Total weight in each group: exact, left, right, interval."""
+        return {g: float(self.weights[g].sum()) for g in GROUPS}
+
+    @property
+    def integer_valued(self) -> bool:
+        """Whether every finite bound is a whole number."""
+        every = np.concatenate([self.exact, self.left, self.right, self.interval.ravel()])
+        finite = every[np.isfinite(every)]
+        return bool(np.all(finite == np.floor(finite)))
+
+    @property
+    def rows(self) -> int:
+        """The number of stored rows (identical observations are stored once, with their weight)."""
+        return int(self.exact.size + self.left.size + self.right.size + self.interval.shape[0])
+
+    def thinned(self, size: int) -> CensoredObservations:
+        """About ``size`` rows, evenly strided within each group, weights scaled to the same total."""
+        step = max(1, math.ceil(self.rows / size))
+        if step == 1:
+            return self
+
+        def every(values: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            kept = w[::step]
+            scale = w.sum() / kept.sum() if kept.sum() > 0 else 0.0
+            return values[::step], kept * scale
+
+        exact, we = every(self.exact, self.weights["exact"])
+        left, wl = every(self.left, self.weights["left"])
+        right, wr = every(self.right, self.weights["right"])
+        interval, wi = every(self.interval, self.weights["interval"])
+        weights = {"exact": we, "left": wl, "right": wr, "interval": wi}
+        return CensoredObservations(
+            exact, left, right, interval, weights, self.truncation, self.name
+        )
+
+    def stand_in(self) -> Observations:
+        """Exact values, interval midpoints and censoring bounds: a sample to start estimators from."""
+        mid = self.interval.mean(axis=1) if self.interval.size else np.empty(0)
+        values = np.concatenate([self.exact, self.left, self.right, mid])
+        weights = np.concatenate([self.weights[g] for g in GROUPS])
+        keep = weights > 0
+        return Observations.from_data(values[keep], weights[keep], n_obs=float(weights.sum()))
+
+    def __repr__(self) -> str:
+        c = self.counts
+        trunc = (
+            "" if self.truncation == (-math.inf, math.inf) else f", truncated to {self.truncation}"
+        )
+        return (
+            f"<CensoredObservations: {c['exact']:g} exact, {c['left']:g} left-, {c['right']:g} "
+            f"right-, {c['interval']:g} interval-censored{trunc}>"
+        )
+
+
+def censored(
+    left: Any = None,
+    right: Any = None,
+    *,
+    time: Any = None,
+    event: Any = None,
+    weights: Any = None,
+    truncation: Any = None,
+) -> CensoredObservations:
+    """Censored (and truncated) observations for :func:`klmodels.compare`.
+
+    Either two bounds per observation in fitdistrplus's convention (``left``, ``right``: NaN for an
+    open end, equal for an exact value), or survival data (``time`` and ``event``: 1 observed,
+    0 right-censored). ``weights`` counts identical observations; ``truncation=(a, b)`` (None for
+    an open end) says that values outside were never recorded.
+
+    Examples
+    --------
+    >>> import numpy as np, klmodels as klm
+    >>> data = klm.censored(left=[1.0, np.nan, 2.0, 3.5], right=[1.0, 0.5, np.nan, 4.0])
+    >>> data.counts
+    {'exact': 1.0, 'left': 1.0, 'right': 1.0, 'interval': 1.0}
+    """
+    if time is not None or event is not None:
+        if left is not None or right is not None:
+            raise ParameterError("give either left= and right=, or time= and event=, not both")
+        if time is None or event is None:
+            raise ParameterError("survival data need both time= and event=")
+        return CensoredObservations.from_survival(time, event, weights, truncation=truncation)
+    if left is None or right is None:
+        raise ParameterError(
+            "censored() needs left= and right= (NaN for an open end), or time= and event="
+        )
+    return CensoredObservations.from_bounds(left, right, weights, truncation=truncation)
+
+
+# ------------------------------------------------------------------ likelihood
+def _log_diff(log_big: np.ndarray, log_small: np.ndarray) -> np.ndarray:
+    r""":math:`\ln(e^a - e^b)` for a >= b, without cancellation where b is far below a."""
+    with np.errstate(all="ignore"):
+        out = log_big + np.log1p(-np.exp(log_small - log_big))
+    return np.where(log_small == -np.inf, log_big, out)
+
+
+def _log_mass_between(
+    family: Family, params: Mapping[str, float], low: np.ndarray, high: np.ndarray
+) -> np.ndarray:
+    r""":math:`\ln(F(high) - F(low))`: on the cdf side below the median, the survival side above."""
+    with np.errstate(all="ignore"):
+        cdf_high, cdf_low = family.logcdf(high, params), family.logcdf(low, params)
+        sf_low, sf_high = family.logsf(low, params), family.logsf(high, params)
+    by_cdf = _log_diff(cdf_high, cdf_low)
+    by_sf = _log_diff(sf_low, sf_high)
+    return np.where(cdf_high <= _LOG_HALF, by_cdf, by_sf)
+
+
+def contributions(
+    obs: CensoredObservations, family: Family, params: Mapping[str, float]
+) -> np.ndarray:
+    """Each observation's log-likelihood contribution (nats), groups in the order of ``GROUPS``."""
+    discrete = family.kind == "discrete"
+    step = 1.0 if discrete else 0.0
+    with np.errstate(all="ignore"):
+        parts = [
+            family.logpdf(obs.exact, params) if obs.exact.size else np.empty(0),
+            family.logcdf(obs.left, params) if obs.left.size else np.empty(0),
+            family.logsf(obs.right - step, params) if obs.right.size else np.empty(0),
+            (
+                _log_mass_between(family, params, obs.interval[:, 0] - step, obs.interval[:, 1])
+                if obs.interval.size
+                else np.empty(0)
+            ),
+        ]
+    out = np.concatenate([np.asarray(p, dtype=np.float64) for p in parts])
+    low, high = obs.truncation
+    if (low, high) != (-math.inf, math.inf):
+        inside = _log_mass_between(family, params, np.array([low - step]), np.array([high]))[0]
+        out = out - inside
+    return out
+
+
+def _all_weights(obs: CensoredObservations) -> np.ndarray:
+    return np.concatenate([obs.weights[g] for g in GROUPS])
+
+
+@dataclass(frozen=True, eq=False)
+class CensoredFit:
+    """A family fitted by maximum likelihood to censored or truncated observations.
+
+    Attributes
+    ----------
+    family : Family
+    params : Mapping[str, float]
+        Estimated parameters.
+    fixed : Mapping[str, float]
+        Parameters held fixed (including the family's defaults, such as loc = 0).
+    loglik : float
+        Maximised log-likelihood (nats).
+    n_obs : float
+        Number of observations.
+    observations : CensoredObservations
+    """
+
+    family: Family
+    params: Mapping[str, float]
+    fixed: Mapping[str, float]
+    loglik: float
+    n_obs: float
+    observations: CensoredObservations
+    notes: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The family's name."""
+        return self.family.name
+
+    @property
+    def k(self) -> int:
+        """Number of estimated parameters."""
+        return len(self.params)
+
+    @property
+    def all_params(self) -> dict[str, float]:
+        """Fixed and estimated parameters together."""
+        return {**self.fixed, **self.params}
+
+    def freeze(self) -> Any:
+        """The fitted scipy frozen distribution (untruncated)."""
+        return self.family.freeze(self.all_params)
+
+    def contributions(self) -> np.ndarray:
+        """Each observation's log-likelihood contribution at the fitted parameters (nats)."""
+        return contributions(self.observations, self.family, self.all_params)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v:.4g}" for k, v in self.params.items())
+        return f"<CensoredFit {self.name}: {shown}; loglik={self.loglik:.4f}>"
+
+
+def fit_censored(
+    obs: CensoredObservations, family: Family, fixed: Mapping[str, Any] | None = None
+) -> CensoredFit:
+    """Fit one family by maximum likelihood to censored (and truncated) observations.
+
+    Starts from the family's exact estimator on :meth:`CensoredObservations.stand_in`, then
+    maximises the weighted mean contribution numerically (L-BFGS-B, then Nelder-Mead).
+
+    Raises
+    ------
+    FitError
+        When the family cannot describe the data or has no cdf (a ``CustomFamily`` without one).
+    """
+    all_fixed = family.resolve_fixed(None, dict(fixed or {}))
+    free = family.numerically_free(all_fixed)
+    if family.kind == "discrete" and not obs.integer_valued:
+        raise FitError(f"{family.name} is discrete: the bounds must be whole numbers")
+    weights = _all_weights(obs)
+    total = float(weights.sum())
+
+    def mean_loglik(free_values: Mapping[str, float]) -> float:
+        terms = contributions(obs, family, {**all_fixed, **free_values})
+        used = weights > 0
+        if np.any(np.isnan(terms[used])):
+            return math.nan
+        return float(np.dot(weights[used], terms[used]) / total)
+
+    try:
+        start = estimate(obs.stand_in(), family, None, fixed or {}).params
+    except FitError:
+        start = family.start(obs.stand_in(), all_fixed)
+    start = {
+        p.name: start.get(p.name, family.start(obs.stand_in(), all_fixed)[p.name]) for p in free
+    }
+    try:
+        family.logcdf(np.array([1.0]), {**all_fixed, **start})
+    except NotImplementedError:
+        raise FitError(
+            f"{family.name} has no cdf, which censored observations need; give the CustomFamily a "
+            "freeze() to a scipy distribution"
+        ) from None
+    domains = {p.name: p.domain for p in free}
+    if free and obs.rows > _STAGE_ROWS:
+        # first on an evenly strided subsample (with the robust polish), then L-BFGS-B on all rows
+        sub = obs.thinned(_STAGE_ROWS // 2)
+        sub_weights = _all_weights(sub)
+        sub_total = float(sub_weights.sum())
+
+        def sub_mean_loglik(free_values: Mapping[str, float]) -> float:
+            terms = contributions(sub, family, {**all_fixed, **free_values})
+            return float(np.dot(sub_weights, np.where(sub_weights > 0, terms, 0.0)) / sub_total)
+
+        rough, _ = maximise(sub_mean_loglik, domains, start, what=family.name)
+        params, value = maximise(mean_loglik, domains, rough, what=family.name, polish=False)
+    elif free:
+        params, value = maximise(mean_loglik, domains, start, what=family.name)
+    else:
+        params, value = {}, mean_loglik({})
+    if not math.isfinite(value):
+        raise FitError(f"{family.name}: no parameters give every observation positive probability")
+    notes = tuple(
+        f"{name} = {params[name]:.3g} ran to the edge of its range: the likelihood has no finite "
+        f"maximum here (the family approaches a limiting form); compare that form itself"
+        for name, domain in domains.items()
+        if abs(domain.to_free(params[name]) - domain.to_free(start.get(name, params[name]))) > 20
+    )
+    return CensoredFit(
+        family, FrozenMapping(params), FrozenMapping(all_fixed), value * total, total, obs, notes
+    )
+
+
+def _fit_or_reason(
+    obs: CensoredObservations, family: Family, fixed: Mapping[str, Any]
+) -> CensoredFit | FitError:
+    try:
+        return fit_censored(obs, family, fixed)
+    except FitError as exc:
+        return exc
+    except ParameterError:
+        raise
+    except (
+        KLModelsError,
+        ArithmeticError,
+        ValueError,
+        TypeError,
+        LookupError,
+        RuntimeError,
+    ) as exc:
+        return FitError(f"{family.name}: fitting raised {type(exc).__name__}: {exc}")
+
+
+def _criteria(loglik: float, k: int, n: float) -> dict[str, float]:
+    aic = 2 * k - 2 * loglik
+    aicc = aic + (2 * k * (k + 1) / (n - k - 1) if n - k - 1 > 0 else math.inf)
+    return {"aic": aic, "aicc": aicc, "bic": k * math.log(n) - 2 * loglik}
+
+
+def compare_censored(
+    obs: CensoredObservations, candidates: Mapping[str, Family], options: FitOptions
+) -> ComparisonTable:
+    """Rank ``candidates`` on censored or truncated observations (see the module docstring).
+
+    Returns a :class:`~klmodels.ComparisonTable` with ``params``, ``fixed``, ``k``, ``loglik``,
+    ``dkl_<unit>``, ``dkl_se_<unit>``, ``vuong_p``, ``aic``, ``aicc``, ``bic``, ``delta``,
+    ``weight`` and ``note``; ``attrs`` holds the criterion, the unit, ``n_obs``, the number of
+    observations in each censoring group and the truncation.
+
+    Raises
+    ------
+    AllFamiliesFailedError
+        When no candidate could be fitted.
+    """
+    criterion = options.criterion if options.criterion != "kl" else "aicc"
+    fixed = dict(options.fixed)
+    with small_blas():
+        results = {
+            label: _fit_or_reason(obs, f, fixed.get(label, {})) for label, f in candidates.items()
+        }
+    fits = {label: r for label, r in results.items() if isinstance(r, CensoredFit)}
+    if not fits:
+        reasons = "; ".join(f"{label}: {r}" for label, r in results.items())
+        raise AllFamiliesFailedError(f"no candidate family could be fitted to the data. {reasons}")
+    n = obs.n_obs
+    scores = {label: _criteria(f.loglik, f.k, n) for label, f in fits.items()}
+    order = sorted(results, key=lambda lbl: scores[lbl][criterion] if lbl in scores else math.inf)
+    best = fits[order[0]]
+    weights = _all_weights(obs)
+    used = weights > 0
+    best_terms = best.contributions()[used]
+    w = weights[used]
+    scale = math.log(2.0) / as_log_base(options.base)
+    unit = unit_name(options.base)
+    rows: list[dict[str, Any]] = []
+    best_score = scores[order[0]][criterion]
+    for label in order:
+        result = results[label]
+        if isinstance(result, FitError):
+            rows.append({"family": label, "note": f"fit failed: {result}"})
+            continue
+        d = best_terms - result.contributions()[used]
+        if np.all(np.isfinite(d)):
+            mean = float(np.dot(w, d) / w.sum())
+            sd = float(math.sqrt(max(np.dot(w, (d - mean) ** 2) / w.sum(), 0.0)))
+        else:
+            mean, sd = math.inf, math.nan
+        pair = Paired(mean, sd, n, best.k, result.k, best.name, result.name)
+        dkl, se = difference(pair)
+        row = {
+            "family": label,
+            "params": dict(result.params),
+            "fixed": dict(result.fixed),
+            "k": result.k,
+            "loglik": result.loglik,
+            f"dkl_{unit}": dkl * scale,
+            f"dkl_se_{unit}": se * scale,
+            "vuong_p": math.nan
+            if label == order[0] or not math.isfinite(mean)
+            else vuong_from_pairs(pair).p_value,
+            **scores[label],
+            "delta": scores[label][criterion] - best_score,
+            "note": "; ".join(result.notes),
+        }
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("family")
+    for column in (
+        "loglik",
+        f"dkl_{unit}",
+        f"dkl_se_{unit}",
+        "vuong_p",
+        "aic",
+        "aicc",
+        "bic",
+        "delta",
+    ):
+        table[column] = table[column].astype("float64")
+    table["k"] = table["k"].astype("Int64")
+    table["note"] = table["note"].fillna("").astype(object)
+    delta = table["delta"].to_numpy(dtype=np.float64, na_value=np.nan)
+    raw = np.where(np.isfinite(delta), np.exp(-0.5 * np.nan_to_num(delta, nan=np.inf)), 0.0)
+    table["weight"] = raw / raw.sum() if raw.sum() > 0 else math.nan
+    result_table = ComparisonTable(table, fits=fits)
+    result_table.attrs = {
+        "unit": unit,
+        "n_obs": n,
+        "criterion": criterion,
+        "requested_criterion": options.criterion,
+        "base": options.base,
+        "kind": next(iter(fits.values())).family.kind,
+        "censoring": obs.counts,
+        "truncation": [None if math.isinf(b) else b for b in obs.truncation],
+    }
+    return result_table

@@ -1,0 +1,84 @@
+"""Time to re-arrest after prison: ranking lifetime families on right- and interval-censored data.
+
+Rossi, Berk & Lenihan (1980) followed 432 men for a year after their release from prison; 114 were
+re-arrested, the other 318 were still free at week 52 (right-censored). Times are whole weeks, so an
+arrest "in week w" only says that it happened between w - 1 and w: the honest reading is
+interval-censored. This recipe ranks the usual lifetime families both ways, shows how sure the
+ranking is, and checks every log-likelihood against scipy's own censored fit.
+
+Run it with `python recipes/recidivism.py`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+import klmodels as klm
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "rossi_recidivism.csv"
+FAMILIES = ["weibull_min", "gamma", "lognorm", "expon", "fisk", "invgauss"]
+
+
+def section(title: str) -> None:
+    print(f"\n{title}\n{'-' * len(title)}")
+
+
+def main() -> None:
+    pd.set_option("display.width", 200)
+    pd.set_option("display.max_columns", 20)
+    rossi = pd.read_csv(DATA)
+    arrested = rossi["arrest"] == 1
+    print(
+        f"{len(rossi)} men followed for 52 weeks: {arrested.sum()} re-arrested, "
+        f"{(~arrested).sum()} still free at the end (right-censored)."
+    )
+
+    section("1. Weeks as exact times (the usual survival-analysis reading)")
+    exact = rossi.kl.compare("week", FAMILIES, event="arrest")
+    print(exact[["params", "k", "loglik", "dkl_bits", "dkl_se_bits", "vuong_p", "aicc", "weight"]])
+
+    section("2. Weeks as intervals: an arrest in week w happened in (w - 1, w]")
+    low = np.where(arrested, rossi["week"] - 1, rossi["week"]).astype(float)
+    high = np.where(arrested, rossi["week"], np.nan)
+    weekly = klm.compare(klm.censored(left=low, right=high), FAMILIES)
+    print(weekly[["params", "k", "loglik", "dkl_bits", "dkl_se_bits", "vuong_p", "aicc", "weight"]])
+    best = weekly.index[0]
+    print(
+        f"\nBest: {best} (Akaike weight {weekly.loc[best, 'weight']:.2f}). The runner-up "
+        f"{weekly.index[1]} loses {weekly['dkl_bits'].iloc[1]:.4f} bits more per man "
+        f"(SE {weekly['dkl_se_bits'].iloc[1]:.4f}; Vuong p = {weekly['vuong_p'].iloc[1]:.2f})."
+    )
+    print(
+        f"With {(~arrested).mean():.0%} of the men censored at week 52, the data say little about "
+        "the tail: most families fit the first year almost equally well."
+    )
+    for label, note in weekly["note"].items():
+        if note:
+            print(f"  {label}: {note}")
+
+    section("3. Checked against scipy's censored maximum-likelihood fits (loc = 0)")
+    data = stats.CensoredData(
+        interval=np.column_stack([low[arrested], high[arrested]]), right=low[~arrested]
+    )
+    worst = np.inf
+    for name in FAMILIES:
+        dist = getattr(stats, name)
+        frozen = dist(*dist.fit(data, floc=0))
+        scipy_loglik = (
+            np.log(frozen.cdf(high[arrested]) - frozen.cdf(low[arrested])).sum()
+            + frozen.logsf(low[~arrested]).sum()
+        )
+        gain = weekly.loc[name, "loglik"] - scipy_loglik
+        worst = min(worst, gain)
+        print(
+            f"  {name:12s} klmodels {weekly.loc[name, 'loglik']:10.4f}   scipy {scipy_loglik:10.4f}"
+        )
+    print(f"klmodels' log-likelihood is never below scipy's: smallest gain {worst:+.2e} nats.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,282 @@
+"""Censored and truncated observations, against scipy's censored fits and hand-written likelihoods."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import optimize, stats
+
+import klmodels as klm
+from klmodels.censored import _log_mass_between, contributions
+
+
+@pytest.fixture(scope="module")
+def failures():
+    """Weibull lifetimes: 15% right-censored at a random inspection, 15% known to a unit interval."""
+    rng = np.random.default_rng(7)
+    n = 1_500
+    x = stats.weibull_min(1.5, scale=10).rvs(n, random_state=rng)
+    low, high = x.copy(), x.copy()
+    u = rng.uniform(size=n)
+    right, interval = u < 0.15, (u >= 0.15) & (u < 0.30)
+    low[right] = rng.uniform(0, 1, n)[right] * x[right]
+    high[right] = np.nan
+    low[interval], high[interval] = np.floor(x[interval]), np.floor(x[interval]) + 1
+    scipy_data = stats.CensoredData(
+        uncensored=low[~right & ~interval],
+        right=low[right],
+        interval=np.column_stack([low[interval], high[interval]]),
+    )
+    return low, high, scipy_data
+
+
+def _scipy_loglik(dist, params, low, high):
+    f = dist(*params)
+    exact = low == high
+    right = np.isnan(high)
+    inside = ~exact & ~right
+    return (
+        f.logpdf(low[exact]).sum()
+        + f.logsf(low[right]).sum()
+        + np.log(f.cdf(high[inside]) - f.cdf(low[inside])).sum()
+    )
+
+
+@pytest.mark.parametrize("name", ["weibull_min", "gamma", "lognorm", "expon"])
+def test_never_below_scipys_censored_fit(failures, name):
+    low, high, scipy_data = failures
+    table = klm.compare(
+        klm.censored(left=low, right=high), ["weibull_min", "gamma", "lognorm", "expon"]
+    )
+    dist = getattr(stats, name)
+    params = dist.fit(scipy_data, floc=0)
+    assert table.loc[name, "loglik"] >= _scipy_loglik(dist, params, low, high) - 1e-6
+    # and the reported loglik is the likelihood at the reported parameters (hand-written)
+    fit = table.fits[name]
+    assert table.loc[name, "loglik"] == pytest.approx(
+        _scipy_loglik(dist, (*fit.freeze().args,), low, high)
+        if not fit.freeze().kwds
+        else _scipy_loglik(lambda *a: fit.freeze(), (), low, high),
+        rel=1e-10,
+    )
+
+
+def test_scipy_censored_data_and_bounds_give_the_same_table(failures):
+    low, high, scipy_data = failures
+    by_bounds = klm.compare(klm.censored(left=low, right=high), ["weibull_min", "gamma"])
+    by_scipy = klm.compare(scipy_data, ["weibull_min", "gamma"])
+    np.testing.assert_allclose(by_scipy["loglik"], by_bounds["loglik"], rtol=1e-9)
+    right = int(np.isnan(high).sum())
+    exact = int((low == high).sum())
+    expected = {"exact": exact, "left": 0, "right": right, "interval": low.size - exact - right}
+    assert by_bounds.attrs["censoring"] == expected
+
+
+def test_the_paired_columns_follow_from_the_contributions(failures):
+    low, high, _ = failures
+    table = klm.compare(klm.censored(left=low, right=high), ["weibull_min", "gamma", "expon"])
+    best = table.index[0]
+    n = table.attrs["n_obs"]
+    for label in table.index:
+        expected = (table.loc[best, "loglik"] - table.loc[label, "loglik"]) / n / math.log(2)
+        assert table.loc[label, "dkl_bits"] == pytest.approx(expected, abs=1e-12)
+    assert table.loc[best, "dkl_bits"] == 0 and np.isnan(table.loc[best, "vuong_p"])
+    assert table.loc["expon", "vuong_p"] < 1e-6 and table.loc["expon", "dkl_se_bits"] > 0
+    assert table["weight"].sum() == pytest.approx(1.0)
+    right = int(np.isnan(high).sum())
+    interval = int((~np.isnan(high) & (low < high)).sum())
+    assert f"censored: {right} right, {interval} interval" in table.header()
+
+
+def test_top_coded_counts_against_a_hand_written_likelihood():
+    """Counts recorded as "10 or more": P(X >= 10) = S(9) for the Poisson."""
+    rng = np.random.default_rng(3)
+    x = rng.poisson(6.0, 800).astype(float)
+    top = x >= 10
+    low, high = x.copy(), x.copy()
+    low[top], high[top] = 10.0, np.nan
+    fit = klm.fit_censored(klm.censored(left=low, right=high), klm.families["poisson"])
+
+    def negative_loglik(mu):
+        return -(stats.poisson.logpmf(x[~top], mu).sum() + top.sum() * stats.poisson.logsf(9, mu))
+
+    best = optimize.minimize_scalar(
+        negative_loglik, bounds=(1, 20), method="bounded", options={"xatol": 1e-10}
+    )
+    assert fit.params["mu"] == pytest.approx(best.x, rel=1e-6)
+    assert fit.loglik == pytest.approx(-best.fun, rel=1e-10)
+
+
+def test_detection_limits_match_scipys_left_censored_fit():
+    rng = np.random.default_rng(11)
+    x = stats.lognorm(0.8, scale=2.0).rvs(600, random_state=rng)
+    limit = 1.0
+    below = x < limit
+    data = klm.censored(left=np.where(below, np.nan, x), right=np.where(below, limit, x))
+    assert data.counts["left"] == below.sum()
+    fit = klm.fit_censored(data, klm.families["lognorm"])
+    params = stats.lognorm.fit(
+        stats.CensoredData(uncensored=x[~below], left=np.full(below.sum(), limit)), floc=0
+    )
+    f = stats.lognorm(*params)
+    scipy_ll = f.logpdf(x[~below]).sum() + below.sum() * f.logcdf(limit)
+    assert fit.loglik >= scipy_ll - 1e-6
+    assert fit.params["s"] == pytest.approx(params[0], rel=1e-3)
+
+
+def test_truncation_renormalises_by_the_mass_inside():
+    """Normal data seen only above 0: against the hand-written truncated likelihood."""
+    rng = np.random.default_rng(5)
+    x = stats.norm(1.0, 2.0).rvs(20_000, random_state=rng)
+    x = x[x > 0][:1_500]
+    table = klm.compare(x, ["norm", "logistic"], truncation=(0, None))
+    fit = table.fits["norm"]
+
+    def negative_loglik(theta):
+        mu, log_sigma = theta
+        sigma = math.exp(log_sigma)
+        return -(stats.norm.logpdf(x, mu, sigma).sum() - x.size * stats.norm.logsf(0, mu, sigma))
+
+    best = optimize.minimize(negative_loglik, [1.0, math.log(2.0)], method="Nelder-Mead",
+                             options={"xatol": 1e-9, "fatol": 1e-10, "maxiter": 5_000})  # fmt: skip
+    assert table.loc["norm", "loglik"] >= -best.fun - 1e-6
+    assert fit.params["loc"] == pytest.approx(best.x[0], abs=2e-3)
+    assert table.attrs["truncation"] == [0.0, None]
+    untruncated = klm.compare(x, ["norm"])
+    assert untruncated.loc["norm", "params"]["loc"] > fit.params["loc"] + 0.3  # truncation matters
+
+
+def test_interval_mass_in_the_far_tail_is_computed_without_cancellation():
+    norm = klm.families["norm"]
+    params = {"loc": 0.0, "scale": 1.0}
+    far = _log_mass_between(norm, params, np.array([10.0, -11.0]), np.array([11.0, -10.0]))
+    expected = math.log(stats.norm.sf(10) - stats.norm.sf(11))
+    np.testing.assert_allclose(far, [expected, expected], rtol=1e-12)
+    data = klm.censored(left=[10.0, 0.0], right=[11.0, 0.0])
+    assert np.all(np.isfinite(contributions(data, norm, params)))
+
+
+def test_survival_data_are_right_censored_bounds():
+    time = np.array([2.0, 3.5, 4.0, 7.0, 9.5])
+    event = np.array([1, 0, 1, 1, 0])
+    by_event = klm.censored(time=time, event=event)
+    by_bounds = klm.censored(left=time, right=np.where(event == 1, time, np.nan))
+    np.testing.assert_array_equal(by_event.right, by_bounds.right)
+    np.testing.assert_array_equal(by_event.exact, [2.0, 4.0, 7.0])
+    frame = pd.DataFrame({"time": time, "failed": event.astype(bool), "n": [1, 2, 1, 1, 3]})
+    table = frame.kl.compare("time", ["expon", "weibull_min"], event="failed", weights="n")
+    assert table.attrs["n_obs"] == 8 and table.attrs["censoring"]["right"] == 5
+    bounds = pd.DataFrame({"low": time, "high": np.where(event == 1, time, np.nan)})
+    same = bounds.kl.compare(families=["expon", "weibull_min"], left="low", right="high")
+    assert same.attrs["censoring"]["right"] == 2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"left": [1.0, 3.0], "right": [2.0, 2.0]}, klm.DataError, "left > right"),
+        ({"left": [np.nan, 1.0], "right": [np.nan, 1.0]}, klm.DataError, "NaN on both sides"),
+        ({"left": [1.0, 2.0], "right": [1.0]}, klm.DataError, "one bound per observation"),
+        (
+            {"left": [1.0], "right": [1.0], "weights": [-1.0]},
+            klm.DataError,
+            "weights must be finite and >= 0",
+        ),
+        ({"time": [1.0, 2.0], "event": [1, 2]}, klm.DataError, "event must be 1/0 or True/False"),
+        ({"left": [1.0], "right": [1.0], "truncation": (2.0, None)}, klm.DataError, "outside"),
+        (
+            {"left": [1.0], "right": [1.0], "truncation": (3.0, 2.0)},
+            klm.ParameterError,
+            "low < high",
+        ),
+        ({"left": [1.0]}, klm.ParameterError, "needs left= and right="),
+        ({"time": [1.0], "left": [1.0]}, klm.ParameterError, "not both"),
+    ],
+)
+def test_bad_censored_input_gets_a_clear_error(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        klm.censored(**kwargs)
+
+
+def test_families_that_cannot_fit_keep_their_row_and_the_callers_arrays_are_untouched(failures):
+    low, high, _ = failures
+    low_copy, high_copy = low.copy(), high.copy()
+    table = klm.compare(klm.censored(left=low, right=high), ["weibull_min", "poisson"])
+    assert "fit failed" in table.loc["poisson", "note"] and np.isnan(table.loc["poisson", "loglik"])
+    np.testing.assert_array_equal(low, low_copy)
+    np.testing.assert_array_equal(high, high_copy)
+    with pytest.raises(klm.ParameterError, match="bins= is for exact"):
+        klm.compare(klm.censored(left=low, right=high), ["gamma"], bins=10)
+
+
+def test_the_command_line_reads_bounds_and_survival_columns(tmp_path):
+    import io
+
+    from click.testing import CliRunner
+
+    from klmodels.cli import run
+
+    path = tmp_path / "failures.csv"
+    path.write_text(
+        "low,high,time,failed\n1.2,1.2,1.2,1\n2.0,,2.0,0\n3.1,3.1,3.1,1\n,0.5,0.5,1\n"
+        "4.0,5.0,4.5,1\n6.5,6.5,6.5,1\n2.2,2.2,2.2,1\n7.0,,7.0,0\n"
+    )
+
+    def command(*args):
+        with CliRunner().isolation() as (out, err, _):
+            code = run([*args])
+        return code, out.getvalue().decode(), err.getvalue().decode()
+
+    code, out, _ = command(
+        "compare",
+        str(path),
+        "--left",
+        "low",
+        "--right",
+        "high",
+        "-f",
+        "expon,gamma",
+        "--format",
+        "csv",
+    )
+    assert code == 0
+    table = pd.read_csv(io.StringIO(out), index_col="family")
+    expected = klm.compare(
+        klm.censored(
+            left=[1.2, 2.0, 3.1, np.nan, 4.0, 6.5, 2.2, 7.0],
+            right=[1.2, np.nan, 3.1, 0.5, 5.0, 6.5, 2.2, np.nan],
+        ),
+        ["expon", "gamma"],
+    )
+    np.testing.assert_allclose(table.loc[expected.index, "loglik"], expected["loglik"], rtol=1e-12)
+    code, out, _ = command(
+        "compare",
+        str(path),
+        "-c",
+        "time",
+        "--event",
+        "failed",
+        "-f",
+        "expon",
+        "--truncation",
+        "0",
+        "inf",
+    )
+    assert code == 0 and "censored: 2 right" in out
+    code, _, err = command("compare", str(path), "--left", "low", "-f", "expon")
+    assert code == 2 and "need --left and --right" in err
+
+
+def test_select_returns_the_best_censored_fit_and_other_functions_say_where_censored_data_go(failures):
+    low, high, _ = failures
+    data = klm.censored(left=low, right=high)
+    best = klm.select(data, ["weibull_min", "gamma", "expon"])
+    assert isinstance(best, klm.CensoredFit) and best.name == "weibull_min"
+    assert best.loglik == klm.compare(data, ["weibull_min"]).loc["weibull_min", "loglik"]
+    for function in (klm.fit, klm.bootstrap):
+        args = (data, "gamma") if function is klm.fit else (data, ["gamma"])
+        with pytest.raises(klm.DataError, match=r"censored observations are ranked by klm\.compare"):
+            function(*args)
