@@ -288,8 +288,6 @@ def compare(
     check_plot_path(plot)
     frame = read_table(file)
     data, w = observations_of(frame, column, weights, left_column, right_column, event_column)
-    if plot and isinstance(data, klm.CensoredObservations):
-        raise click.UsageError("--plot draws exact data; censored fits have no picture yet")
     names = [n.strip() for n in families.split(",")] if families else None
     trunc = (
         None
@@ -371,15 +369,18 @@ def save_plot(table: Any, path: str) -> None:
     check_plot_path(path)
     import matplotlib.pyplot as plt
 
-    from klmodels.plotting import plot_comparison
+    from klmodels.plotting import plot_censored, plot_comparison
 
-    axes = plot_comparison(table)
+    if "censoring" in table.attrs:  # censored data: fitted cdfs against Turnbull's estimate
+        figure = plot_censored(table).figure
+    else:
+        figure = plot_comparison(table).flat[0].figure
     try:
-        axes.flat[0].figure.savefig(path, dpi=120)
+        figure.savefig(path, dpi=120)
     except OSError as exc:
         raise DataError(f"--plot {path}: cannot write the image ({exc.strerror or exc})") from None
     finally:
-        plt.close(axes.flat[0].figure)
+        plt.close(figure)
     click.echo(f"plot saved to {path}", err=True)
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from klmodels.censored import CensoredFit, npmle
 from klmodels.data import Observations
 from klmodels.display import ComparisonTable
 from klmodels.errors import MissingExtraError, ParameterError
@@ -31,6 +32,7 @@ from klmodels.protocols import ObservationsLike
 
 __all__ = [
     "plot_asymmetry",
+    "plot_censored",
     "plot_comparison",
     "plot_fit",
     "plot_information_loss",
@@ -344,3 +346,50 @@ def plot_comparison(table: Any, *, axes: Sequence[Any] | None = None, top: int =
     plot_fit(table, ax=axes[0], top=top)
     plot_information_loss(table, ax=axes[1])
     return np.asarray(axes)
+
+
+def plot_censored(table: Any, *, ax: Any = None, top: int | None = 4) -> Any:
+    """Fitted cdfs of censored data against Turnbull's nonparametric estimate.
+
+    As fitdistrplus's ``cdfcompcens``: the nonparametric maximum-likelihood estimate
+    (:func:`klmodels.censored.npmle`) is a staircase whose grey boxes are Turnbull's intervals,
+    where the estimate does not say where the mass lies; each of the ``top`` best rows of the
+    table adds its model's cdf. A positive range over more than two decades is drawn on a log
+    scale.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    fits = [table.fits[label] for label in table.index if label in table.fits][:top]
+    if not fits or not all(isinstance(f, CensoredFit) for f in fits):
+        raise ParameterError("plot_censored takes the table klm.compare makes from censored data")
+    estimate = npmle(fits[0].observations)
+    finite = np.concatenate([estimate["low"], estimate["high"]])
+    finite = finite[np.isfinite(finite)]
+    low, high = float(finite.min()), float(finite.max())
+    logx = low > 0 and high / low > 100
+    span = (low / 3, high * 3) if logx else (low - 0.1 * (high - low), high + 0.1 * (high - low))
+    ax = _axes(ax)
+    before = 0.0
+    for q, p, cdf in zip(
+        estimate["low"].to_numpy(float), estimate["high"].to_numpy(float),
+        estimate["cdf"].to_numpy(float), strict=True,
+    ):  # fmt: skip
+        left, right = max(float(q), span[0]), min(float(p), span[1])
+        if right > left:
+            ax.fill_between([left, right], before, cdf, color="0.85", linewidth=0)
+        ax.plot([left, right], [before, before], color="0.3", linewidth=1)
+        ax.plot([right, right], [before, cdf], color="0.3", linewidth=1)
+        before = float(cdf)
+    ax.plot([], [], color="0.3", label="nonparametric (Turnbull)")
+    x = np.geomspace(*span, 400) if logx else np.linspace(*span, 400)
+    for fit_ in fits:
+        ax.plot(x, np.exp(fit_.family.logcdf(x, fit_.all_params)), label=fit_.name)
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlim(*span)
+    ax.set_ylim(0, 1.02)
+    ax.set_ylabel("cumulative probability")
+    ax.legend(frameon=False)
+    return ax

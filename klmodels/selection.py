@@ -488,7 +488,7 @@ def _table(
     return table
 
 
-def _as_censored(data: Any, weights: Any, truncation: Any) -> CensoredObservations | None:
+def as_censored(data: Any, weights: Any, truncation: Any) -> CensoredObservations | None:
     """Censored or truncated data as :class:`CensoredObservations`; None for exact, untruncated data."""
     if isinstance(data, CensoredObservations):
         if weights is not None:
@@ -507,7 +507,7 @@ def _as_censored(data: Any, weights: Any, truncation: Any) -> CensoredObservatio
     return None
 
 
-def _censored_candidates(
+def censored_candidates(
     obs: CensoredObservations, families: Any, options: FitOptions
 ) -> dict[str, Family]:
     registry = check_registry(options.registry)
@@ -671,14 +671,14 @@ def compare(
         free_loc=free_loc, base=base, nan_policy=nan_policy, registry=registry,
         progress=progress, n_jobs=n_jobs,
     )  # fmt: skip
-    censored_data = _as_censored(data, weights, truncation)
+    censored_data = as_censored(data, weights, truncation)
     if censored_data is not None:
         if bins is not None:
             raise ParameterError(
                 "bins= is for exact continuous data; censored data have no histogram"
             )
         return compare_censored(
-            censored_data, _censored_candidates(censored_data, families, opts), opts
+            censored_data, censored_candidates(censored_data, families, opts), opts
         )
     criterion, base = opts.criterion, opts.base
     bins = _check_bins(bins)
@@ -768,10 +768,10 @@ def select(
         free_loc=free_loc, nan_policy=nan_policy, registry=registry, progress=progress,
         n_jobs=n_jobs,
     )  # fmt: skip
-    censored_data = _as_censored(data, weights, None)
+    censored_data = as_censored(data, weights, None)
     if censored_data is not None:  # the best row of the censored comparison
         table = compare_censored(
-            censored_data, _censored_candidates(censored_data, families, opts), opts
+            censored_data, censored_candidates(censored_data, families, opts), opts
         )
         return table.fits[table.index[0]]
     criterion = opts.criterion

@@ -14,6 +14,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from klmodels.censored import (
+    GROUPS,
+    CensoredFit,
+    CensoredObservations,
+    compare_censored,
+    fit_censored,
+)
 from klmodels.checks import check_fraction, check_rng, check_whole
 from klmodels.data import NanPolicy, Observations
 from klmodels.errors import FitError, NotInMemoryError, ParameterError
@@ -22,7 +29,13 @@ from klmodels.fitting import Estimated, Fit, finish, shared_entropy
 from klmodels.optimize import small_blas
 from klmodels.options import FitOptions
 from klmodels.protocols import ObservationsLike
-from klmodels.selection import estimate_or_reason, fit_all, score
+from klmodels.selection import (
+    as_censored,
+    censored_candidates,
+    estimate_or_reason,
+    fit_all,
+    score,
+)
 
 __all__ = ["BootstrapResult", "bootstrap"]
 
@@ -137,6 +150,17 @@ def bootstrap(
     ).replace(progress=False)  # fmt: skip
     criterion = opts.criterion
     rng = check_rng(rng)
+    censored_data = as_censored(data, weights, None)
+    if censored_data is not None:
+        if method != "nonparametric":
+            raise ParameterError(
+                "the parametric bootstrap of censored data would need a model of the censoring "
+                "itself; use method='nonparametric' (observations resampled with their censoring)"
+            )
+        table = compare_censored(
+            censored_data, censored_candidates(censored_data, families, opts), opts
+        )
+        return _bootstrap_censored(table, opts, n_boot, confidence, rng, progress)
     fitted = fit_all(data, families, opts, weights=weights, n_obs=n_obs)
     obs, results, candidates, supp, fixed_by = (
         fitted.obs,
@@ -218,10 +242,22 @@ def bootstrap(
 
     blas.__exit__(None, None, None)
     replicates = pd.DataFrame(rows, columns=["replicate", "family", "quantity", "value"])
+    estimates = {label: {**f.params, "kl_bits": f.kl_bits} for label, f in originals.items()}
+    return _summarise(estimates, replicates, winners, method, n_boot, confidence)
+
+
+def _summarise(
+    originals: Mapping[str, Mapping[str, float]],
+    replicates: pd.DataFrame,
+    winners: list[str],
+    method: str,
+    n_boot: int,
+    confidence: float,
+) -> BootstrapResult:
+    """Percentile intervals and win shares from the replicates of each family's quantities."""
     tail = (1 - confidence) / 2
     summary = []
-    for label, original in originals.items():
-        estimates = {**original.params, "kl_bits": original.kl_bits}
+    for label, estimates in originals.items():
         for quantity, estimate in estimates.items():
             values = replicates.loc[
                 (replicates["family"] == label) & (replicates["quantity"] == quantity), "value"
@@ -244,3 +280,61 @@ def bootstrap(
     )
     wins.name = "win_share"
     return BootstrapResult(intervals, wins.astype(float), replicates, method, n_boot, confidence)
+
+
+def _bootstrap_censored(
+    table: Any,
+    options: FitOptions,
+    n_boot: int,
+    confidence: float,
+    rng: np.random.Generator,
+    progress: bool,
+) -> BootstrapResult:
+    """Resample observations with their censoring (multinomial counts over the stored rows), refit.
+
+    Each resample draws n observations from the rows in proportion to their weights, so an
+    interval-censored row stays interval-censored; every family is refitted by
+    :func:`klmodels.fit_censored` and ranked by the table's criterion.
+    """
+    originals: dict[str, CensoredFit] = dict(table.fits)
+    obs: CensoredObservations = next(iter(originals.values())).observations
+    sizes = [obs.weights[g].size for g in GROUPS]
+    weights = np.concatenate([obs.weights[g] for g in GROUPS])
+    n = round(obs.n_obs)
+    if n < 2:
+        raise ParameterError(
+            f"the bootstrap resamples {obs.n_obs:g} observations; it needs at least 2"
+        )
+    criterion = table.attrs["criterion"]
+    rows: list[tuple[int, str, str, float]] = []
+    winners: list[str] = []
+    steps: Iterable[int] = range(n_boot)
+    if progress:
+        from tqdm.auto import tqdm
+
+        steps = tqdm(steps, desc="nonparametric bootstrap (censored)", unit="resample")
+    for b in steps:
+        counts = rng.multinomial(n, weights / weights.sum()).astype(np.float64)
+        split = dict(zip(GROUPS, np.split(counts, np.cumsum(sizes)[:-1]), strict=True))
+        sample = CensoredObservations(
+            obs.exact, obs.left, obs.right, obs.interval, split, obs.truncation, obs.name
+        )
+        scores: dict[str, float] = {}
+        for label, original in originals.items():
+            try:
+                fit = fit_censored(
+                    sample, original.family, dict(original.fixed), near=original.params
+                )
+            except (FitError, ArithmeticError, ValueError):
+                continue
+            for key, value in fit.params.items():
+                rows.append((b, label, key, float(value)))
+            k, loglik = fit.k, fit.loglik
+            penalty = {"aic": 2 * k, "bic": k * math.log(n), "aicc": 2 * k + (
+                2 * k * (k + 1) / (n - k - 1) if n - k - 1 > 0 else math.inf)}  # fmt: skip
+            scores[label] = penalty.get(criterion, penalty["aicc"]) - 2 * loglik
+        if scores:
+            winners.append(min(scores, key=scores.__getitem__))
+    replicates = pd.DataFrame(rows, columns=["replicate", "family", "quantity", "value"])
+    estimates = {label: dict(fit.params) for label, fit in originals.items()}
+    return _summarise(estimates, replicates, winners, "nonparametric", n_boot, confidence)

@@ -270,13 +270,71 @@ def test_the_command_line_reads_bounds_and_survival_columns(tmp_path):
     assert code == 2 and "need --left and --right" in err
 
 
-def test_select_returns_the_best_censored_fit_and_other_functions_say_where_censored_data_go(failures):
+def test_select_returns_the_best_censored_fit_and_other_functions_say_where_censored_data_go(
+    failures,
+):
     low, high, _ = failures
     data = klm.censored(left=low, right=high)
     best = klm.select(data, ["weibull_min", "gamma", "expon"])
     assert isinstance(best, klm.CensoredFit) and best.name == "weibull_min"
     assert best.loglik == klm.compare(data, ["weibull_min"]).loc["weibull_min", "loglik"]
-    for function in (klm.fit, klm.bootstrap):
-        args = (data, "gamma") if function is klm.fit else (data, ["gamma"])
-        with pytest.raises(klm.DataError, match=r"censored observations are ranked by klm\.compare"):
-            function(*args)
+    with pytest.raises(klm.DataError, match=r"censored observations are ranked by klm\.compare"):
+        klm.fit(data, "gamma")
+
+
+def test_the_bootstrap_resamples_observations_with_their_censoring(failures):
+    low, high, _ = failures
+    data = klm.censored(left=low[:300], right=high[:300])
+    result = klm.bootstrap(data, ["weibull_min", "expon"], n_boot=20, rng=4)
+    table = klm.compare(data, ["weibull_min", "expon"])
+    c = result.intervals.loc[("weibull_min", "c")]
+    assert c["estimate"] == pytest.approx(table.fits["weibull_min"].params["c"])
+    assert c["lower"] < c["estimate"] < c["upper"] and c["n_ok"] == 20
+    assert result.wins.sum() == pytest.approx(1.0) and result.wins["weibull_min"] > 0.9
+    again = klm.bootstrap(data, ["weibull_min", "expon"], n_boot=20, rng=4)
+    pd.testing.assert_frame_equal(result.replicates, again.replicates)  # seeded
+    with pytest.raises(klm.ParameterError, match="model of the censoring"):
+        klm.bootstrap(data, ["expon"], n_boot=5, method="parametric")
+
+
+def test_turnbulls_estimate_is_kaplan_meier_for_right_censored_times():
+    from klmodels.censored import npmle
+
+    rng = np.random.default_rng(9)
+    time = np.round(rng.exponential(10.0, 300)) + 1
+    event = (rng.uniform(size=300) < 0.6).astype(int)
+    estimate = npmle(klm.censored(time=time, event=event))
+    survival, expected = 1.0, {}
+    for t in np.unique(time[event == 1]):  # the Kaplan-Meier product, written out
+        at_risk = (time >= t).sum()
+        survival *= 1 - ((time == t) & (event == 1)).sum() / at_risk
+        expected[t] = 1 - survival
+    got = estimate.set_index("high")["cdf"].reindex(list(expected))
+    np.testing.assert_allclose(got.to_numpy(), list(expected.values()), atol=1e-9)
+    assert estimate["mass"].sum() == pytest.approx(1.0)
+
+
+def test_turnbulls_estimate_on_interval_data_puts_mass_on_innermost_intervals():
+    from klmodels.censored import npmle
+
+    # [0, 2], [1, 3], [4, 5] exact 4.5: innermost intervals [1, 2] and [4.5, 4.5]
+    data = klm.censored(left=[0.0, 1.0, 4.0, 4.5], right=[2.0, 3.0, 5.0, 4.5])
+    estimate = npmle(data)
+    assert list(zip(estimate["low"], estimate["high"], strict=True)) == [(1.0, 2.0), (4.5, 4.5)]
+    np.testing.assert_allclose(estimate["mass"], [0.5, 0.5], atol=1e-9)
+
+
+def test_the_censored_picture_draws_every_fit_and_the_estimate(tmp_path, failures):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from klmodels.plotting import plot_censored
+
+    low, high, _ = failures
+    table = klm.compare(klm.censored(left=low, right=high), ["weibull_min", "gamma", "expon"])
+    ax = plot_censored(table)
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert {"weibull_min", "gamma", "expon", "nonparametric (Turnbull)"} <= set(labels)
+    with pytest.raises(klm.ParameterError, match="censored data"):
+        plot_censored(klm.compare(low[low > 0], ["gamma"]))
+    matplotlib.pyplot.close("all")
