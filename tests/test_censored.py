@@ -338,3 +338,21 @@ def test_the_censored_picture_draws_every_fit_and_the_estimate(tmp_path, failure
     with pytest.raises(klm.ParameterError, match="censored data"):
         plot_censored(klm.compare(low[low > 0], ["gamma"]))
     matplotlib.pyplot.close("all")
+
+
+@pytest.mark.parametrize("a", [1, 3, 40])
+def test_gamma_tails_hold_their_precision_where_scipys_underflow(a):
+    """Integer shapes have closed forms: Q(n, y) = e^-y sum_{k<n} y^k/k!, P(n, y) = e^-y sum_{k>=n} y^k/k!."""
+    from scipy.special import gammaln, logsumexp
+
+    gamma = klm.families["gamma"]
+    params = {"a": float(a), "scale": 2.0, "loc": 0.0}
+    y = np.array([1e-9, 1e-3, 0.5, 5.0, 60.0, 900.0, 3000.0])
+    k_low, k_high = np.arange(a)[:, None], np.arange(a, a + 400)[:, None]
+    log_q = logsumexp(k_low * np.log(y) - gammaln(k_low + 1), axis=0) - y
+    log_p = logsumexp(k_high * np.log(y) - gammaln(k_high + 1), axis=0) - y
+    finite = y < 700  # the upper series needs many terms far out; compare P where it is small
+    np.testing.assert_allclose(gamma.logsf(2.0 * y, params), log_q, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(
+        gamma.logcdf(2.0 * y[finite], params), log_p[finite], rtol=1e-9, atol=1e-12
+    )

@@ -1571,6 +1571,26 @@ class LogNormal(_Positive):
         return -sample.mean_log - math.log(s_) - _HALF_LOG_2PI - spread / (2 * s_ * s_)
 
 
+def _asymptotic_gamma_tail(a: float, y: np.ndarray) -> np.ndarray:
+    r""":math:`\sum_{k \ge 1} (a-1)(a-2)\cdots(a-k) / y^k`, summed while the terms shrink (large y).
+
+    The correction factor of :math:`Q(a, y) \sim y^{a-1} e^{-y} / \Gamma(a)` (an asymptotic
+    series: stopped at its smallest term; exact for integer a).
+    """
+    with np.errstate(all="ignore"):
+        term = np.ones_like(y)
+        total = np.zeros_like(y)
+        previous = np.full_like(y, np.inf)
+        for k in range(1, 60):
+            term = term * (a - k) / y
+            shrinking = np.abs(term) < previous
+            if not shrinking.any() or np.all(np.abs(term) <= 1e-17 * np.abs(1 + total)):
+                break
+            total = np.where(shrinking, total + term, total)
+            previous = np.where(shrinking, np.abs(term), 0.0)
+    return np.nan_to_num(total)
+
+
 class Gamma(_Positive):
     r"""Gamma(a, scale): Newton on :math:`\ln a - \psi(a) = \ln \bar y - \overline{\ln y}`, scale = mean / a."""
 
@@ -1598,6 +1618,43 @@ class Gamma(_Positive):
             "loc": -(a - 1) / y + 1 / theta,
             "scale": y / theta**2 - a / theta,
         }
+
+    def logcdf(self, x, params):
+        """Log of the regularised lower incomplete gamma function, from its smaller side."""
+        return self._log_tail(x, params, lower=True)
+
+    def logsf(self, x, params):
+        """Log of the regularised upper incomplete gamma function, from its smaller side."""
+        return self._log_tail(x, params, lower=False)
+
+    def _log_tail(self, x, params, *, lower: bool):
+        r""":math:`\ln P(a, y)` or :math:`\ln Q(a, y)`, y = (x - loc)/scale, without cancellation.
+
+        The smaller of P and Q is computed directly, the other as log1p of minus it; where the
+        smaller underflows, the leading terms of its series (P, small y) or asymptotic expansion
+        (Q, large y) give its logarithm.
+        """
+        x = np.asarray(x, dtype=np.float64)
+        a, scale = params["a"], params["scale"]
+        if not _valid(a, scale):
+            return np.full(x.shape, np.nan)
+        y = np.maximum((x - params["loc"]) / scale, 0.0)
+        with np.errstate(all="ignore"):
+            p, q = special.gammainc(a, y), special.gammaincc(a, y)
+            series = np.log1p(y / (a + 1) * (1 + y / (a + 2)))
+            log_p = np.where(
+                p > 0, np.log(p), special.xlogy(a, y) - y - special.gammaln(a + 1) + series
+            )  # P(a, y) = y^a e^-y / Gamma(a + 1) (1 + y/(a+1) + y^2/((a+1)(a+2)) + ...)
+            asymptotic = np.log1p(_asymptotic_gamma_tail(a, y))
+            log_q = np.where(
+                q > 0, np.log(q), special.xlogy(a - 1, y) - y - special.gammaln(a) + asymptotic
+            )  # Q(a, y) ~ y^(a-1) e^-y / Gamma(a) (1 + (a-1)/y + (a-1)(a-2)/y^2 + ...), large y
+            small_is_p = p <= 0.5
+            if lower:
+                out = np.where(small_is_p, log_p, np.log1p(-q))
+                return np.where(y <= 0, -np.inf, out)
+            out = np.where(small_is_p, np.log1p(-p), log_q)
+            return np.where(y <= 0, 0.0, out)
 
     def _exact(self, y, fixed):
         a = _gamma_shape(math.log(y.mean) - y.mean_log)
