@@ -339,6 +339,12 @@ def main() -> None:
         default=True,
         help="also the passes of a Dask comparison (benchmarks/dask_passes.py)",
     )
+    parser.add_argument(
+        "--censored",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also censored data against surpyval, lifelines and scipy (benchmarks/censored.py)",
+    )
     parser.add_argument("--worker", nargs=2, metavar=("TOOL", "WORKLOAD"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -363,17 +369,24 @@ def main() -> None:
         text += "\n\nEvery shape, every size: klm.compare(x) with the default families\n"
         text += shapes.main(["--sizes", args.shape_sizes, "--fitter-sizes", args.fitter_sizes])
     if args.dask:
-        text += "\n\n" + dask_passes()
+        text += "\n\n" + script("dask_passes.py")
+    if args.censored:
+        print("running the censored-data comparison...", file=sys.stderr, flush=True)
+        text += "\n\n" + script("censored.py")
     (RESULTS / f"bench-{stamp}.txt").write_text(text)
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}\n")
     print(text)
 
 
-def dask_passes() -> str:
-    """Passes and bytes per pass of the six-family comparison on a persisted Dask collection."""
-    command = [sys.executable, str(ROOT / "benchmarks" / "dask_passes.py")]
+def script(name: str) -> str:
+    """Run another benchmark script of this folder in its own process and return what it printed.
+
+    ``dask_passes.py``: passes and bytes per pass of the six-family comparison on a persisted Dask
+    collection; ``censored.py``: censored data against surpyval, lifelines and scipy.
+    """
+    command = [sys.executable, str(ROOT / "benchmarks" / name)]
     proc = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
-    return proc.stdout.strip() if proc.returncode == 0 else f"dask: failed: {proc.stderr[-300:]}"
+    return proc.stdout.strip() if proc.returncode == 0 else f"{name}: failed: {proc.stderr[-300:]}"
 
 
 if __name__ == "__main__":

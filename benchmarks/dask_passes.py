@@ -34,9 +34,12 @@ def main() -> None:
     import klmodels as klm
 
     x = pd.Series(np.random.default_rng(0).weibull(1.5, 5_000_000) * 10, name="minutes")
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster, Client(cluster):
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster),
+    ):
         data = dd.from_pandas(x, npartitions=20).persist()
         klm.compare(dd.from_pandas(x[:100_000], npartitions=2), FAMILIES)  # warm up
         on_dask, table = _best_of(REPEATS, lambda: klm.compare(data, FAMILIES))

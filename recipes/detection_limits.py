@@ -65,6 +65,7 @@ def rank(frame: pd.DataFrame, what: str) -> klm.ComparisonTable:
     )
     left, right = frame["left"].to_numpy(float), frame["right"].to_numpy(float)
     gains = [table.loc[name, "loglik"] - scipy_loglik(name, left, right) for name in FAMILIES]
+    assert min(gains) > -1e-9, gains
     print(
         f"Against scipy's censored fits: klmodels' log-likelihood is never below theirs "
         f"(smallest gain {min(gains):+.2e} nats over {len(FAMILIES)} families)."
