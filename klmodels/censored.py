@@ -13,7 +13,8 @@ exact x                :math:`\ln f(x)`                     :math:`\ln p(x)`
 left-censored, <= u    :math:`\ln F(u)`                     :math:`\ln F(u)`
 right-censored, >= l   :math:`\ln S(l)`                     :math:`\ln S(l - 1)`
 interval [l, u]        :math:`\ln(F(u) - F(l))`             :math:`\ln(F(u) - F(l - 1))`
-truncated to (a, b)    minus :math:`\ln(F(b) - F(a))`       minus :math:`\ln(F(b) - F(a - 1))`
+truncated to (a, b)    minus :math:`\ln(F(b) - F(a))`       minus :math:`\ln(F(b) - F(a - 1))`,
+                                                            a and b included (rounded inwards)
 =====================  ===================================  ==========================================
 
 with :math:`S = 1 - F` taken from the family's own survival function, and every difference of
@@ -283,14 +284,31 @@ class CensoredObservations:
 
     @classmethod
     def exact_only(
-        cls, values: Any, weights: Any = None, *, truncation: Any = None
+        cls,
+        values: Any,
+        weights: Any = None,
+        *,
+        n_obs: float | None = None,
+        truncation: Any = None,
+        nan_policy: Any = "raise",
     ) -> CensoredObservations:
-        """Exactly observed values, truncated to known bounds."""
-        obs = Observations.from_data(values, weights)
+        """Exactly observed values (with counts, or relative frequencies and ``n_obs``), truncated.
+
+        Raises
+        ------
+        ParameterError
+            For relative frequencies without ``n_obs`` (the likelihood needs the number of
+            observations).
+        """
+        obs = Observations.from_data(values, weights, n_obs=n_obs, nan_policy=nan_policy)
+        if obs.n_obs is None:
+            raise ParameterError(
+                "truncated data with relative frequencies need n_obs= (the number of observations)"
+            )
         return cls.from_bounds(
             obs.values,
             obs.values,
-            obs.probabilities * (obs.n_obs or obs.values.size),
+            obs.probabilities * obs.n_obs,
             truncation=truncation,
             name=obs.name,
         )
@@ -433,7 +451,10 @@ def contributions(
     out = np.concatenate([np.asarray(p, dtype=np.float64) for p in parts])
     low, high = obs.truncation
     if (low, high) != (-math.inf, math.inf):
-        inside = _log_mass_between(family, params, np.array([low - step]), np.array([high]))[0]
+        if discrete:  # whole numbers from ceil(low) to floor(high), both included
+            low = math.ceil(low) - 1.0 if math.isfinite(low) else low
+            high = float(math.floor(high)) if math.isfinite(high) else high
+        inside = _log_mass_between(family, params, np.array([low]), np.array([high]))[0]
         out = out - inside
     return out
 
@@ -629,7 +650,13 @@ def fit_censored(
         params, value = {}, mean_loglik({})
     if not math.isfinite(value):
         raise FitError(f"{family.name}: no parameters give every observation positive probability")
-    notes = tuple(
+    unbounded = (
+        ("every observation gets probability near 1: the likelihood approaches its upper bound 0 "
+         "without a maximum (censored values alone do not pin the parameters down)",)
+        if value > -1e-6 and obs.counts["exact"] == 0
+        else ()
+    )  # fmt: skip
+    notes = unbounded + tuple(
         f"{name} = {params[name]:.3g} ran to the edge of its range: the likelihood has no finite "
         f"maximum here (the family approaches a limiting form); compare that form itself"
         for name, domain in domains.items()
@@ -693,7 +720,9 @@ def compare_censored(
         raise AllFamiliesFailedError(f"no candidate family could be fitted to the data. {reasons}")
     n = obs.n_obs
     scores = {label: _criteria(f.loglik, f.k, n) for label, f in fits.items()}
-    order = sorted(results, key=lambda lbl: scores[lbl][criterion] if lbl in scores else math.inf)
+    order = sorted(
+        results, key=lambda lbl: (lbl not in scores, scores[lbl][criterion] if lbl in scores else 0)
+    )
     best = fits[order[0]]
     weights = _all_weights(obs)
     used = weights > 0

@@ -13,9 +13,12 @@ import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import numpy as np
 import pandas as pd
 
+from klmodels.errors import ParameterError
 from klmodels.frozen import FrozenMapping
+from klmodels.mixture import mixture
 from klmodels.tablefile import read_frame, write_comparison
 
 __all__ = ["ComparisonTable", "fit_html"]
@@ -74,6 +77,45 @@ class ComparisonTable(pd.DataFrame):
             ):
                 return column[3:]
         return "bits"
+
+    def average(self) -> Any:
+        r"""The table's models mixed by their Akaike weights: a frozen scipy distribution.
+
+        .. math:: f(x) = \sum_k w_k f_k(x), \qquad w_k = e^{-\Delta_k/2} / \sum_j e^{-\Delta_j/2}
+
+        under the table's criterion (AICc by default). Rows without a fit or without a finite,
+        positive weight are left out; the result's ``used`` attribute names the rows mixed and
+        ``mixing_weights`` their weights (renormalised). It has ``pdf``/``pmf``, ``cdf``, ``sf``,
+        ``ppf``, ``isf``, ``rvs``, ``mean``, ``var``, ``interval`` (see :mod:`klmodels.mixture`).
+
+        Raises
+        ------
+        ParameterError
+            For a table without weights (``criterion="kl"``, or relative frequencies without
+            ``n_obs``), a table of several columns, or no row with a positive weight.
+        """
+        if isinstance(self.index, pd.MultiIndex):
+            raise ParameterError("average one column's comparison at a time: table.loc[column]")
+        weights = (
+            self["weight"].to_numpy(dtype=float, na_value=np.nan) if "weight" in self else None
+        )
+        if weights is None or not np.isfinite(weights).any():
+            raise ParameterError(
+                "this table has no Akaike weights to average with: compare with criterion='aicc' "
+                "(or 'aic', 'bic'), and n_obs= for relative frequencies"
+            )
+        used = [
+            label
+            for label, w in zip(self.index, weights, strict=True)
+            if label in self.fits and np.isfinite(w) and w > 0
+        ]
+        if not used:
+            raise ParameterError("no fitted row has a positive weight to average")
+        shares = np.array([weights[list(self.index).index(label)] for label in used])
+        model = mixture([self.fits[label].freeze() for label in used], shares)
+        model.used = tuple(used)
+        model.mixing_weights = pd.Series(shares / shares.sum(), index=used, name="weight")
+        return model
 
     def save(self, path: Any) -> Any:
         """Write the table and its attrs to a JSON file (see :mod:`klmodels.tablefile`).

@@ -371,12 +371,14 @@ def plot_censored(table: Any, *, ax: Any = None, top: int | None = 4) -> Any:
     logx = low > 0 and high / low > 100
     span = (low / 3, high * 3) if logx else (low - 0.1 * (high - low), high + 0.1 * (high - low))
     ax = _axes(ax)
-    before = 0.0
+    before, previous = 0.0, span[0]
     for q, p, cdf in zip(
         estimate["low"].to_numpy(float), estimate["high"].to_numpy(float),
         estimate["cdf"].to_numpy(float), strict=True,
     ):  # fmt: skip
         left, right = max(float(q), span[0]), min(float(p), span[1])
+        ax.plot([previous, left], [before, before], color="0.3", linewidth=1)  # flat between
+        previous = right
         if right > left:
             ax.fill_between([left, right], before, cdf, color="0.85", linewidth=0)
         ax.plot([left, right], [before, before], color="0.3", linewidth=1)

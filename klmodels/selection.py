@@ -225,14 +225,7 @@ def fit_all(
         candidates, kind, excluded = default_candidates(obs, supp, registry, kind)
     else:
         candidates = _labelled_candidates(families, registry)
-        kinds = {f.kind for f in candidates.values()}
-        if len(kinds) > 1:
-            by_kind = {k: [n for n, f in candidates.items() if f.kind == k] for k in sorted(kinds)}
-            raise ParameterError(
-                "cannot rank discrete and continuous families together: a pmf and a density are on "
-                f"different scales, so their likelihoods and KL values do not compare. Got {by_kind}"
-            )
-        (kind,) = kinds
+        kind = _one_kind(candidates)
     if options.free_loc:
         candidates = {label: _free_all_locations(f) for label, f in candidates.items()}
     fixed = dict(options.fixed)
@@ -488,8 +481,50 @@ def _table(
     return table
 
 
-def as_censored(data: Any, weights: Any, truncation: Any) -> CensoredObservations | None:
-    """Censored or truncated data as :class:`CensoredObservations`; None for exact, untruncated data."""
+def _one_kind(candidates: Mapping[str, Family]) -> Kind:
+    """The one kind of the candidates; a ParameterError when discrete and continuous are mixed."""
+    kinds = {f.kind for f in candidates.values()}
+    if len(kinds) > 1:
+        by_kind = {k: [n for n, f in candidates.items() if f.kind == k] for k in sorted(kinds)}
+        raise ParameterError(
+            "cannot rank discrete and continuous families together: a pmf and a density are on "
+            f"different scales, so their likelihoods and KL values do not compare. Got {by_kind}"
+        )
+    (kind,) = kinds
+    return kind
+
+
+def as_censored(
+    data: Any,
+    weights: Any,
+    truncation: Any,
+    *,
+    n_obs: float | None = None,
+    support: Any = None,
+    nan_policy: Any = "raise",
+) -> CensoredObservations | None:
+    """Censored or truncated data as :class:`CensoredObservations`; None for exact, untruncated data.
+
+    Raises
+    ------
+    ParameterError
+        For options that mean nothing for censored data (``support=``, ``n_obs=``,
+        ``nan_policy="omit"``: NaN is an open end there) instead of ignoring them.
+    """
+    censored_input = isinstance(data, CensoredObservations) or (
+        type(data).__name__ == "CensoredData" and type(data).__module__.startswith("scipy")
+    )
+    if censored_input or truncation is not None:
+        if support is not None:
+            raise ParameterError(
+                "support= is for exact data; with censored or truncated data fix the parameters it "
+                "would imply with fixed=, e.g. fixed={'binom': {'n': 20}}"
+            )
+        if censored_input and (n_obs is not None or nan_policy != "raise"):
+            raise ParameterError(
+                "n_obs= and nan_policy= do not apply to censored data: the number of observations "
+                "is their total weight, and NaN marks an open end"
+            )
     if isinstance(data, CensoredObservations):
         if weights is not None:
             raise ParameterError("give the weights to klm.censored(..., weights=), not to compare")
@@ -503,7 +538,9 @@ def as_censored(data: Any, weights: Any, truncation: Any) -> CensoredObservation
             )
         return CensoredObservations.from_scipy(data, truncation=truncation)
     if truncation is not None:
-        return CensoredObservations.exact_only(data, weights, truncation=truncation)
+        return CensoredObservations.exact_only(
+            data, weights, n_obs=n_obs, truncation=truncation, nan_policy=nan_policy
+        )
     return None
 
 
@@ -515,6 +552,13 @@ def censored_candidates(
         candidates, _, _ = default_candidates(obs.stand_in(), None, registry, options.kind)
     else:
         candidates = _labelled_candidates(families, registry)
+        _one_kind(candidates)
+    if options.criterion == "kl":
+        raise ParameterError(
+            "criterion='kl' ranks by information loss, which censored data do not define (an exact "
+            "value's density and a censored value's probability are not on one scale); use aicc, "
+            "aic or bic"
+        )
     if options.free_loc:
         candidates = {label: _free_all_locations(f) for label, f in candidates.items()}
     unknown = set(options.fixed) - set(candidates)
@@ -671,7 +715,9 @@ def compare(
         free_loc=free_loc, base=base, nan_policy=nan_policy, registry=registry,
         progress=progress, n_jobs=n_jobs,
     )  # fmt: skip
-    censored_data = as_censored(data, weights, truncation)
+    censored_data = as_censored(
+        data, weights, truncation, n_obs=n_obs, support=support, nan_policy=nan_policy
+    )
     if censored_data is not None:
         if bins is not None:
             raise ParameterError(
@@ -752,6 +798,7 @@ def select(
     progress: bool = False,
     n_jobs: int = 1,
     options: FitOptions | None = None,
+    truncation: tuple[float | None, float | None] | None = None,
 ) -> Fit | CensoredFit:
     """The best :class:`~klmodels.Fit` by ``criterion``; the arguments are those of :func:`compare`.
 
@@ -768,7 +815,9 @@ def select(
         free_loc=free_loc, nan_policy=nan_policy, registry=registry, progress=progress,
         n_jobs=n_jobs,
     )  # fmt: skip
-    censored_data = as_censored(data, weights, None)
+    censored_data = as_censored(
+        data, weights, truncation, n_obs=n_obs, support=support, nan_policy=nan_policy
+    )
     if censored_data is not None:  # the best row of the censored comparison
         table = compare_censored(
             censored_data, censored_candidates(censored_data, families, opts), opts

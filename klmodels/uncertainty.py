@@ -107,6 +107,7 @@ def bootstrap(
     registry: Mapping[str, Family] | None = None,
     progress: bool = False,
     options: FitOptions | None = None,
+    truncation: tuple[float | None, float | None] | None = None,
 ) -> BootstrapResult:
     """Bootstrap the comparison: intervals for parameters and ``kl_bits``, and how often each family wins.
 
@@ -130,6 +131,9 @@ def bootstrap(
     options
         A :class:`~klmodels.FitOptions` (as for :func:`klmodels.compare`); keywords given beside
         it override its fields.
+    truncation
+        Known truncation bounds, as for :func:`klmodels.compare`. Censored data
+        (:func:`klmodels.censored`) are resampled with their censoring.
 
     Returns
     -------
@@ -150,7 +154,9 @@ def bootstrap(
     ).replace(progress=False)  # fmt: skip
     criterion = opts.criterion
     rng = check_rng(rng)
-    censored_data = as_censored(data, weights, None)
+    censored_data = as_censored(
+        data, weights, truncation, n_obs=n_obs, support=support, nan_policy=nan_policy
+    )
     if censored_data is not None:
         if method != "nonparametric":
             raise ParameterError(

@@ -22,6 +22,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "frozen",
             "checks",
             "protocols",
+            "mixture",
             "statistics",
             "optimize",
             "information",

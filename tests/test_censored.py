@@ -204,8 +204,8 @@ def test_bad_censored_input_gets_a_clear_error(kwargs, error, match):
 def test_families_that_cannot_fit_keep_their_row_and_the_callers_arrays_are_untouched(failures):
     low, high, _ = failures
     low_copy, high_copy = low.copy(), high.copy()
-    table = klm.compare(klm.censored(left=low, right=high), ["weibull_min", "poisson"])
-    assert "fit failed" in table.loc["poisson", "note"] and np.isnan(table.loc["poisson", "loglik"])
+    table = klm.compare(klm.censored(left=low, right=high), ["weibull_min", "beta"])
+    assert "fit failed" in table.loc["beta", "note"] and np.isnan(table.loc["beta", "loglik"])
     np.testing.assert_array_equal(low, low_copy)
     np.testing.assert_array_equal(high, high_copy)
     with pytest.raises(klm.ParameterError, match="bins= is for exact"):
@@ -356,3 +356,46 @@ def test_gamma_tails_hold_their_precision_where_scipys_underflow(a):
     np.testing.assert_allclose(
         gamma.logcdf(2.0 * y[finite], params), log_p[finite], rtol=1e-9, atol=1e-12
     )
+
+
+def test_review_findings_truncation_kinds_and_options_are_not_silently_wrong():
+    # relative frequencies with truncation keep their n_obs (and need one)
+    table = klm.compare([1.0, 2.5, 4.0], ["expon", "lognorm"], weights=[0.5, 0.3, 0.2], n_obs=1000,
+                        truncation=(0.5, None))  # fmt: skip
+    assert table.attrs["n_obs"] == pytest.approx(1000)
+    with pytest.raises(klm.ParameterError, match="need n_obs="):
+        klm.compare([1.0, 2.5], ["expon"], weights=[0.5, 0.5], truncation=(0.5, None))
+    # discrete and continuous families are never ranked together
+    counts = klm.censored(left=[1.0, 2.0, 10.0], right=[1.0, 2.0, np.nan])
+    with pytest.raises(klm.ParameterError, match="cannot rank discrete and continuous"):
+        klm.compare(counts, ["poisson", "norm"])
+    # options that mean nothing for censored data are refused, not ignored
+    for bad in ({"support": (0, 20)}, {"n_obs": 10}, {"criterion": "kl"}):
+        with pytest.raises(klm.ParameterError):
+            klm.compare(counts, ["poisson"], **bad)
+    # every row at AICc = inf (3 observations, 2 parameters) still ranks the fitted ones first
+    tiny = klm.compare(counts, ["poisson", "nbinom"])
+    assert tiny.index[0] in tiny.fits
+
+
+def test_discrete_truncation_includes_whole_bounds_rounded_inwards():
+    """Zero-truncated Poisson: truncation=(1, None), (0.5, None) and the hand-written likelihood agree."""
+    rng = np.random.default_rng(2)
+    x = rng.poisson(1.0, 3_000)
+    x = x[x > 0].astype(float)
+    fits = [
+        klm.compare(x, ["poisson"], truncation=t).fits["poisson"].params["mu"]
+        for t in ((1, None), (0.5, None))
+    ]
+
+    def negative_loglik(mu):
+        return -(stats.poisson.logpmf(x, mu).sum() - x.size * stats.poisson.logsf(0, mu))
+
+    best = optimize.minimize_scalar(negative_loglik, bounds=(0.01, 10), method="bounded",
+                                    options={"xatol": 1e-10})  # fmt: skip
+    np.testing.assert_allclose(fits, [best.x, best.x], rtol=1e-5)
+
+
+def test_censored_values_alone_without_a_maximum_are_said_so():
+    table = klm.compare(klm.censored(left=[np.nan] * 5, right=[1.0, 2.0, 2.5, 3.0, 4.0]), ["norm"])
+    assert "without a maximum" in table.loc["norm", "note"]
