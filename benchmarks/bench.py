@@ -345,6 +345,12 @@ def main() -> None:
         default=True,
         help="also censored data against surpyval, lifelines and scipy (benchmarks/censored.py)",
     )
+    parser.add_argument(
+        "--goodness",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also calibrated goodness of fit against scipy.stats.goodness_of_fit",
+    )
     parser.add_argument("--worker", nargs=2, metavar=("TOOL", "WORKLOAD"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -373,6 +379,8 @@ def main() -> None:
     if args.censored:
         print("running the censored-data comparison...", file=sys.stderr, flush=True)
         text += "\n\n" + script("censored.py")
+    if args.goodness:
+        text += "\n\n" + script("goodness.py")
     (RESULTS / f"bench-{stamp}.txt").write_text(text)
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}\n")
     print(text)
@@ -382,7 +390,8 @@ def script(name: str) -> str:
     """Run another benchmark script of this folder in its own process and return what it printed.
 
     ``dask_passes.py``: passes and bytes per pass of the six-family comparison on a persisted Dask
-    collection; ``censored.py``: censored data against surpyval, lifelines and scipy.
+    collection; ``censored.py``: censored data against surpyval, lifelines and scipy;
+    ``goodness.py``: calibrated goodness of fit against scipy.stats.goodness_of_fit.
     """
     command = [sys.executable, str(ROOT / "benchmarks" / name)]
     proc = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)

@@ -41,6 +41,7 @@ from klmodels.errors import (
 from klmodels.family import CustomFamily, Family, FrozenModel, Parameter, Registry, ScipyFamily
 from klmodels.family import default_registry as families
 from klmodels.fitting import Fit, fit
+from klmodels.goodness import GoodnessOfFit, goodness_of_fit
 from klmodels.information import cross_entropy, js_divergence, kl_asymmetry
 from klmodels.options import FitOptions
 from klmodels.paired import GTestResult, VuongResult, g_test, paired_difference, vuong
@@ -78,6 +79,7 @@ __all__ = [
     "FitOptions",
     "FrozenModel",
     "GTestResult",
+    "GoodnessOfFit",
     "KLModelsError",
     "MissingExtraError",
     "ModelKL",
@@ -101,6 +103,7 @@ __all__ = [
     "fit",
     "fit_censored",
     "g_test",
+    "goodness_of_fit",
     "js_divergence",
     "kl_asymmetry",
     "kl_divergence",

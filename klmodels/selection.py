@@ -53,6 +53,7 @@ from klmodels.censored import (
     compare_censored,
     parse_truncation,
 )
+from klmodels.checks import check_rng
 from klmodels.data import NanPolicy, Observations
 from klmodels.display import ComparisonTable
 from klmodels.entropy_estimators import binned_kl_nats
@@ -69,6 +70,7 @@ from klmodels.fitting import (
     validate_support,
     with_kl_se,
 )
+from klmodels.goodness import goodness_of_fit
 from klmodels.information import as_log_base, unit_name
 from klmodels.optimize import small_blas
 from klmodels.options import Criterion, FitOptions
@@ -588,6 +590,9 @@ def compare(
     n_jobs: int = 1,
     options: FitOptions | None = None,
     truncation: tuple[float | None, float | None] | None = None,
+    gof: bool = False,
+    gof_resamples: int = 200,
+    gof_rng: Any = None,
 ) -> ComparisonTable:
     r"""Fit each candidate family to the data and rank them by information loss.
 
@@ -643,6 +648,11 @@ def compare(
     truncation
         ``(low, high)``, None for an open end: the data were only recorded inside these known
         bounds, so each model's density is renormalised by its mass inside them.
+    gof, gof_resamples, gof_rng
+        Add, for every continuous row, the Kolmogorov-Smirnov, Cramér-von Mises and
+        Anderson-Darling statistics (``ks``, ``cvm``, ``ad``) and their p-values calibrated for
+        estimated parameters by ``gof_resamples`` parametric-bootstrap refits (``ks_p``, ``cvm_p``,
+        ``ad_p``; seeded by ``gof_rng``); see :func:`klmodels.goodness_of_fit`.
 
     Censored data: pass :func:`klmodels.censored` observations or a
     ``scipy.stats.CensoredData`` as ``data`` (see :mod:`klmodels.censored`); the table then has
@@ -719,6 +729,11 @@ def compare(
         data, weights, truncation, n_obs=n_obs, support=support, nan_policy=nan_policy
     )
     if censored_data is not None:
+        if gof:
+            raise ParameterError(
+                "gof= needs exactly observed values; for censored data compare the fitted cdfs with "
+                "Turnbull's estimate (klm.plotting.plot_censored)"
+            )
         if bins is not None:
             raise ParameterError(
                 "bins= is for exact continuous data; censored data have no histogram"
@@ -777,9 +792,31 @@ def compare(
         for label, r in results.items()
         if isinstance(r, Fit)
     }
+    if gof:
+        _add_goodness_of_fit(table, fits, gof_resamples, gof_rng)
     result = ComparisonTable(table, fits=fits)
     result.attrs = dict(table.attrs)
     return result
+
+
+def _add_goodness_of_fit(
+    table: pd.DataFrame, fits: Mapping[str, Fit], resamples: int, rng: Any
+) -> None:
+    """Columns ks, cvm, ad and their calibrated p-values for every continuous row (in place)."""
+    rng = check_rng(rng)
+    columns = ("ks", "cvm", "ad", "ks_p", "cvm_p", "ad_p")
+    for column in columns:
+        table[column] = math.nan
+    for label, fit_ in fits.items():
+        if fit_.kind != "continuous":
+            continue
+        result = goodness_of_fit(fit_, resamples=resamples, rng=rng)
+        for column in columns:
+            table.loc[label, column] = getattr(result, column)
+        if result.note:
+            notes = table["note"].to_dict()
+            notes[label] = f"{notes[label]}; {result.note}" if notes[label] else result.note
+            table["note"] = pd.Series(notes, dtype=object)
 
 
 def select(

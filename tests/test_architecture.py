@@ -43,7 +43,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         },
     ),
     ("fitting", {"fitting", "divergence"}),
-    ("comparison", {"paired", "censored", "selection", "uncertainty"}),
+    ("comparison", {"paired", "censored", "goodness", "selection", "uncertainty"}),
     ("integrations", {"scaleout", "plotting", "bayes"}),
     ("front doors", {"accessor", "cli", ""}),  # "" is the package itself
 ]

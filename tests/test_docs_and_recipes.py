@@ -109,3 +109,8 @@ def test_readme_censored_and_options_examples_run_as_written():
 def test_readme_averaging_example_runs_as_written():
     out = run_python("-c", readme_block("Averaging the plausible models"))
     assert out.startswith("('gamma', 'weibull_min', 'lognorm')")
+
+
+def test_readme_goodness_of_fit_example_runs_as_written():
+    out = run_python("-c", readme_block("Is the best model good enough?"))
+    assert "0.005" in out and "lognorm" in out
