@@ -48,12 +48,11 @@ from klmodels.errors import (
     AllFamiliesFailedError,
     DataError,
     FitError,
-    KLModelsError,
     NotInMemoryError,
     ParameterError,
 )
 from klmodels.family import Family
-from klmodels.fitting import estimate
+from klmodels.fitting import estimate, failure_as_reason
 from klmodels.frozen import FrozenMapping
 from klmodels.information import as_log_base, unit_name
 from klmodels.optimize import maximise, small_blas
@@ -670,21 +669,7 @@ def fit_censored(
 def _fit_or_reason(
     obs: CensoredObservations, family: Family, fixed: Mapping[str, Any]
 ) -> CensoredFit | FitError:
-    try:
-        return fit_censored(obs, family, fixed)
-    except FitError as exc:
-        return exc
-    except ParameterError:
-        raise
-    except (
-        KLModelsError,
-        ArithmeticError,
-        ValueError,
-        TypeError,
-        LookupError,
-        RuntimeError,
-    ) as exc:
-        return FitError(f"{family.name}: fitting raised {type(exc).__name__}: {exc}")
+    return failure_as_reason(family, lambda: fit_censored(obs, family, fixed))
 
 
 def _criteria(loglik: float, k: int, n: float) -> dict[str, float]:

@@ -16,7 +16,7 @@ cross-entropy :math:`H(\hat p, q_\theta)` and the information loss
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -25,7 +25,7 @@ import numpy as np
 from klmodels import statistics
 from klmodels.data import NanPolicy, Observations
 from klmodels.entropy_estimators import EntropyEstimate, differential_entropy, pit_kl_nats
-from klmodels.errors import DataError, FitError, NotInMemoryError, ParameterError
+from klmodels.errors import DataError, FitError, KLModelsError, NotInMemoryError, ParameterError
 from klmodels.family import Candidate, Family, check_registry, default_registry, resolve
 from klmodels.family.base import Support
 from klmodels.frozen import FrozenMapping
@@ -810,3 +810,27 @@ def fit(
     fam = resolve(family, check_registry(registry))
     with small_blas():
         return fit_observations(obs, fam, validate_support(support, obs), fixed)
+
+
+def failure_as_reason[T](family: Family, run: Callable[[], T]) -> T | FitError:
+    """``run()``, or why it failed as a :class:`FitError`: one candidate never aborts a comparison.
+
+    Invalid options (a ParameterError) still raise: they are the caller's mistake, not the
+    family's. Anything else a family raises (a user's pmf that fails, returns strings or the
+    wrong shape) becomes a failed row that says what happened.
+    """
+    try:
+        return run()
+    except FitError as exc:
+        return exc
+    except ParameterError:
+        raise
+    except (
+        KLModelsError,
+        ArithmeticError,
+        ValueError,
+        TypeError,
+        LookupError,
+        RuntimeError,
+    ) as exc:
+        return FitError(f"{family.name}: fitting raised {type(exc).__name__}: {exc}")

@@ -57,7 +57,7 @@ from klmodels.checks import check_rng
 from klmodels.data import NanPolicy, Observations
 from klmodels.display import ComparisonTable
 from klmodels.entropy_estimators import binned_kl_nats
-from klmodels.errors import AllFamiliesFailedError, FitError, KLModelsError, ParameterError
+from klmodels.errors import AllFamiliesFailedError, FitError, ParameterError
 from klmodels.family import Candidate, Family, Kind, check_registry, default_registry, resolve
 from klmodels.family.base import Support
 from klmodels.fitting import (
@@ -65,6 +65,7 @@ from klmodels.fitting import (
     Estimated,
     Fit,
     estimate,
+    failure_as_reason,
     finish,
     shared_entropy,
     validate_support,
@@ -289,21 +290,7 @@ def estimate_or_reason(
     family's. Anything else a family raises (a user's pmf that fails, returns strings or the
     wrong shape) becomes a failed row that says what happened.
     """
-    try:
-        return estimate(obs, family, support, fixed)
-    except FitError as exc:
-        return exc
-    except ParameterError:
-        raise
-    except (
-        KLModelsError,
-        ArithmeticError,
-        ValueError,
-        TypeError,
-        LookupError,
-        RuntimeError,
-    ) as exc:
-        return FitError(f"{family.name}: fitting raised {type(exc).__name__}: {exc}")
+    return failure_as_reason(family, lambda: estimate(obs, family, support, fixed))
 
 
 def finish_all(

@@ -6,6 +6,7 @@ It sits above :mod:`klmodels.selection`: every resample is fitted and scored the
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from klmodels.checks import check_fraction, check_rng, check_whole
 from klmodels.data import NanPolicy, Observations
 from klmodels.errors import FitError, NotInMemoryError, ParameterError
 from klmodels.family import Candidate, Family
-from klmodels.fitting import Estimated, Fit, finish, shared_entropy
+from klmodels.fitting import Estimated, Fit, failure_as_reason, finish, shared_entropy
 from klmodels.optimize import small_blas
 from klmodels.options import FitOptions
 from klmodels.protocols import ObservationsLike
@@ -327,11 +328,17 @@ def _bootstrap_censored(
         )
         scores: dict[str, float] = {}
         for label, original in originals.items():
-            try:
-                fit = fit_censored(
-                    sample, original.family, dict(original.fixed), near=original.params
-                )
-            except (FitError, ArithmeticError, ValueError):
+            fit = failure_as_reason(
+                original.family,
+                functools.partial(
+                    fit_censored,
+                    sample,
+                    original.family,
+                    dict(original.fixed),
+                    near=original.params,
+                ),
+            )
+            if isinstance(fit, FitError):
                 continue
             for key, value in fit.params.items():
                 rows.append((b, label, key, float(value)))
