@@ -113,3 +113,17 @@ __all__ = [
     "select",
     "vuong",
 ]
+
+_OPTIONAL_SUBMODULES = ("bayes", "plotting", "scaleout")
+
+
+def __getattr__(name: str):
+    """Load the optional submodules on first use (``klm.bayes.compare``), as scipy does.
+
+    ``import klmodels`` itself never imports PyMC, matplotlib or Dask.
+    """
+    if name in _OPTIONAL_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"klmodels.{name}")
+    raise AttributeError(f"module 'klmodels' has no attribute {name!r}")

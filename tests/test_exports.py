@@ -48,3 +48,14 @@ def test_py_typed_marker_is_shipped():
     from importlib.resources import files
 
     assert files("klmodels").joinpath("py.typed").is_file()
+
+
+def test_optional_submodules_load_on_first_use_and_not_before():
+    code = (
+        "import sys, klmodels as klm\n"
+        "assert not {'pymc', 'matplotlib', 'dask'} & set(sys.modules), 'imported too early'\n"
+        "assert callable(klm.bayes.compare) and callable(klm.plotting.plot_censored)\n"
+        "assert 'pymc' not in sys.modules  # klmodels.bayes imports PyMC only when it samples\n"
+        "assert callable(klm.censored)  # the function, not the module of the same name\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
