@@ -150,6 +150,20 @@ def render(frame: pd.DataFrame, fmt: str, header: str | None = None) -> str:
     return text
 
 
+_CRITERIA_COLUMNS = ("loglik", "aic", "aicc", "bic", "delta", "g_stat", "ks", "cvm", "ad")
+
+
+def rounded(frame: pd.DataFrame, digits: int) -> pd.DataFrame:
+    """Float columns as text for people: criteria to 2 decimals, the rest to ``digits`` significant digits."""
+    shown = frame.copy()
+    for column in shown.columns:
+        if shown[column].dtype.kind != "f":
+            continue
+        pattern = "{:.2f}" if column in _CRITERIA_COLUMNS else f"{{:.{digits}g}}"
+        shown[column] = shown[column].map(lambda v, p=pattern: "" if pd.isna(v) else p.format(v))
+    return shown
+
+
 def parse_fixed(items: Sequence[str], parameters: Sequence[str] | None = None) -> dict[str, float]:
     """``["n=10", "p=0.5"]`` as ``{"n": 10.0, "p": 0.5}``, checked against the family's parameters."""
     fixed = {}
@@ -226,6 +240,18 @@ def cli() -> None:
     "--event", "event_column", help="Survival data: 1/0 whether the event in --column was seen."
 )
 @click.option(
+    "--digits",
+    type=click.IntRange(min=1, max=17),
+    default=3,
+    show_default=True,
+    help="Significant digits of the per-observation columns in the table format (criteria: 2 decimals).",
+)
+@click.option(
+    "--gof",
+    is_flag=True,
+    help="Add KS, Cramer-von Mises, Anderson-Darling and their calibrated p-values (200 resamples).",
+)
+@click.option(
     "--truncation",
     nargs=2,
     type=float,
@@ -280,7 +306,7 @@ def cli() -> None:
 def compare(
     file: str, column: str | None, weights: str | None, families: str | None,
     left_column: str | None, right_column: str | None, event_column: str | None,
-    truncation: tuple[float, float] | None, support: tuple[float, float] | None,
+    digits: int, gof: bool, truncation: tuple[float, float] | None, support: tuple[float, float] | None,
     n_obs: float | None, criterion: Criterion, kind: Kind | None, free_loc: bool, bins: int | None, base: float,
     fmt: str, plot: str | None, progress: bool | None,
 ) -> None:  # fmt: skip
@@ -299,13 +325,14 @@ def compare(
         data, names, weights=w, support=support_option(support), n_obs=n_obs, criterion=criterion,
         kind=kind, free_loc=free_loc, bins=bins, base=base, truncation=trunc,
         progress=sys.stderr.isatty() if progress is None else progress,
+        gof=gof, gof_rng=0,
     )  # fmt: skip
     if fmt == "table":  # the essentials; csv, json and markdown carry every column
         unit = table.unit
         ranked_by = criterion if criterion != "kl" else "aicc"
         wanted = ["params", "k", f"kl_{unit}", f"dkl_{unit}", f"dkl_se_{unit}", "vuong_p", ranked_by,
-                  "delta", "weight", "g_p", f"kl_binned_{unit}"]  # fmt: skip
-        shown = table[[c for c in wanted if c in table.columns]]
+                  "delta", "weight", "g_p", f"kl_binned_{unit}", "ks_p", "cvm_p", "ad_p"]  # fmt: skip
+        shown = rounded(table[[c for c in wanted if c in table.columns]], digits)
     else:
         shown = table
     click.echo(render(shown, fmt, header=table.header()))

@@ -167,3 +167,13 @@ def test_non_numeric_column_is_a_clear_error(tmp_path):
         result.stderr.strip()
         == "error: data must be numeric or boolean; got dtype str (e.g. 'alpha')."
     )
+
+
+def test_the_table_is_rounded_for_people_and_gof_is_offered():
+    result = klmodels("compare", TOX, "-c", "number", "-f", "nbinom,poisson", "--digits", "2")
+    assert result.returncode == 0, result.stderr
+    poisson = next(line for line in result.stdout.splitlines() if line.startswith("poisson"))
+    assert "1017.15" in poisson and "9.5" in poisson  # aicc to 2 decimals, dkl_bits to 2 digits
+    beef = str(DATA / "groundbeef_serving.csv")
+    gof = klmodels("compare", beef, "-c", "serving", "-f", "gamma", "--gof")
+    assert gof.returncode == 0 and "ad_p" in gof.stdout
