@@ -36,6 +36,7 @@ Examples:
   klmodels fit data/space_worms.csv -c teeth -w share --family binom --fixed n=10
   klmodels entropy data/space_worms.csv -c teeth -w share
   klmodels families --kind discrete
+  klmodels quantiles data/groundbeef_serving.csv -c serving -q 0.05 -q 0.95 --exceed 150 --average
 """
 
 
@@ -471,6 +472,58 @@ def entropy(file: str, column: str, weights: str | None, base: float) -> None:
     click.echo(f"{value / as_log_base(base) + 0.0:.6g} {unit_name(base)}")  # + 0.0: no "-0"
     if note:
         click.echo(f"note: {note}", err=True)
+
+
+@cli.command(epilog=EXAMPLES)
+@data_options
+@click.option(
+    "-f", "--families", help="Comma-separated family names (default: chosen by the data)."
+)
+@click.option(
+    "-q", "--quantile", "levels", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    multiple=True, help="A probability level (repeat the option for several).",
+)  # fmt: skip
+@click.option(
+    "--exceed", "thresholds", type=float, multiple=True, help="A threshold t for P(X > t)."
+)
+@click.option(
+    "--average", is_flag=True, help="Show only the models averaged by their Akaike weights."
+)
+@click.option("--n-boot", type=click.IntRange(min=2), default=200, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--digits", type=click.IntRange(min=1, max=17), default=4, show_default=True)
+@format_option
+def quantiles(
+    file: str, column: str, weights: str | None, families: str | None, levels: tuple[float, ...],
+    thresholds: tuple[float, ...], average: bool, n_boot: int, seed: int, digits: int, fmt: str,
+) -> None:  # fmt: skip
+    """Quantiles and exceedance probabilities of COLUMN's models, with bootstrap intervals.
+
+    Each family's and the averaged model's (mixed by Akaike weights, the averaging redone in every
+    resample, so that not knowing which model is right widens its interval).
+    """
+    if not levels and not thresholds:
+        raise click.UsageError("give at least one -q LEVEL or --exceed T")
+    frame = read_table(file)
+    names = [n.strip() for n in families.split(",")] if families else None
+    result = klm.bootstrap(
+        column_of(frame, column, "data"), names, weights=column_of(frame, weights, "weights"),
+        n_boot=n_boot, rng=seed, quantiles=list(levels), exceedance=list(thresholds),
+        progress=sys.stderr.isatty(),
+    )  # fmt: skip
+    wanted = [f"q{q:g}" for q in levels] + [f"P(X>{t:g})" for t in thresholds]
+    table = result.intervals[result.intervals.index.get_level_values("quantity").isin(wanted)]
+    if average:
+        table = table.loc[["average"]]
+    shown = (
+        rounded(table[["estimate", "lower", "upper", "se"]], digits) if fmt == "table" else table
+    )
+    header = (
+        f"{n_boot} nonparametric bootstrap resamples, {result.confidence:.0%} percentile intervals; "
+        f"ranked first: " + ", ".join(f"{k} {v:.0%}" for k, v in result.wins.items())
+    )
+    click.echo(render(shown.reset_index() if fmt != "table" else shown, fmt, header=None))
+    click.echo(header, err=True)
 
 
 @cli.command(epilog=EXAMPLES)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ from klmodels.data import NanPolicy, Observations
 from klmodels.errors import FitError, NotInMemoryError, ParameterError
 from klmodels.family import Candidate, Family
 from klmodels.fitting import Estimated, Fit, failure_as_reason, finish, shared_entropy
+from klmodels.mixture import mixture
 from klmodels.optimize import small_blas
 from klmodels.options import FitOptions
 from klmodels.protocols import ObservationsLike
@@ -109,8 +110,15 @@ def bootstrap(
     progress: bool = False,
     options: FitOptions | None = None,
     truncation: tuple[float | None, float | None] | None = None,
+    quantiles: Sequence[float] = (),
+    exceedance: Sequence[float] = (),
 ) -> BootstrapResult:
     """Bootstrap the comparison: intervals for parameters and ``kl_bits``, and how often each family wins.
+
+    With ``quantiles`` and ``exceedance``, also each family's quantiles (quantities ``q<level>``)
+    and exceedance probabilities (``P(X>t)``), and those of the models averaged by their Akaike
+    weights (row ``average``: the averaging is redone inside every replicate, so the uncertainty of
+    which model is right is part of its interval).
 
     Parameters
     ----------
@@ -155,6 +163,8 @@ def bootstrap(
     ).replace(progress=False)  # fmt: skip
     criterion = opts.criterion
     rng = check_rng(rng)
+    levels = [check_fraction(q, "quantiles") for q in quantiles]
+    thresholds = [float(t) for t in exceedance]
     censored_data = as_censored(
         data, weights, truncation, n_obs=n_obs, support=support, nan_policy=nan_policy
     )
@@ -167,7 +177,9 @@ def bootstrap(
         table = compare_censored(
             censored_data, censored_candidates(censored_data, families, opts), opts
         )
-        return _bootstrap_censored(table, opts, n_boot, confidence, rng, progress)
+        return _bootstrap_censored(
+            table, opts, n_boot, confidence, rng, progress, levels, thresholds
+        )
     fitted = fit_all(data, families, opts, weights=weights, n_obs=n_obs)
     obs, results, candidates, supp, fixed_by = (
         fitted.obs,
@@ -242,6 +254,15 @@ def bootstrap(
             for key, value in f.params.items():
                 rows.append((b, label, key, float(value)))
             rows.append((b, label, "kl_bits", f.kl_bits))
+            if levels or thresholds:
+                rows += [(b, label, k, v) for k, v in _predictions(f.freeze(), levels, thresholds)]
+        if levels or thresholds:
+            pool = fits if method == "nonparametric" else ranked
+            averaged = _averaged({k: f for k, f in pool.items() if f is not None}, criterion)
+            if averaged is not None:
+                rows += [
+                    (b, "average", k, v) for k, v in _predictions(averaged, levels, thresholds)
+                ]
         if method == "nonparametric":
             ok = {label: f for label, f in fits.items() if f is not None}
             if ok:
@@ -249,8 +270,41 @@ def bootstrap(
 
     blas.__exit__(None, None, None)
     replicates = pd.DataFrame(rows, columns=["replicate", "family", "quantity", "value"])
-    estimates = {label: {**f.params, "kl_bits": f.kl_bits} for label, f in originals.items()}
-    return _summarise(estimates, replicates, winners, method, n_boot, confidence)
+    estimates = {
+        label: {
+            **f.params,
+            "kl_bits": f.kl_bits,
+            **dict(_predictions(f.freeze(), levels, thresholds)),
+        }
+        for label, f in originals.items()
+    }
+    wins_of = list(estimates)
+    if levels or thresholds:
+        averaged = _averaged(originals, criterion)
+        if averaged is not None:
+            estimates["average"] = dict(_predictions(averaged, levels, thresholds))
+    return _summarise(estimates, replicates, winners, method, n_boot, confidence, wins_of)
+
+
+def _predictions(
+    frozen: Any, levels: Sequence[float], thresholds: Sequence[float]
+) -> list[tuple[str, float]]:
+    """``(q<level>, quantile)`` and ``(P(X>t), exceedance probability)`` pairs of one model."""
+    with np.errstate(all="ignore"):
+        out = [(f"q{q:g}", float(frozen.ppf(q))) for q in levels]
+        out += [(f"P(X>{t:g})", float(frozen.sf(t))) for t in thresholds]
+    return out
+
+
+def _averaged(fits: Mapping[str, Fit], criterion: str) -> Any:
+    """The fits mixed by their Akaike weights under ``criterion`` (None when none has a score)."""
+    scores = {label: score(f, criterion) for label, f in fits.items()}
+    finite = {label: s for label, s in scores.items() if math.isfinite(s)}
+    if not finite:
+        return None
+    best = min(finite.values())
+    weights = np.array([math.exp(-0.5 * (s - best)) for s in finite.values()])
+    return mixture([fits[label].freeze() for label in finite], weights)
 
 
 def _summarise(
@@ -260,6 +314,7 @@ def _summarise(
     method: str,
     n_boot: int,
     confidence: float,
+    contenders: Sequence[str] | None = None,
 ) -> BootstrapResult:
     """Percentile intervals and win shares from the replicates of each family's quantities."""
     tail = (1 - confidence) / 2
@@ -283,7 +338,7 @@ def _summarise(
     wins = (
         pd.Series(winners, dtype=object)
         .value_counts(normalize=True)
-        .reindex(list(originals), fill_value=0.0)
+        .reindex(list(contenders if contenders is not None else originals), fill_value=0.0)
     )
     wins.name = "win_share"
     return BootstrapResult(intervals, wins.astype(float), replicates, method, n_boot, confidence)
@@ -296,6 +351,8 @@ def _bootstrap_censored(
     confidence: float,
     rng: np.random.Generator,
     progress: bool,
+    levels: Sequence[float] = (),
+    thresholds: Sequence[float] = (),
 ) -> BootstrapResult:
     """Resample observations with their censoring (multinomial counts over the stored rows), refit.
 
@@ -327,6 +384,7 @@ def _bootstrap_censored(
             obs.exact, obs.left, obs.right, obs.interval, split, obs.truncation, obs.name
         )
         scores: dict[str, float] = {}
+        refits: dict[str, CensoredFit] = {}
         for label, original in originals.items():
             fit = failure_as_reason(
                 original.family,
@@ -346,8 +404,25 @@ def _bootstrap_censored(
             penalty = {"aic": 2 * k, "bic": k * math.log(n), "aicc": 2 * k + (
                 2 * k * (k + 1) / (n - k - 1) if n - k - 1 > 0 else math.inf)}  # fmt: skip
             scores[label] = penalty.get(criterion, penalty["aicc"]) - 2 * loglik
+            refits[label] = fit
+            rows += [(b, label, q, v) for q, v in _predictions(fit.freeze(), levels, thresholds)]
         if scores:
             winners.append(min(scores, key=scores.__getitem__))
+            if levels or thresholds:
+                best = min(scores.values())
+                akaike = np.array([math.exp(-0.5 * (scores[k] - best)) for k in scores])
+                mixed = mixture([refits[k].freeze() for k in scores], akaike)
+                rows += [(b, "average", q, v) for q, v in _predictions(mixed, levels, thresholds)]
     replicates = pd.DataFrame(rows, columns=["replicate", "family", "quantity", "value"])
-    estimates = {label: dict(fit.params) for label, fit in originals.items()}
-    return _summarise(estimates, replicates, winners, "nonparametric", n_boot, confidence)
+    estimates = {
+        label: {**fit.params, **dict(_predictions(fit.freeze(), levels, thresholds))}
+        for label, fit in originals.items()
+    }
+    contenders = list(estimates)
+    if levels or thresholds:
+        akaike_weights = table["weight"].reindex(list(originals)).to_numpy(dtype=float)
+        mixed = mixture([fit.freeze() for fit in originals.values()], np.nan_to_num(akaike_weights))
+        estimates["average"] = dict(_predictions(mixed, levels, thresholds))
+    return _summarise(
+        estimates, replicates, winners, "nonparametric", n_boot, confidence, contenders
+    )

@@ -84,3 +84,33 @@ def test_tables_without_weights_say_so():
     with pytest.raises(ValueError, match="weights must be finite"):
         mixture([stats.norm(), stats.norm(1)], [0.5, -1.0])
     assert math.isfinite(mixture([stats.norm()], [1.0]).logpdf(40.0))  # log-sum-exp, no underflow
+
+
+def test_bootstrap_quantiles_and_exceedance_include_the_averaged_model(table):
+    x = table.fits["gamma"].observations.values
+    families = ["gamma", "weibull_min", "lognorm", "expon"]
+    result = klm.bootstrap(x, families, n_boot=40, rng=3, quantiles=[0.05, 0.5], exceedance=[12.0])
+    intervals = result.intervals
+    for label in families:
+        frozen = table.fits[label].freeze()
+        assert intervals.loc[(label, "q0.05"), "estimate"] == pytest.approx(
+            frozen.ppf(0.05), rel=1e-9
+        )
+        assert intervals.loc[(label, "P(X>12)"), "estimate"] == pytest.approx(
+            frozen.sf(12.0), rel=1e-9
+        )
+    average = table.average()
+    row = intervals.loc[("average", "q0.5")]
+    assert row["estimate"] == pytest.approx(average.ppf(0.5), rel=1e-9)
+    assert row["lower"] <= row["estimate"] <= row["upper"] and row["n_ok"] == 40
+    assert "average" not in result.wins.index and result.wins.sum() == pytest.approx(1.0)
+    with pytest.raises(klm.ParameterError):
+        klm.bootstrap(x, families, n_boot=5, quantiles=[1.5])
+
+
+def test_censored_bootstrap_quantiles_use_every_resample():
+    fish = pd.read_csv("data/smokedfish.csv")
+    data = klm.censored(left=fish["left"], right=fish["right"])
+    result = klm.bootstrap(data, ["lognorm", "fisk"], n_boot=12, rng=1, quantiles=[0.5])
+    assert set(result.intervals["n_ok"]) == {12}
+    assert ("average", "q0.5") in result.intervals.index

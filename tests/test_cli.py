@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+import klmodels as klm
 from klmodels.cli import run
 
 from .conftest import DATA, ROOT
@@ -177,3 +178,30 @@ def test_the_table_is_rounded_for_people_and_gof_is_offered():
     beef = str(DATA / "groundbeef_serving.csv")
     gof = klmodels("compare", beef, "-c", "serving", "-f", "gamma", "--gof")
     assert gof.returncode == 0 and "ad_p" in gof.stdout
+
+
+def test_quantiles_with_bootstrap_intervals_and_the_average():
+    beef = str(DATA / "groundbeef_serving.csv")
+    args = (
+        "quantiles",
+        beef,
+        "-c",
+        "serving",
+        "-f",
+        "gamma,lognorm",
+        "-q",
+        "0.05",
+        "--exceed",
+        "150",
+    )
+    result = klmodels(*args, "--n-boot", "20", "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    table = pd.read_csv(io.StringIO(result.stdout)).set_index(["family", "quantity"])
+    expected = klm.compare(pd.read_csv(beef)["serving"], ["gamma", "lognorm"]).average()
+    assert table.loc[("average", "q0.05"), "estimate"] == pytest.approx(
+        expected.ppf(0.05), rel=1e-9
+    )
+    assert "ranked first" in result.stderr
+    only = klmodels(*args, "--n-boot", "20", "--average")
+    assert only.returncode == 0 and "gamma" not in only.stdout and "average" in only.stdout
+    assert klmodels("quantiles", beef, "-c", "serving").returncode == 2
