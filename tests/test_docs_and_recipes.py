@@ -78,6 +78,10 @@ RECIPE_PROMISES = {
         "<CensoredObservations: 19 exact, 0 left-, 60 right-, 29 interval-censored>",
         "klmodels' log-likelihood is never below theirs",
     ],
+    "species_sensitivity.py": [
+        "<CensoredObservations: 19 exact, 0 left-, 60 right-, 29 interval-censored>",
+        "The averaged HC5 is 12.54 mS/cm",
+    ],
     "dask_large.py": [
         "300,000 service times in 3 Parquet files",
         "same order: True",
