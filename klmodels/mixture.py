@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
+from scipy import optimize, special, stats
 
 __all__ = ["mixture"]
 
@@ -32,6 +32,23 @@ def _check(components: Sequence[Any], weights: Any) -> tuple[tuple[Any, ...], np
     if np.any(~np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
         raise ValueError(f"mixture weights must be finite, >= 0 and not all 0; got {w.tolist()}")
     return tuple(components), w / w.sum()
+
+
+def _root_quantiles(cdf: Any, low: np.ndarray, high: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Continuous quantiles by Brent's method, element by element (few elements: quadrature calls)."""
+    out = np.empty(q.shape)
+    for index, (lo, hi, level) in enumerate(zip(low.ravel(), high.ravel(), q.ravel(), strict=True)):
+        if not lo < hi:
+            out.flat[index] = hi
+            continue
+        out.flat[index] = optimize.brentq(
+            lambda x, level=level: float(cdf(np.array([x]))[0]) - level,
+            lo,
+            hi,
+            xtol=1e-300,  # relative precision only (rtol): data of any scale
+            rtol=1e-15,
+        )
+    return out
 
 
 def _bisect_quantiles(
@@ -102,7 +119,10 @@ class _Mixin:
     def _quantile(self, q: np.ndarray, integer: bool) -> np.ndarray:
         q = np.asarray(q, dtype=np.float64)
         each = np.stack([np.broadcast_to(c.ppf(q), q.shape) for c in self._components])
-        return _bisect_quantiles(self._cdf, each.min(axis=0), each.max(axis=0), q, integer)
+        low, high = each.min(axis=0), each.max(axis=0)
+        if not integer and q.size <= 16 and np.all(np.isfinite(low) & np.isfinite(high)):
+            return _root_quantiles(self._cdf, low, high, q)
+        return _bisect_quantiles(self._cdf, low, high, q, integer)
 
     def _stats(self) -> tuple[float, float, None, None]:
         means = np.array([c.mean() for c in self._components])
