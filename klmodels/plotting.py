@@ -32,6 +32,7 @@ from klmodels.protocols import ObservationsLike
 
 __all__ = [
     "plot_asymmetry",
+    "plot_average",
     "plot_censored",
     "plot_comparison",
     "plot_fit",
@@ -240,12 +241,59 @@ def _plotting_positions(obs: ObservationsLike) -> tuple[np.ndarray, np.ndarray]:
     return values, cumulative - prob / 2
 
 
-def plot_qq(fit_: Fit, *, ax: Any = None) -> Any:
-    """Quantile-quantile plot: the model's quantiles at the data's plotting positions against the data."""
+def _simulated_refits(fit_: Fit, envelope: int, rng: Any) -> list[tuple[np.ndarray, Any]]:
+    """``envelope`` samples drawn from the fit, each sorted and paired with its own refitted model."""
+    from klmodels.fitting import estimate
+
+    obs = fit_.observations
+    if fit_.kind != "continuous" or obs.weights is not None:
+        raise ParameterError("envelopes need a continuous fit to raw observations (no weights)")
+    rng = np.random.default_rng(rng)
+    n, frozen = obs.values.size, fit_.freeze()
+    fixed = {k: v for k, v in fit_.all_params.items() if k not in fit_.params}
+    out = []
+    for _ in range(envelope):
+        draw = np.sort(np.asarray(frozen.rvs(size=n, random_state=rng), float))
+        try:
+            refit = estimate(Observations.from_data(draw), fit_.family, None, fixed)
+        except Exception:  # a failed refit leaves a gap in the envelope, not an error
+            continue
+        out.append((draw, fit_.family.freeze(refit.all_params)))
+    return out
+
+
+def _order_statistics_at(positions: np.ndarray, n: int) -> np.ndarray:
+    """Which of n sorted values sits at each plotting position (ties share one position)."""
+    return np.clip(np.round(positions * n - 0.5).astype(int), 0, n - 1)
+
+
+def _band(rows: list[np.ndarray], level: float) -> tuple[np.ndarray, np.ndarray]:
+    stacked = np.vstack(rows)
+    return tuple(np.nanquantile(stacked, [(1 - level) / 2, (1 + level) / 2], axis=0))
+
+
+def plot_qq(
+    fit_: Fit, *, ax: Any = None, envelope: int = 0, level: float = 0.95, rng: Any = None
+) -> Any:
+    r"""Quantile-quantile plot: the model's quantiles at the data's plotting positions against the data.
+
+    ``envelope=B`` adds a pointwise ``level`` band from B samples simulated from the fit, each
+    refitted (so the band accounts for the parameters having been estimated): the band of
+    :math:`x^*_{(i)} - \hat F^{*-1}(p_i)` around the diagonal. Raw continuous data only.
+    """
     values, positions = _plotting_positions(fit_.observations)
     model = fit_.freeze()
     theoretical = model.ppf(positions)
     ax = _axes(ax)
+    if envelope:
+        at = _order_statistics_at(positions, fit_.observations.values.size)
+        gaps = [
+            draw[at] - refit.ppf(positions)
+            for draw, refit in _simulated_refits(fit_, envelope, rng)
+        ]
+        low, high = _band(gaps, level)
+        ax.fill_between(theoretical, theoretical + low, theoretical + high, color="0.85",
+                        label=f"{level:.0%} envelope ({len(gaps)} refitted simulations)")  # fmt: skip
     ax.plot(theoretical, values, "o", ms=3, alpha=0.7, label="data")
     finite = np.isfinite(theoretical)
     low = min(theoretical[finite].min(), values.min())
@@ -258,11 +306,25 @@ def plot_qq(fit_: Fit, *, ax: Any = None) -> Any:
     return ax
 
 
-def plot_pp(fit_: Fit, *, ax: Any = None) -> Any:
-    """Probability-probability plot: the model's CDF at the data against the empirical CDF."""
+def plot_pp(
+    fit_: Fit, *, ax: Any = None, envelope: int = 0, level: float = 0.95, rng: Any = None
+) -> Any:
+    r"""Probability-probability plot: the model's CDF at the data against the empirical CDF.
+
+    ``envelope=B`` adds a pointwise ``level`` band of :math:`\hat F^*(x^*_{(i)})` from B samples
+    simulated from the fit and refitted. Raw continuous data only.
+    """
     values, positions = _plotting_positions(fit_.observations)
     model_cdf = fit_.freeze().cdf(values)
     ax = _axes(ax)
+    if envelope:
+        at = _order_statistics_at(positions, fit_.observations.values.size)
+        probabilities = [
+            refit.cdf(draw[at]) for draw, refit in _simulated_refits(fit_, envelope, rng)
+        ]
+        low, high = _band(probabilities, level)
+        ax.fill_between(positions, low, high, color="0.85",
+                        label=f"{level:.0%} envelope ({len(probabilities)} refitted simulations)")  # fmt: skip
     ax.plot(positions, model_cdf, "o", ms=3, alpha=0.7, label="data")
     ax.plot([0, 1], [0, 1], color="tab:red", lw=1, label="y = x")
     ax.set_xlabel("empirical cumulative probability")
@@ -395,3 +457,45 @@ def plot_censored(table: Any, *, ax: Any = None, top: int | None = 4) -> Any:
     ax.set_ylabel("cumulative probability")
     ax.legend(frameon=False)
     return ax
+
+
+def plot_average(table: Any, *, axes: Sequence[Any] | None = None) -> Any:
+    """The Akaike-averaged model over the data: its density (or pmf) and its cdf against the data's.
+
+    Left: the data's histogram (or observed frequencies) with the averaged density and each
+    mixed model's, dashed and scaled by its weight. Right: the empirical cdf with the averaged and
+    the mixed models' cdfs. Uses :meth:`klmodels.ComparisonTable.average`.
+
+    Returns
+    -------
+    numpy.ndarray of matplotlib.axes.Axes
+    """
+    average = table.average()
+    fits = [table.fits[label] for label in average.used]
+    obs = fits[0].observations
+    values, prob = obs.distinct()
+    if axes is None:
+        _, axes = _pyplot().subplots(1, 2, figsize=(11, 4.2))
+    density_ax, cdf_ax = axes[0], axes[1]
+    discrete = fits[0].kind == "discrete"
+    if discrete:
+        density_ax.bar(values, prob, color="0.8", label="observed")
+        grid = np.arange(values.min(), values.max() + 1)
+        density_ax.plot(grid, average.pmf(grid), "o-", color="black", ms=3, label="average")
+    else:
+        bins = max(10, min(60, int(2 * round((obs.n_obs or values.size) ** (1 / 3)))))  # Rice rule
+        density_ax.hist(values, bins=bins, weights=prob, density=True, color="0.8", label="data")
+        grid = np.linspace(values.min(), values.max(), 400)
+        density_ax.plot(grid, average.pdf(grid), color="black", lw=2, label="average")
+    for fit_, weight in zip(fits, average.mixing_weights, strict=True):
+        model = fit_.freeze()
+        curve = model.pmf(grid) if discrete else model.pdf(grid)
+        density_ax.plot(grid, weight * curve, "--", lw=1, label=f"{fit_.name} x {weight:.2f}")
+        cdf_ax.plot(grid, model.cdf(grid), "--", lw=1, label=fit_.name)
+    cdf_ax.step(values, np.cumsum(prob), where="post", color="0.4", label="empirical")
+    cdf_ax.plot(grid, average.cdf(grid), color="black", lw=2, label="average")
+    density_ax.set_title("averaged model over the data")
+    cdf_ax.set_title("cumulative distribution")
+    density_ax.legend(frameon=False, fontsize=8)
+    cdf_ax.legend(frameon=False, fontsize=8)
+    return np.asarray(axes)

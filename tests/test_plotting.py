@@ -126,3 +126,37 @@ def test_missing_matplotlib_names_the_extra(monkeypatch, worm_teeth_100):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(klm.MissingExtraError, match=r"pip install 'klmodels\[plot\]'"):
         plotting.plot_fit(klm.fit(worm_teeth_100, "poisson"))
+
+
+def test_qq_and_pp_envelopes_hold_data_from_the_model_and_not_groundbeef():
+    from klmodels.plotting import _order_statistics_at, _plotting_positions, _simulated_refits
+
+    x = stats.norm(3.0, 2.0).rvs(300, random_state=np.random.default_rng(4))
+    fit = klm.fit(x, "norm")
+    values, positions = _plotting_positions(fit.observations)
+    at = _order_statistics_at(positions, x.size)
+    gaps = np.vstack([d[at] - r.ppf(positions) for d, r in _simulated_refits(fit, 99, 1)])
+    low, high = np.quantile(gaps, [0.025, 0.975], axis=0)
+    deviation = values - fit.freeze().ppf(positions)
+    inside = np.mean((deviation >= low) & (deviation <= high))
+    assert inside > 0.85  # pointwise 95% bands: most points of data from the model fall inside
+    ax = klm.plotting.plot_qq(fit, envelope=20, rng=1)
+    assert any("envelope" in str(c.get_label()) for c in ax.collections)
+    ax = klm.plotting.plot_pp(fit, envelope=20, rng=1)
+    assert any("envelope" in str(c.get_label()) for c in ax.collections)
+    with pytest.raises(klm.ParameterError, match="raw observations"):
+        klm.plotting.plot_qq(klm.fit([1, 2, 2, 3], "poisson"), envelope=5)
+    plt.close("all")
+
+
+def test_the_averaged_model_is_drawn_over_the_data_for_both_kinds():
+    x = stats.gamma(3.0, scale=2.0).rvs(300, random_state=np.random.default_rng(2))
+    table = klm.compare(x, ["gamma", "weibull_min", "lognorm"])
+    density, cdf = klm.plotting.plot_average(table)
+    labels = {line.get_label() for line in density.get_lines()}
+    assert "average" in labels and any(label.startswith("gamma x ") for label in labels)
+    assert {"average", "empirical"} <= {line.get_label() for line in cdf.get_lines()}
+    counts = klm.compare(np.random.default_rng(3).poisson(4, 200), ["poisson", "nbinom"])
+    density, _ = klm.plotting.plot_average(counts)
+    assert "average" in {line.get_label() for line in density.get_lines()}
+    plt.close("all")
