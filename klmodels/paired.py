@@ -254,6 +254,9 @@ class GTestResult:
         Number of cells after pooling neighbours until every expected count is at least 5.
     note : str
         Why there is no test (no degrees of freedom left, or cells too wide to sum), or "".
+    chi2, chi2_p : float
+        Pearson's :math:`X^2 = \sum_j (O_j - E_j)^2 / E_j` on the same pooled cells, and its
+        p-value on the same degrees of freedom.
     """
 
     statistic: float
@@ -261,6 +264,8 @@ class GTestResult:
     p_value: float
     cells: int
     note: str = ""
+    chi2: float = math.nan
+    chi2_p: float = math.nan
 
 
 _MAX_SPAN = 1_000_000
@@ -349,7 +354,7 @@ def g_test(fit: Fit, *, min_expected: float = 5.0) -> GTestResult:
     observed = prob * fit.n_obs
     if fit.mean_loglik_nats == -math.inf:  # an observed value the model rules out
         dof = max(values.size - 1 - fit.k, 0)
-        return GTestResult(math.inf, dof, 0.0, int(values.size))
+        return GTestResult(math.inf, dof, 0.0, int(values.size), "", math.inf, 0.0)
     masses = _cell_probabilities(fit, values)
     if isinstance(masses, str):
         return GTestResult(math.nan, 0, math.nan, 0, masses)
@@ -369,14 +374,18 @@ def g_test(fit: Fit, *, min_expected: float = 5.0) -> GTestResult:
             pooled_o, pooled_e = [acc_o], [acc_e]
     o, e = np.array(pooled_o), np.array(pooled_e)
     if np.any((e <= 0) & (o > 0)):
-        return GTestResult(math.inf, max(int(o.size) - 1 - fit.k, 0), 0.0, int(o.size))
+        return GTestResult(
+            math.inf, max(int(o.size) - 1 - fit.k, 0), 0.0, int(o.size), "", math.inf, 0.0
+        )
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(o > 0, o * np.log(o / e), 0.0)
     statistic = max(float(2 * terms.sum()), 0.0)  # 0 up to rounding for a saturated model
+    pearson = float(np.sum((o - e) ** 2 / e))
     dof = int(o.size - 1 - fit.k)
     p = float(stats.chi2.sf(statistic, dof)) if dof > 0 else math.nan
+    pearson_p = float(stats.chi2.sf(pearson, dof)) if dof > 0 else math.nan
     note = "" if dof > 0 else f"no degrees of freedom left ({o.size} cells, k={fit.k}): no test"
-    return GTestResult(statistic, max(dof, 0), p, int(o.size), note)
+    return GTestResult(statistic, max(dof, 0), p, int(o.size), note, pearson, pearson_p)
 
 
 # ------------------------------------------------------------------ bootstrap

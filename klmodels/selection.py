@@ -408,7 +408,11 @@ def _row(
         test = g_test(result)
         # a saturated model leaves no degrees of freedom: no test, shown as missing
         row.update(
-            g_stat=test.statistic, g_dof=test.dof if test.dof > 0 else pd.NA, g_p=test.p_value
+            g_stat=test.statistic,
+            g_dof=test.dof if test.dof > 0 else pd.NA,
+            g_p=test.p_value,
+            chi2=test.chi2,
+            chi2_p=test.chi2_p,
         )
         if math.isnan(test.statistic) and test.note:
             row["note"] = "; ".join(filter(None, [row["note"], test.note]))
@@ -445,7 +449,7 @@ def _table(
         f"dkl_{unit}", f"dkl_se_{unit}", "vuong_p", "aic", "aicc", "bic", "delta", "weight",
     ]  # fmt: skip
     if kind == "discrete":
-        columns += ["g_stat", "g_dof", "g_p"]
+        columns += ["g_stat", "g_dof", "g_p", "chi2", "chi2_p"]
     if bins is not None:
         columns.append(f"kl_binned_{unit}")
     columns.append("note")
@@ -679,6 +683,8 @@ def compare(
                                            difference in <unit> when criterion="kl")
         weight                    float64  Akaike weight :math:`e^{-\Delta/2}/\sum e^{-\Delta/2}`
                                            (NaN for criterion="kl")
+        chi2, chi2_p              float64  discrete data: Pearson's chi-square on the same
+                                           pooled cells
         g_stat, g_dof, g_p        float64  discrete data: G-test of goodness of fit (cells
                                            pooled to expected counts >= 5)
         kl_binned_<unit>          float64  with ``bins``: D(histogram ‖ model's bin masses)

@@ -78,3 +78,22 @@ def test_compare_adds_the_columns_for_continuous_rows_and_is_seeded():
         klm.goodness_of_fit(klm.fit([0, 1, 1, 2, 3], "poisson"))
     no_p = klm.goodness_of_fit(klm.fit(BEEF, "gamma"), resamples=0)
     assert np.isnan(no_p.ks_p) and no_p.ks == pytest.approx(first.loc["gamma", "ks"])
+
+
+def test_pearsons_chi_square_on_the_pooled_cells_equals_scipys():
+    """Without pooling (min_expected=0) the cells are the observed values: scipy's chisquare is the oracle."""
+    rng = np.random.default_rng(6)
+    x = rng.poisson(6.0, 2_000)
+    fit = klm.fit(x, "poisson")
+    result = klm.g_test(fit, min_expected=0.0)
+    values, counts = np.unique(x, return_counts=True)
+    mu = fit.params["mu"]
+    cells = stats.poisson(mu)
+    expected = x.size * np.diff(np.concatenate(([0.0], cells.cdf(values[:-1]), [1.0])))
+    assert np.all(np.diff(values) == 1)  # consecutive: each cell is one value (tails at the ends)
+    oracle = stats.chisquare(counts, expected, ddof=1)
+    assert result.chi2 == pytest.approx(oracle.statistic, rel=1e-9)
+    assert result.chi2_p == pytest.approx(oracle.pvalue, rel=1e-6)
+    pooled = klm.g_test(fit)  # the table's test pools to expected counts >= 5
+    table = klm.compare(x, ["poisson", "nbinom"])
+    assert table.loc["poisson", "chi2"] == pytest.approx(pooled.chi2)

@@ -34,6 +34,8 @@ COLUMNS = [
     "g_stat",
     "g_dof",
     "g_p",
+    "chi2",
+    "chi2_p",
     "note",
 ]
 
