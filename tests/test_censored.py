@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import optimize, stats
 
 import klmodels as klm
@@ -399,3 +401,50 @@ def test_discrete_truncation_includes_whole_bounds_rounded_inwards():
 def test_censored_values_alone_without_a_maximum_are_said_so():
     table = klm.compare(klm.censored(left=[np.nan] * 5, right=[1.0, 2.0, 2.5, 3.0, 4.0]), ["norm"])
     assert "without a maximum" in table.loc["norm", "note"]
+
+
+def test_exact_rows_given_as_censored_data_give_the_exact_comparisons_logliks():
+    """left == right for every row: the censored likelihood is the exact one (a second method)."""
+    x = stats.gamma(2.5, scale=3.0).rvs(400, random_state=np.random.default_rng(12))
+    families = ["gamma", "weibull_min", "lognorm", "expon"]
+    exact = klm.compare(x, families)
+    as_censored = klm.compare(klm.censored(left=x, right=x), families)
+    np.testing.assert_allclose(
+        as_censored.loc[families, "loglik"], exact.loc[families, "loglik"], rtol=1e-9
+    )
+    counts = np.random.default_rng(1).poisson(3.0, 300).astype(float)
+    discrete = klm.compare(klm.censored(left=counts, right=counts), ["poisson", "geom"])
+    np.testing.assert_allclose(
+        discrete.loc[["poisson", "geom"], "loglik"],
+        klm.compare(counts, ["poisson", "geom"]).loc[["poisson", "geom"], "loglik"],
+        rtol=1e-9,
+    )
+
+
+@settings(max_examples=40)
+@given(
+    st.lists(st.floats(0.05, 50.0), min_size=3, max_size=40),
+    st.lists(st.sampled_from(["exact", "left", "right", "interval"]), min_size=40, max_size=40),
+    st.floats(0.01, 5.0),
+)
+def test_any_censoring_pattern_gives_a_table_or_a_klmodels_error(values, kinds, width):
+    x = np.asarray(values)
+    low, high = x.copy(), x.copy()
+    for i, kind in enumerate(kinds[: x.size]):
+        if kind == "left":
+            low[i] = np.nan
+        elif kind == "right":
+            high[i] = np.nan
+        elif kind == "interval":
+            high[i] = x[i] + width
+    before = (low.copy(), high.copy())
+    try:
+        table = klm.compare(klm.censored(left=low, right=high), ["weibull_min", "lognorm", "expon"])
+    except klm.KLModelsError:
+        return
+    np.testing.assert_array_equal(low, before[0])
+    np.testing.assert_array_equal(high, before[1])
+    for label in table.index:
+        loglik = table.loc[label, "loglik"]
+        assert np.isfinite(loglik) or table.loc[label, "note"], label  # a number, or why not
+    assert table["weight"].sum() == pytest.approx(1.0)
