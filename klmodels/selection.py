@@ -162,7 +162,7 @@ def default_candidates(
             raise ParameterError("kind='discrete' needs whole-number data")
         chosen = {}
         for name, f in registry.items():
-            if f.kind != "discrete":
+            if f.kind != "discrete" or not f.default_candidate:
                 continue
             if _suits(f, obs, support):
                 chosen[name] = f

@@ -40,6 +40,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "family.discrete",
             "family.registry",
             "family.strategy",
+            "family.inflated",
         },
     ),
     ("fitting", {"fitting", "divergence"}),

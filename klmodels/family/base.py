@@ -134,6 +134,8 @@ class Family(ABC):
     """Whether the family has scipy's ``loc`` and ``scale`` (then fits are made on standardised data)."""
     has_cdf: bool = False
     """Whether :meth:`logcdf` and :meth:`logsf` are cheap (a closed form or scipy's special functions)."""
+    default_candidate: bool = True
+    """Whether ``compare(data)`` without families may pick it (False: opt-in, by name)."""
 
     # ------------------------------------------------------------------ the model
     @property

@@ -19,6 +19,7 @@ from klmodels.family.base import Family, FrozenModel, Kind
 from klmodels.family.continuous import continuous_families
 from klmodels.family.discrete import discrete_families
 from klmodels.family.generic import GenericScipyFamily, scipy_distribution
+from klmodels.family.inflated import inflated_families
 
 __all__ = ["Candidate", "Registry", "check_registry", "default_registry", "resolve"]
 
@@ -132,7 +133,11 @@ class Registry(Mapping[str, Family]):
         return f"<{state}Registry of {len(self)} families: {', '.join(self._families)}>"
 
 
-default_registry = Registry([*discrete_families(), *continuous_families()], read_only=True)
+_DISCRETE = discrete_families()
+default_registry = Registry(
+    [*_DISCRETE, *continuous_families(), *inflated_families({f.name: f for f in _DISCRETE})],
+    read_only=True,
+)
 """Every built-in family under scipy's name (read-only); ``klmodels.families``."""
 
 

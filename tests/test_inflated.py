@@ -1,0 +1,67 @@
+"""Zero-inflated and hurdle counts: hand-written likelihoods, closed forms and statsmodels as oracles."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import optimize, stats
+
+import klmodels as klm
+
+RNG = np.random.default_rng(0)
+N = 2_000
+COUNTS = np.where(RNG.uniform(size=N) < 0.3, 0, RNG.poisson(3.0, N))
+
+
+def test_zero_inflated_poisson_matches_the_hand_written_likelihood():
+    def negative_loglik(theta):
+        mu, pi = math.exp(theta[0]), 1 / (1 + math.exp(-theta[1]))
+        p0 = pi + (1 - pi) * math.exp(-mu)
+        positive = COUNTS[COUNTS > 0]
+        return -((COUNTS == 0).sum() * math.log(p0)
+                 + positive.size * math.log1p(-pi) + stats.poisson.logpmf(positive, mu).sum())  # fmt: skip
+
+    best = optimize.minimize(negative_loglik, [1.0, 0.0], method="Nelder-Mead",
+                             options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000})  # fmt: skip
+    fit = klm.fit(COUNTS, "zi_poisson")
+    assert fit.loglik >= -best.fun - 1e-6
+    assert fit.params["mu"] == pytest.approx(math.exp(best.x[0]), rel=1e-4)
+    assert fit.params["pi"] == pytest.approx(1 / (1 + math.exp(-best.x[1])), rel=1e-4)
+    assert fit.k == 2
+
+
+def test_zero_inflated_poisson_equals_statsmodels():
+    sm = pytest.importorskip("statsmodels.discrete.count_model")
+    model = sm.ZeroInflatedPoisson(COUNTS, np.ones((N, 1)), exog_infl=np.ones((N, 1)))
+    result = model.fit(disp=False, maxiter=200)
+    assert klm.fit(COUNTS, "zi_poisson").loglik == pytest.approx(result.llf, abs=1e-4)
+
+
+def test_the_hurdle_has_closed_form_zeros_and_a_zero_truncated_rest():
+    fit = klm.fit(COUNTS, "hurdle_poisson")
+    assert fit.params["pi"] == pytest.approx((COUNTS == 0).mean(), rel=1e-12)
+    positive = COUNTS[COUNTS > 0]
+
+    def truncated(mu):  # zero-truncated Poisson: the mean equation mu / (1 - e^-mu) = mean
+        return mu / (1 - math.exp(-mu)) - positive.mean()
+
+    assert fit.params["mu"] == pytest.approx(optimize.brentq(truncated, 1e-6, 50), rel=1e-6)
+    model = fit.freeze()
+    assert model.pmf(0) == pytest.approx(fit.params["pi"], rel=1e-9)
+    assert model.pmf(np.arange(0, 40)).sum() == pytest.approx(1.0, abs=1e-9)
+
+
+def test_the_zero_models_rank_and_say_when_there_is_no_inflation():
+    table = klm.compare(COUNTS, ["poisson", "zi_poisson", "hurdle_poisson", "nbinom"])
+    assert table.index[0] in ("zi_poisson", "hurdle_poisson")
+    few_zeros = RNG.poisson(3.0, 1_500)
+    few_zeros = np.where(
+        (few_zeros == 0) & (np.arange(few_zeros.size) % 2 == 0), 1, few_zeros
+    )  # fewer zeros than any Poisson
+    fit = klm.fit(few_zeros, "zi_poisson")
+    assert fit.params["pi"] == 0.0 and "inflation estimated at 0" in fit.note
+    cdf = np.exp(klm.families["zi_poisson"].logcdf(np.arange(0, 30), dict(fit.all_params)))
+    assert cdf[-1] == pytest.approx(1.0, abs=1e-9) and np.all(np.diff(cdf) >= -1e-15)
+    assert "zi_poisson" not in klm.compare(COUNTS).index  # opt-in, not a default
