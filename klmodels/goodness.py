@@ -42,13 +42,8 @@ def gof_statistics(log_cdf: np.ndarray, log_sf: np.ndarray) -> tuple[float, floa
     for the sample sorted in increasing order (both from the family, so the tails keep their
     precision in A^2).
     """
-    n = log_cdf.size
-    u = np.exp(log_cdf)
-    i = np.arange(1, n + 1)
-    ks = float(np.max(np.maximum(i / n - u, u - (i - 1) / n)))
-    cvm = float(1 / (12 * n) + np.sum((u - (2 * i - 1) / (2 * n)) ** 2))
-    ad = float(-n - np.sum((2 * i - 1) * (log_cdf + log_sf[::-1])) / n)
-    return ks, cvm, ad
+    ks, cvm, ad = _statistics_rows(log_cdf[None, :], log_sf[None, :])[0]
+    return float(ks), float(cvm), float(ad)
 
 
 @dataclass(frozen=True)
@@ -219,26 +214,26 @@ def goodness_of_fit(fit: Fit, *, resamples: int = 200, rng: Any = None) -> Goodn
         if refits is not None:  # every resample refitted at once (the estimators, vectorised)
             with np.errstate(all="ignore"):
                 rows = _statistics_rows(*_log_tails(family.name, refits, draws))
-            ok = np.all(np.isfinite(rows), axis=1)
-            above = (rows[ok] >= np.asarray(observed)).sum(axis=0)
-            done = int(ok.sum())
-            p = (1 + above) / (1 + done)
-            failed = resamples - done
-            note = (
-                f"{failed} of {resamples} simulated samples could not be refitted" if failed else ""
-            )
-            return GoodnessOfFit(*observed, float(p[0]), float(p[1]), float(p[2]), done, note)
-    exceed = np.zeros(3)
-    done = failed = 0
-    for _ in range(resamples):
+            return _calibrated(observed, rows)
+    rows = np.full((resamples, 3), math.nan)  # a row stays NaN when its sample cannot be refitted
+    for b in range(resamples):
         draw = np.sort(np.asarray(frozen.rvs(size=n, random_state=rng), dtype=np.float64))
         try:
             refit = estimate(Observations.from_data(draw), family, None, fixed)
         except (FitError, ArithmeticError, ValueError):
-            failed += 1
             continue
-        exceed += np.asarray(_statistics_at(family, refit.all_params, draw)) >= np.asarray(observed)
-        done += 1
-    p = (1 + exceed) / (1 + done) if done else np.full(3, math.nan)
-    note = f"{failed} of {resamples} simulated samples could not be refitted" if failed else ""
+        rows[b] = _statistics_at(family, refit.all_params, draw)
+    return _calibrated(observed, rows)
+
+
+def _calibrated(observed: tuple[float, float, float], rows: np.ndarray) -> GoodnessOfFit:
+    r"""p-values :math:`(1 + \#\{T^* \ge T\})/(1 + B)` from the simulated statistics (one row each).
+
+    A row with a NaN statistic is a sample that could not be refitted, and does not count.
+    """
+    done_rows = ~np.isnan(rows).any(axis=1)
+    done, failed = int(done_rows.sum()), int((~done_rows).sum())
+    above = (rows[done_rows] >= np.asarray(observed)).sum(axis=0)
+    p = (1 + above) / (1 + done) if done else np.full(3, math.nan)
+    note = f"{failed} of {rows.shape[0]} simulated samples could not be refitted" if failed else ""
     return GoodnessOfFit(*observed, float(p[0]), float(p[1]), float(p[2]), done, note)
