@@ -64,6 +64,7 @@ __all__ = [
     "CensoredObservations",
     "censored",
     "compare_censored",
+    "criteria",
     "fit_censored",
     "npmle",
     "parse_truncation",
@@ -672,7 +673,8 @@ def _fit_or_reason(
     return failure_as_reason(family, lambda: fit_censored(obs, family, fixed))
 
 
-def _criteria(loglik: float, k: int, n: float) -> dict[str, float]:
+def criteria(loglik: float, k: int, n: float) -> dict[str, float]:
+    """AIC, AICc (inf when n <= k + 1, so that such rows rank last) and BIC of a censored fit."""
     aic = 2 * k - 2 * loglik
     aicc = aic + (2 * k * (k + 1) / (n - k - 1) if n - k - 1 > 0 else math.inf)
     return {"aic": aic, "aicc": aicc, "bic": k * math.log(n) - 2 * loglik}
@@ -704,7 +706,7 @@ def compare_censored(
         reasons = "; ".join(f"{label}: {r}" for label, r in results.items())
         raise AllFamiliesFailedError(f"no candidate family could be fitted to the data. {reasons}")
     n = obs.n_obs
-    scores = {label: _criteria(f.loglik, f.k, n) for label, f in fits.items()}
+    scores = {label: criteria(f.loglik, f.k, n) for label, f in fits.items()}
     order = sorted(
         results, key=lambda lbl: (lbl not in scores, scores[lbl][criterion] if lbl in scores else 0)
     )

@@ -20,6 +20,7 @@ from klmodels.censored import (
     CensoredFit,
     CensoredObservations,
     compare_censored,
+    criteria,
     fit_censored,
 )
 from klmodels.checks import check_fraction, check_rng, check_whole
@@ -298,7 +299,11 @@ def _predictions(
 
 def _averaged(fits: Mapping[str, Fit], criterion: str) -> Any:
     """The fits mixed by their Akaike weights under ``criterion`` (None when none has a score)."""
-    scores = {label: score(f, criterion) for label, f in fits.items()}
+    return _mixed_by_scores(fits, {label: score(f, criterion) for label, f in fits.items()})
+
+
+def _mixed_by_scores(fits: Mapping[str, Any], scores: Mapping[str, float]) -> Any:
+    r"""The fits with a finite criterion mixed by their Akaike weights :math:`e^{-\Delta/2}`, or None."""
     finite = {label: s for label, s in scores.items() if math.isfinite(s)}
     if not finite:
         return None
@@ -400,18 +405,13 @@ def _bootstrap_censored(
                 continue
             for key, value in fit.params.items():
                 rows.append((b, label, key, float(value)))
-            k, loglik = fit.k, fit.loglik
-            penalty = {"aic": 2 * k, "bic": k * math.log(n), "aicc": 2 * k + (
-                2 * k * (k + 1) / (n - k - 1) if n - k - 1 > 0 else math.inf)}  # fmt: skip
-            scores[label] = penalty.get(criterion, penalty["aicc"]) - 2 * loglik
+            scores[label] = criteria(fit.loglik, fit.k, n)[criterion]
             refits[label] = fit
             rows += [(b, label, q, v) for q, v in _predictions(fit.freeze(), levels, thresholds)]
         if scores:
             winners.append(min(scores, key=scores.__getitem__))
-            if levels or thresholds:
-                best = min(scores.values())
-                akaike = np.array([math.exp(-0.5 * (scores[k] - best)) for k in scores])
-                mixed = mixture([refits[k].freeze() for k in scores], akaike)
+            mixed = _mixed_by_scores(refits, scores) if levels or thresholds else None
+            if mixed is not None:
                 rows += [(b, "average", q, v) for q, v in _predictions(mixed, levels, thresholds)]
     replicates = pd.DataFrame(rows, columns=["replicate", "family", "quantity", "value"])
     estimates = {
