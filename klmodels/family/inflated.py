@@ -34,6 +34,11 @@ __all__ = ["Hurdle", "ZeroInflated", "inflated_families"]
 _PI = Parameter("pi", 0.0, 1.0, low_closed=True, high_closed=False)
 
 
+def _log(p: float) -> float:
+    """The natural log of p, with log 0 = -inf."""
+    return math.log(p) if p > 0 else -math.inf
+
+
 class _ZeroModel(Family):
     """What the zero-inflated and the hurdle model share."""
 
@@ -55,6 +60,21 @@ class _ZeroModel(Family):
 
     def _base_log_zero(self, base_params: Mapping[str, float]) -> float:
         return float(self.base.logpdf(np.array([0.0]), base_params)[0])
+
+    def _log_positive(self, base_params: Mapping[str, float]) -> float:
+        r""":math:`\ln(1 - p(0))`, the base's log probability of a positive count."""
+        return math.log1p(-math.exp(self._base_log_zero(base_params)))
+
+    def _base_start(
+        self, obs: ObservationsLike, fixed: Mapping[str, float]
+    ) -> tuple[dict[str, float], tuple[Parameter, ...], dict[str, float]]:
+        """The base's fixed parameters, its free ones, and its own fit as the optimiser's start."""
+        base_fixed = {k: v for k, v in fixed.items() if k != "pi"}
+        return (
+            base_fixed,
+            self.base.numerically_free(base_fixed),
+            self.base.estimate(obs, base_fixed),
+        )
 
     def diagnose(self, obs: ObservationsLike, params: Mapping[str, float]) -> list[str]:
         """A note when the inflation is estimated at 0: the base family is the better-counted model."""
@@ -102,7 +122,7 @@ class ZeroInflated(_ZeroModel):
         base = self.base.logpdf(x, base_params)
         with np.errstate(divide="ignore"):
             rest = math.log1p(-pi) + base
-            zero = np.logaddexp(math.log(pi) if pi > 0 else -np.inf, rest)
+            zero = np.logaddexp(_log(pi), rest)
         return np.where(x == 0, zero, rest)
 
     def logcdf(self, x: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
@@ -111,7 +131,7 @@ class ZeroInflated(_ZeroModel):
         x = np.asarray(x, dtype=np.float64)
         with np.errstate(divide="ignore"):
             inside = np.logaddexp(
-                math.log(pi) if pi > 0 else -np.inf,
+                _log(pi),
                 math.log1p(-pi) + self.base.logcdf(x, base_params),
             )
         return np.where(x < 0, -np.inf, inside)
@@ -129,9 +149,7 @@ class ZeroInflated(_ZeroModel):
     def estimate(self, obs: ObservationsLike, fixed: Mapping[str, float]) -> dict[str, float]:
         """Base parameters by the profile likelihood, pi in closed form given them."""
         values, prob, zeros = self._counts(obs)
-        base_fixed = {k: v for k, v in fixed.items() if k != "pi"}
-        free = [p for p in self.base.numerically_free(base_fixed)]
-        start = self.base.estimate(obs, base_fixed)
+        base_fixed, free, start = self._base_start(obs, fixed)
 
         def profile(free_values: Mapping[str, float]) -> float:
             base_params = {**base_fixed, **free_values}
@@ -155,10 +173,10 @@ class Hurdle(_ZeroModel):
         r""":math:`\ln \pi` at 0, :math:`\ln(1 - \pi) + \ln p(y) - \ln(1 - p(0))` above."""
         base_params, pi = self._split(params)
         x = np.asarray(x, dtype=np.float64)
-        log_positive = math.log1p(-math.exp(self._base_log_zero(base_params)))
+        log_positive = self._log_positive(base_params)
         with np.errstate(divide="ignore"):
             above = math.log1p(-pi) + self.base.logpdf(x, base_params) - log_positive
-            zero = math.log(pi) if pi > 0 else -math.inf
+            zero = _log(pi)
         return np.where(x == 0, zero, np.where(x > 0, above, -np.inf))
 
     def logcdf(self, x: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
@@ -169,7 +187,7 @@ class Hurdle(_ZeroModel):
         r""":math:`\ln((1 - \pi) S(y) / (1 - p(0)))` for y >= 0."""
         base_params, pi = self._split(params)
         x = np.asarray(x, dtype=np.float64)
-        log_positive = math.log1p(-math.exp(self._base_log_zero(base_params)))
+        log_positive = self._log_positive(base_params)
         above = math.log1p(-pi) + self.base.logsf(np.maximum(x, 0.0), base_params) - log_positive
         return np.where(x < 0, 0.0, above)
 
@@ -179,14 +197,12 @@ class Hurdle(_ZeroModel):
         positive = values > 0
         if not positive.any():
             raise FitError(f"{self.name}: every count is 0; there is nothing above the hurdle")
-        base_fixed = {k: v for k, v in fixed.items() if k != "pi"}
-        free = [p for p in self.base.numerically_free(base_fixed)]
-        start = self.base.estimate(obs, base_fixed)
+        base_fixed, free, start = self._base_start(obs, fixed)
         weights = prob[positive] / prob[positive].sum()
 
         def truncated(free_values: Mapping[str, float]) -> float:
             base_params = {**base_fixed, **free_values}
-            log_positive = math.log1p(-math.exp(self._base_log_zero(base_params)))
+            log_positive = self._log_positive(base_params)
             return float(
                 np.dot(weights, self.base.logpdf(values[positive], base_params)) - log_positive
             )
