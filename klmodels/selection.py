@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from klmodels.censored import (
     CensoredFit,
@@ -504,9 +505,8 @@ def as_censored(
         For options that mean nothing for censored data (``support=``, ``n_obs=``,
         ``nan_policy="omit"``: NaN is an open end there) instead of ignoring them.
     """
-    censored_input = isinstance(data, CensoredObservations) or (
-        type(data).__name__ == "CensoredData" and type(data).__module__.startswith("scipy")
-    )
+    from_scipy = isinstance(data, stats.CensoredData)
+    censored_input = from_scipy or isinstance(data, CensoredObservations)
     if censored_input or truncation is not None:
         if support is not None:
             raise ParameterError(
@@ -524,7 +524,7 @@ def as_censored(
         if truncation is None:
             return data
         return dataclasses.replace(data, truncation=parse_truncation(truncation))
-    if type(data).__name__ == "CensoredData" and type(data).__module__.startswith("scipy"):
+    if from_scipy:
         if weights is not None:
             raise ParameterError(
                 "scipy's CensoredData carries no weights; use klm.censored(..., weights=)"
