@@ -27,6 +27,17 @@ computed per distinct value and each value's pointwise ELPD is counted :math:`c_
 which equals LOO on the fully expanded data (every copy has the same log-likelihood under
 every posterior draw; tested).
 
+Censored and truncated data
+---------------------------
+:func:`klmodels.censored` observations (or a ``scipy.stats.CensoredData``, or ``truncation=``)
+are sampled with each observation's own contribution, as in :mod:`klmodels.censored`: the
+density for exact values, ``pymc.logcdf`` for left-censored ones, ``pymc.logccdf`` for
+right-censored ones, a log-difference of cdfs for intervals (taken on the survival side above
+the median), minus the log mass inside the truncation bounds. Families need a PyMC distribution
+with a log cdf (:data:`DISTRIBUTIONS`); the others keep their row with the reason. The
+pointwise log-likelihood equals :func:`klmodels.censored.contributions` at every draw (tested),
+so LOO ranks on the same likelihood as the plug-in AICc.
+
 Priors (weakly informative, scaled by the data; override with ``priors=``)
 ---------------------------------------------------------------------------
 ==================  ==============================================================
@@ -60,6 +71,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from klmodels.censored import GROUPS, CensoredObservations
 from klmodels.data import NanPolicy, Observations
 from klmodels.errors import FitError, MissingExtraError, NotInMemoryError, ParameterError
 from klmodels.family import Candidate, Family
@@ -67,9 +79,10 @@ from klmodels.family.base import CustomFamily
 from klmodels.fitting import Fit
 from klmodels.information import as_log_base, unit_name
 from klmodels.options import FitOptions
+from klmodels.selection import as_censored
 from klmodels.selection import compare as plugin_compare
 
-__all__ = ["BUILDERS", "BayesComparison", "compare", "register_builder"]
+__all__ = ["BUILDERS", "DISTRIBUTIONS", "BayesComparison", "compare", "register_builder"]
 
 PriorSpec = tuple[str, Mapping[str, float]]
 
@@ -121,6 +134,35 @@ def _logp(expression: Callable[..., Any]) -> Callable[..., Any]:
     return likelihood
 
 
+def _builtin_distribution(
+    dist_name: str, mapping: Callable[[Mapping[str, Any]], dict[str, Any]]
+) -> DistributionFactory:
+    def distribution(params: Mapping[str, Any], shape: Any) -> Any:
+        pm, _ = _imports()
+        return getattr(pm, dist_name).dist(**mapping(params), shape=shape)
+
+    return distribution
+
+
+def _custom_distribution(
+    logp: Callable[..., Any], logcdf: Callable[..., Any]
+) -> DistributionFactory:
+    """A CustomDist with a PyTensor log density and log cdf, both ``f(y, **params)``."""
+
+    def distribution(params: Mapping[str, Any], shape: Any) -> Any:
+        pm, _ = _imports()
+        names = list(params)
+
+        def keyword(f: Callable[..., Any]) -> Callable[..., Any]:
+            return lambda value, *args: f(value, **dict(zip(names, args, strict=True)))
+
+        return pm.CustomDist.dist(
+            *[params[n] for n in names], logp=keyword(logp), logcdf=keyword(logcdf), shape=shape
+        )
+
+    return distribution
+
+
 def _logser(y, p):
     pt = _pt()
     return y * pt.log(p) - pt.log(y) - pt.log(-pt.log1p(-p))
@@ -163,6 +205,50 @@ def _genpareto(y, c, scale):
     return -pt.log(scale) - (1 + 1 / c) * pt.log(inside)
 
 
+def _below(y: Any, log_cdf: Any) -> Any:
+    """The log cdf, -inf below the support's start at 0."""
+    pt = _pt()
+    return pt.switch(pt.gt(y, 0), log_cdf, -np.inf)
+
+
+def _lomax_logcdf(y, c, scale):
+    pt = _pt()
+    positive = pt.maximum(y, 0)
+    return _below(y, pt.log1mexp(-c * pt.log1p(positive / scale)))
+
+
+def _rayleigh_logcdf(y, scale):
+    pt = _pt()
+    return _below(y, pt.log1mexp(-(y**2) / (2 * scale**2)))
+
+
+def _fisk_logcdf(y, c, scale):
+    pt = _pt()
+    positive = pt.maximum(y, np.finfo(float).tiny)
+    return _below(y, -pt.softplus(-c * pt.log(positive / scale)))
+
+
+def _gumbel_l_logcdf(y, loc, scale):
+    pt = _pt()
+    return pt.log1mexp(-pt.exp((y - loc) / scale))
+
+
+def _genpareto_logcdf(y, c, scale):
+    # F = 1 - (1 + c y / scale)^(-1/c); for c < 0 the support ends at -scale / c, where F = 1
+    pt = _pt()
+    inside = pt.maximum(1 + c * pt.maximum(y, 0) / scale, np.finfo(float).tiny)
+    return _below(y, pt.switch(pt.gt(1 + c * y / scale, 0), pt.log1mexp(-pt.log(inside) / c), 0.0))
+
+
+def _beta_logcdf_on(scale: float) -> Callable[..., Any]:
+    def logcdf(y, a, b):
+        pt = _pt()
+        z = pt.clip(y / scale, 0.0, 1.0)
+        return pt.log(pt.betainc(a, b, z))
+
+    return logcdf
+
+
 def _beta_on(loc: float, scale: float) -> Callable[..., Any]:
     def logp(y, a, b):
         pt = _pt()
@@ -180,51 +266,89 @@ def _beta_on(loc: float, scale: float) -> Callable[..., Any]:
 
 
 LikelihoodBuilder = Callable[[str, Mapping[str, Any], np.ndarray], Any]
+DistributionFactory = Callable[[Mapping[str, Any], Any], Any]
+
+# Families PyMC has as distributions: (PyMC class, scipy's parameters -> PyMC's keywords).
+_PYMC_DISTRIBUTIONS: dict[str, tuple[str, Callable[[Mapping[str, Any]], dict[str, Any]]]] = {
+    # discrete (observed values are y = x - loc)
+    "bernoulli": ("Bernoulli", lambda q: {"p": q["p"]}),
+    "binom": ("Binomial", lambda q: {"n": q["n"], "p": q["p"]}),
+    "betabinom": ("BetaBinomial", lambda q: {"n": q["n"], "alpha": q["a"], "beta": q["b"]}),
+    "poisson": ("Poisson", lambda q: {"mu": q["mu"]}),
+    "geom": ("Geometric", lambda q: {"p": q["p"]}),
+    "nbinom": ("NegativeBinomial", lambda q: {"n": q["n"], "p": q["p"]}),
+    # continuous (y = x - loc for families that start at loc)
+    "norm": ("Normal", lambda q: {"mu": q["loc"], "sigma": q["scale"]}),
+    "lognorm": ("LogNormal", lambda q: {"mu": _pt().log(q["scale"]), "sigma": q["s"]}),
+    "expon": ("Exponential", lambda q: {"scale": q["scale"]}),
+    "gamma": ("Gamma", lambda q: {"alpha": q["a"], "beta": 1 / q["scale"]}),
+    "weibull_min": ("Weibull", lambda q: {"alpha": q["c"], "beta": q["scale"]}),
+    "t": ("StudentT", lambda q: {"nu": q["df"], "mu": q["loc"], "sigma": q["scale"]}),
+    "logistic": ("Logistic", lambda q: {"mu": q["loc"], "s": q["scale"]}),
+    "laplace": ("Laplace", lambda q: {"mu": q["loc"], "b": q["scale"]}),
+    "cauchy": ("Cauchy", lambda q: {"alpha": q["loc"], "beta": q["scale"]}),
+    "pareto": ("Pareto", lambda q: {"alpha": q["b"], "m": q["scale"]}),
+    "invgauss": ("Wald", lambda q: {"mu": q["mu"] * q["scale"], "lam": q["scale"]}),
+    "invgamma": ("InverseGamma", lambda q: {"alpha": q["a"], "beta": q["scale"]}),
+    "gumbel_r": ("Gumbel", lambda q: {"mu": q["loc"], "beta": q["scale"]}),
+    "halfnorm": ("HalfNormal", lambda q: {"sigma": q["scale"]}),
+    "chi2": ("ChiSquared", lambda q: {"nu": q["df"]}),
+    "skewnorm": ("SkewNormal", lambda q: {"mu": q["loc"], "sigma": q["scale"], "alpha": q["a"]}),
+}
+
+# Families written in PyTensor: (log density, log cdf or None), both f(y, **params).
+_PYTENSOR_DENSITIES: dict[str, tuple[Callable[..., Any], Callable[..., Any] | None]] = {
+    "logser": (_logser, None),
+    "lomax": (_lomax, _lomax_logcdf),
+    "rayleigh": (_rayleigh, _rayleigh_logcdf),
+    "fisk": (_fisk, _fisk_logcdf),
+    "gumbel_l": (_gumbel_l, _gumbel_l_logcdf),
+    "genpareto": (_genpareto, _genpareto_logcdf),
+}
 
 BUILDERS: dict[str, LikelihoodBuilder] = {
-    # discrete (observed values are y = x - loc)
-    "bernoulli": _builtin("Bernoulli", lambda q: {"p": q["p"]}),
-    "binom": _builtin("Binomial", lambda q: {"n": q["n"], "p": q["p"]}),
-    "betabinom": _builtin("BetaBinomial", lambda q: {"n": q["n"], "alpha": q["a"], "beta": q["b"]}),
-    "poisson": _builtin("Poisson", lambda q: {"mu": q["mu"]}),
-    "geom": _builtin("Geometric", lambda q: {"p": q["p"]}),
-    "nbinom": _builtin("NegativeBinomial", lambda q: {"n": q["n"], "p": q["p"]}),
-    "logser": _logp(_logser),
+    **{name: _builtin(*spec) for name, spec in _PYMC_DISTRIBUTIONS.items()},
+    **{name: _logp(logp) for name, (logp, _) in _PYTENSOR_DENSITIES.items()},
     "zipfian": lambda name, q, observed: _custom(
         name, {"a": q["a"]}, _zipfian(int(q["n"])), observed
     ),
-    # continuous (y = x - loc for families that start at loc)
-    "norm": _builtin("Normal", lambda q: {"mu": q["loc"], "sigma": q["scale"]}),
     "beta": lambda name, q, observed: _custom(
         name, {"a": q["a"], "b": q["b"]}, _beta_on(0.0, float(q.get("scale", 1.0))), observed
     ),
-    "lognorm": _builtin("LogNormal", lambda q: {"mu": _pt().log(q["scale"]), "sigma": q["s"]}),
-    "expon": _builtin("Exponential", lambda q: {"scale": q["scale"]}),
-    "gamma": _builtin("Gamma", lambda q: {"alpha": q["a"], "beta": 1 / q["scale"]}),
-    "weibull_min": _builtin("Weibull", lambda q: {"alpha": q["c"], "beta": q["scale"]}),
-    "t": _builtin("StudentT", lambda q: {"nu": q["df"], "mu": q["loc"], "sigma": q["scale"]}),
-    "logistic": _builtin("Logistic", lambda q: {"mu": q["loc"], "s": q["scale"]}),
-    "laplace": _builtin("Laplace", lambda q: {"mu": q["loc"], "b": q["scale"]}),
-    "cauchy": _builtin("Cauchy", lambda q: {"alpha": q["loc"], "beta": q["scale"]}),
-    "pareto": _builtin("Pareto", lambda q: {"alpha": q["b"], "m": q["scale"]}),
-    "invgauss": _builtin("Wald", lambda q: {"mu": q["mu"] * q["scale"], "lam": q["scale"]}),
-    "invgamma": _builtin("InverseGamma", lambda q: {"alpha": q["a"], "beta": q["scale"]}),
-    "gumbel_r": _builtin("Gumbel", lambda q: {"mu": q["loc"], "beta": q["scale"]}),
-    "halfnorm": _builtin("HalfNormal", lambda q: {"sigma": q["scale"]}),
-    "chi2": _builtin("ChiSquared", lambda q: {"nu": q["df"]}),
-    "skewnorm": _builtin(
-        "SkewNormal", lambda q: {"mu": q["loc"], "sigma": q["scale"], "alpha": q["a"]}
-    ),
-    "lomax": _logp(_lomax),
-    "rayleigh": _logp(_rayleigh),
-    "fisk": _logp(_fisk),
-    "gumbel_l": _logp(_gumbel_l),
-    "genpareto": _logp(_genpareto),
 }
 """PyMC likelihood builders by family name: ``builder(name, params, observed) -> observed RV``.
 
 ``params`` maps scipy's parameter names to PyTensor variables (free parameters) or numbers
 (fixed ones, loc excluded: the observed values are already shifted).
+"""
+
+# PyMC distributions without a usable log cdf, and why (censored data need one).
+_NO_LOG_CDF = {
+    "betabinom": "PyMC's BetaBinomial log cdf takes one value at a time",
+    "skewnorm": "PyMC's SkewNormal has no log cdf (Owen's T is not in PyTensor)",
+    "logser": "its cdf is a sum with no closed form in PyTensor",
+    "zipfian": "its cdf is a sum with no closed form in PyTensor",
+}
+
+DISTRIBUTIONS: dict[str, DistributionFactory] = {
+    **{
+        name: _builtin_distribution(*spec)
+        for name, spec in _PYMC_DISTRIBUTIONS.items()
+        if name not in _NO_LOG_CDF
+    },
+    **{
+        name: _custom_distribution(logp, logcdf)
+        for name, (logp, logcdf) in _PYTENSOR_DENSITIES.items()
+        if logcdf is not None
+    },
+    "beta": lambda q, shape: _custom_distribution(
+        _beta_on(0.0, float(q.get("scale", 1.0))), _beta_logcdf_on(float(q.get("scale", 1.0)))
+    )({"a": q["a"], "b": q["b"]}, shape),
+}
+"""Unnamed PyMC distributions with a log cdf, by family name: ``factory(params, shape) -> dist``.
+
+Censored and truncated data need the cdf (:func:`pymc.logcdf`, :func:`pymc.logccdf`) besides
+the density; the families here have both. ``params`` as for :data:`BUILDERS`.
 """
 
 _NOT_EXPRESSIBLE = {
@@ -238,8 +362,27 @@ _NOT_EXPRESSIBLE = {
 # "empirical" (the saturated model) is built apart: a categorical with a flat Dirichlet prior.
 
 
-def register_builder(name: str, builder: LikelihoodBuilder, *, replace: bool = False) -> None:
+def register_builder(
+    name: str,
+    builder: LikelihoodBuilder,
+    *,
+    distribution: DistributionFactory | None = None,
+    replace: bool = False,
+) -> None:
     """Add a PyMC likelihood for a family name (e.g. a CustomFamily): ``builder(name, params, observed)``.
+
+    Parameters
+    ----------
+    name
+        The family's name.
+    builder
+        ``builder(name, params, observed) -> observed RV`` for exact data.
+    distribution
+        Optional ``factory(params, shape) -> unnamed PyMC distribution`` with a log cdf (e.g.
+        ``pm.CustomDist.dist(..., logp=..., logcdf=..., shape=shape)``), which censored and
+        truncated data need.
+    replace
+        Replace an existing builder.
 
     Raises
     ------
@@ -249,6 +392,10 @@ def register_builder(name: str, builder: LikelihoodBuilder, *, replace: bool = F
     if name in BUILDERS and not replace:
         raise ParameterError(f"a PyMC builder for {name!r} exists; pass replace=True to replace it")
     BUILDERS[name] = builder
+    if distribution is not None:
+        DISTRIBUTIONS[name] = distribution
+    else:
+        DISTRIBUTIONS.pop(name, None)
 
 
 # ------------------------------------------------------------------ priors
@@ -321,12 +468,14 @@ def _pointwise_elpd(az: Any, loo: Any, counts: np.ndarray | None) -> Any:
     )
 
 
-def _exact_elpd(az: Any, fit: Fit, counts: np.ndarray | None, template: Any) -> Any:
-    """A model with nothing to estimate: its posterior is a point, its LOO the log-likelihood itself."""
+def _exact_elpd(pointwise: np.ndarray, template: Any) -> Any:
+    """A model with nothing to estimate: its posterior is a point, its LOO the log-likelihood itself.
+
+    ``pointwise`` holds every observation's log-likelihood (nats); ``template`` is an ELPDData
+    of another family to copy the type from.
+    """
     import xarray as xr
 
-    loglik, _ = fit.pointwise()
-    pointwise = np.repeat(loglik, counts) if counts is not None else loglik
     n = pointwise.size
     return dataclasses.replace(
         template,
@@ -449,6 +598,213 @@ def _sample_posterior(
     return outcome
 
 
+# ------------------------------------------------------------------ censored and truncated data
+def _log_mass(pm: Any, dist: Any, low: Any, high: Any) -> Any:
+    r""":math:`\ln(F(high) - F(low))` in PyTensor: by the cdf below the median, the survival side above."""
+    pt = _pt()
+    cdf_high = pm.logcdf(dist, high)
+    # choose the pair before the difference: a switch after it would let the unused side's
+    # NaN gradient (ln 0 where its two terms are equal) into the sampler's gradient
+    by_cdf = pt.le(cdf_high, math.log(0.5))
+    big = pt.switch(by_cdf, cdf_high, pm.logccdf(dist, low))
+    small = pt.switch(by_cdf, pm.logcdf(dist, low), pm.logccdf(dist, high))
+    return pm.math.logdiffexp(big, small)
+
+
+def _log_inside(pm: Any, dist: Any, low: float, high: float) -> Any:
+    """The log of the model's mass inside the truncation bounds (0 when there are none)."""
+    if low == -math.inf and high == math.inf:
+        return 0.0
+    if low == -math.inf:
+        return pm.logcdf(dist, high)
+    if high == math.inf:
+        return pm.logccdf(dist, low)
+    return _log_mass(pm, dist, low, high)
+
+
+def _censored_logp(
+    factory: DistributionFactory,
+    names: list[str],
+    group: str,
+    step: int,
+    truncation: tuple[float, float],
+) -> Callable[..., Any]:
+    """The log-likelihood of one censoring group, as in :func:`klmodels.censored.contributions`.
+
+    The observed value is x (exact), u (left: X <= u), l (right: X >= l) or l (interval, whose
+    upper bounds come first among the arguments), or anything for ``certain`` (a bound at or
+    below the support's start: probability 1 before truncation); ``step`` is 1 for whole numbers (P(X >= l) =
+    S(l - 1)) and 0 otherwise.
+    """
+
+    def logp(value: Any, *args: Any) -> Any:
+        pm, _ = _imports()
+        pt = _pt()
+        upper, args = (args[0], args[1:]) if group == "interval" else (None, args)
+        dist = factory(dict(zip(names, args, strict=True)), value.shape)
+        if group == "exact":
+            out = pm.logp(dist, value)
+        elif group == "left":
+            out = pm.logcdf(dist, value)
+        elif group == "right":
+            out = pm.logccdf(dist, value - step)
+        elif group == "certain":
+            out = pt.zeros_like(value, dtype="float64")
+        else:
+            out = _log_mass(pm, dist, value - step, upper)
+        return out - _log_inside(pm, dist, *truncation)
+
+    return logp
+
+
+def _whole_counts(weights: np.ndarray) -> np.ndarray:
+    counts = np.rint(weights)
+    if np.any(np.abs(counts - weights) > 1e-9 * np.maximum(1.0, weights)):
+        raise ParameterError(
+            "Bayesian LOO counts observations: the weights of censored data must be whole numbers "
+            f"(got e.g. {weights[np.abs(counts - weights) > 0][0]:g}); round them or drop the weights"
+        )
+    return counts.astype(np.int64)
+
+
+def _censoring_groups(
+    obs: CensoredObservations, shift: float, *, start_at_zero: bool
+) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """``(group, bounds - shift, whole counts)`` for each non-empty group, in ``GROUPS`` order.
+
+    For a family whose support starts at 0 (after the shift), an interval [l, u] with l <= 0 is
+    the left-censored X <= u, and X >= l with l <= 0 is certain (group ``certain``): the cdf
+    at the support's start is 0 in value but not in PyTensor's gradient (NaN), which would stop
+    the sampler.
+    """
+    found: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
+
+    def add(group: str, bounds: np.ndarray, counts: np.ndarray) -> None:
+        if bounds.shape[0]:
+            kept = found.setdefault(group, ([], []))
+            kept[0].append(bounds)
+            kept[1].append(counts)
+
+    for group in GROUPS:
+        counts = _whole_counts(np.asarray(obs.weights[group], dtype=np.float64))
+        bounds = getattr(obs, group)[counts > 0] - shift
+        counts = counts[counts > 0]
+        at_start = np.zeros(counts.size, dtype=bool)
+        if start_at_zero and group in ("right", "interval"):
+            at_start = (bounds[:, 0] if group == "interval" else bounds) <= 0
+        if group == "interval":
+            add("left", bounds[at_start, 1], counts[at_start])
+        elif group == "right":
+            add("certain", bounds[at_start], counts[at_start])
+        add(group, bounds[~at_start], counts[~at_start])
+    order = [*GROUPS, "certain"]
+    return [
+        (g, np.concatenate(found[g][0]), np.concatenate(found[g][1])) for g in order if g in found
+    ]
+
+
+def _sample_censored(
+    label: str,
+    fit: Any,
+    obs: CensoredObservations,
+    priors: Mapping,
+    sampling: Mapping[str, Any],
+) -> _Outcome:
+    """Sample one family on censored or truncated data; LOO over every observation.
+
+    Each censoring group is one observed ``pm.CustomDist`` whose log density is the group's
+    contribution (density, log cdf, log survival function or log difference of cdfs, minus the
+    log mass inside the truncation bounds); identical observations enter once, their other
+    copies through a ``pm.Potential``, and LOO is expanded by the counts as for exact data.
+    """
+    pm, az = _imports()
+    family = fit.family
+    outcome = _Outcome()
+    factory = DISTRIBUTIONS.get(family.name)
+    if factory is None:
+        reason = _NO_LOG_CDF.get(family.name) or (
+            "a custom family needs a PyMC distribution with a log cdf: "
+            "klmodels.bayes.register_builder(name, builder, distribution=factory)"
+            if isinstance(family, CustomFamily)
+            else _NOT_EXPRESSIBLE.get(family.name, "no PyMC distribution with a log cdf")
+        )
+        outcome.notes.append(f"not sampled (censored data need the cdf): {reason}")
+        return outcome
+    fixed = {k: v for k, v in fit.all_params.items() if k not in fit.params}
+    shift = 0.0
+    if not _real_line(family):
+        if "loc" in fit.params:
+            outcome.notes.append(
+                "not sampled: a free threshold (loc) makes the posterior improper here"
+            )
+            return outcome
+        shift = float(fixed.pop("loc", 0.0))
+        if family.name == "chi2" and fixed.pop("scale", 1.0) != 1.0:
+            outcome.notes.append("not sampled: chi2 with a scale other than 1 has no PyMC builder")
+            return outcome
+    discrete = family.kind == "discrete"
+    step = 1 if discrete else 0
+    low, high = (bound - shift for bound in obs.truncation)
+    if discrete:  # whole numbers from ceil(low) to floor(high), both included
+        low = math.ceil(low) - 1.0 if math.isfinite(low) else low
+        high = float(math.floor(high)) if math.isfinite(high) else high
+
+    stand_in = obs.stand_in()
+    y_all = stand_in.values - shift
+    centre = float(np.average(y_all, weights=stand_in.weights))
+    spread = float(np.sqrt(np.average((y_all - centre) ** 2, weights=stand_in.weights)))
+    summary = {
+        "mean": centre,
+        "spread": (spread if _real_line(family) else centre) or 1.0,
+        "min": float(np.min(y_all)),
+    }
+    groups = _censoring_groups(obs, shift, start_at_zero=not _real_line(family))
+
+    start = time.perf_counter()
+    with pm.Model() as model:
+        params: dict[str, Any] = dict(fixed)
+        for name in fit.params:
+            params[name] = _prior(pm, family, label, name, summary, priors)
+        names = list(params)
+        for group, bounds, counts in groups:
+            observed, extra = (
+                (bounds[:, 0], [bounds[:, 1]]) if group == "interval" else (bounds, [])
+            )
+            if discrete:
+                observed = np.rint(observed).astype(np.int64)
+            rv = pm.CustomDist(
+                group,
+                *extra,
+                *[params[n] for n in names],
+                logp=_censored_logp(factory, names, group, step, (low, high)),
+                observed=observed,
+                dtype="int64" if discrete else "floatX",
+            )
+            if np.any(counts > 1):
+                pm.Potential(f"copies_{group}", pm.math.sum((counts - 1) * pm.logp(rv, observed)))
+        posterior = pm.sample(**sampling)
+        pm.compute_log_likelihood(posterior, model=model, progressbar=False)
+    outcome.seconds = time.perf_counter() - start
+    _one_log_likelihood(posterior, [g for g, _, _ in groups])
+    outcome.posterior = posterior
+    loo = az.loo(posterior, pointwise=True)
+    outcome.elpd = _pointwise_elpd(az, loo, np.concatenate([c for _, _, c in groups]))
+    outcome.notes += _diagnose(az, posterior, loo)
+    return outcome
+
+
+def _one_log_likelihood(posterior: Any, groups: list[str]) -> None:
+    """Join the groups' pointwise log-likelihoods into one variable ``y`` (in ``GROUPS`` order)."""
+    import xarray as xr
+
+    by_group = posterior["log_likelihood"].to_dataset()
+    parts = [
+        by_group[g].rename({f"{g}_dim_0": "obs"}).drop_vars("obs", errors="ignore") for g in groups
+    ]
+    joined = xr.concat(parts, dim="obs") if len(parts) > 1 else parts[0]
+    posterior["log_likelihood"] = xr.DataTree(xr.Dataset({"y": joined}, attrs=by_group.attrs))
+
+
 def _diagnose(az: Any, posterior: Any, loo: Any) -> list[str]:
     notes = []
     stats = posterior["sample_stats"]
@@ -507,6 +863,7 @@ def compare(
     fixed: Mapping[str, Mapping[str, float]] | None = None,
     n_obs: float | None = None,
     kind: str | None = None,
+    truncation: tuple[float | None, float | None] | None = None,
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
@@ -526,6 +883,13 @@ def compare(
     data, families, weights, support, fixed, n_obs, kind, nan_policy, registry
         As for :func:`klmodels.compare` (the same families are fitted by maximum likelihood first,
         which fixes the candidates, their fixed parameters and the plug-in columns).
+    truncation
+        Known truncation bounds ``(low, high)``, as for :func:`klmodels.compare`. Censored data
+        (:func:`klmodels.censored` or a ``scipy.stats.CensoredData``) are compared with each
+        observation's contribution to the likelihood (density, cdf, survival function or a
+        difference of cdfs, renormalised inside the truncation bounds), written in PyTensor
+        through ``pymc.logcdf``/``pymc.logccdf``; families PyMC has no log cdf for keep their
+        row with the reason. Weights of censored data must be whole numbers (counts).
     draws, tune, chains
         NUTS draws kept and discarded per chain, and the number of chains.
     random_seed
@@ -559,8 +923,15 @@ def compare(
         nan_policy=nan_policy, registry=registry,
     )  # fmt: skip
     base = opts.base
-    obs = Observations.from_data(data, weights, n_obs=n_obs, nan_policy=opts.nan_policy)
-    if not obs.in_memory:
+    censored_data = as_censored(
+        data, weights, truncation, n_obs=n_obs, support=support, nan_policy=opts.nan_policy
+    )
+    obs: Observations | CensoredObservations
+    if censored_data is not None:
+        obs = censored_data
+    else:
+        obs = Observations.from_data(data, weights, n_obs=n_obs, nan_policy=opts.nan_policy)
+    if isinstance(obs, Observations) and not obs.in_memory:
         raise NotInMemoryError(
             f"Bayesian comparison evaluates the likelihood of every observation at every draw, but "
             f"these {obs.size:,} values stay on the Dask cluster. Compare a sample in memory, e.g. "
@@ -602,7 +973,10 @@ def compare(
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 try:
-                    outcomes[label] = _sample_family(label, fit, obs, priors, sampling)
+                    if isinstance(obs, CensoredObservations):
+                        outcomes[label] = _sample_censored(label, fit, obs, priors, sampling)
+                    else:
+                        outcomes[label] = _sample_family(label, fit, obs, priors, sampling)
                 except ParameterError:
                     raise  # a mistake in the call (e.g. priors=), not a property of the family
                 except (FitError, ValueError, RuntimeError, NotImplementedError) as exc:
@@ -619,12 +993,19 @@ def compare(
         fit = plugin.fits.get(label)
         if fit is not None and fit.k == 0 and template is not None:
             counts = None
+            if isinstance(obs, CensoredObservations):
+                every = np.concatenate([np.asarray(obs.weights[g], dtype=float) for g in GROUPS])
+                pointwise = np.repeat(fit.contributions(), _whole_counts(every))
+                outcome.elpd = _exact_elpd(pointwise, template)
+                continue
             if fit.kind == "discrete":
                 _, prob = obs.distinct()
                 counts = np.rint(prob * obs.n_obs).astype(np.int64)
             elif obs.weights is not None:
                 counts = np.rint(obs.probabilities * obs.n_obs).astype(np.int64)
-            outcome.elpd = _exact_elpd(az, fit, counts, template)
+            loglik, _ = fit.pointwise()
+            pointwise = np.repeat(loglik, counts) if counts is not None else loglik
+            outcome.elpd = _exact_elpd(pointwise, template)
 
     compared = {label: o.elpd for label, o in outcomes.items() if o.elpd is not None}
     table = pd.DataFrame(index=pd.Index(list(plugin.index), name="family"))
@@ -654,7 +1035,8 @@ def compare(
     n = obs.n_obs
     table[f"elpd_{unit}"] = table["elpd"] / n / log_base
     table[f"loo_cross_entropy_{unit}"] = -table[f"elpd_{unit}"]
-    table[f"plugin_kl_{unit}"] = plugin[f"kl_{unit}"]
+    # censored data have no plug-in KL (exact and censored values are not on one scale)
+    table[f"plugin_kl_{unit}"] = plugin.get(f"kl_{unit}", np.nan)
     table["plugin_aicc"] = plugin["aicc"]
     table["plugin_aicc_rank"] = plugin["aicc"].rank(method="min").astype("Int64")
     table["sampling_s"] = pd.Series({k: o.seconds for k, o in outcomes.items()})
