@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> str:
     for family in families:
         ours = rows["klmodels"][1][family]
         other = theirs.get(family)
-        gap = f"{ours - other:15.3f}" if isinstance(other, float) else ""
+        gap = f"{ours - other:15.1e}" if isinstance(other, float) else ""
         other_text = f"{other:14.3f}" if isinstance(other, float) else f"{other!s:>14s}"
         lines.append(f"{family:12s} {ours:14.3f} {other_text} {gap}")
     text = "\n".join(lines)
