@@ -683,9 +683,7 @@ def fit_censored(
         rough, _ = maximise(sub_mean_loglik, domains, start, what=family.name, polish=False)
         # the subsample's maximum is within O(1/sqrt(rows)) of the full one: Newton converges
         # from there in two or three steps; L-BFGS-B on all rows only where it does not
-        params, value, converged = _newton_finish(
-            mean_loglik, domains, rough, mean_loglik(rough)
-        )
+        params, value, converged = _newton_finish(mean_loglik, domains, rough, mean_loglik(rough))
         if not converged:
             params, value = maximise(mean_loglik, domains, params, what=family.name, polish=False)
             params, value, _ = _newton_finish(mean_loglik, domains, params, value)
