@@ -155,7 +155,7 @@ class ComparisonTable(pd.DataFrame):
             entropy_text = "; censored: " + (", ".join(parts) or "none")
             if (low, high) != (None, None):
                 entropy_text += f"; truncated to ({low}, {high})"
-            entropy_text += "; no absolute kl (exact and censored values are not on one scale)"
+            entropy_text += "; " + attrs.get("kl_note", "no absolute kl")
         return (
             f"klmodels comparison of {len(self)} families on {n_text}, best first by {by} "
             f"(lower is better); information in {self.unit} per observation{entropy_text}"

@@ -647,8 +647,9 @@ def compare(
 
     Censored data: pass :func:`klmodels.censored` observations or a
     ``scipy.stats.CensoredData`` as ``data`` (see :mod:`klmodels.censored`); the table then has
-    no ``kl``/``cross_entropy`` columns (exact and censored values are not on one scale), only
-    the criteria and the paired ``dkl`` with its SE and Vuong's test.
+    the criteria, the paired ``dkl`` with its SE and Vuong's test, and ``kl`` against Turnbull's
+    estimate where it is defined (whole numbers, or no exact continuous values); no
+    ``cross_entropy``.
 
     Returns
     -------

@@ -448,3 +448,64 @@ def test_any_censoring_pattern_gives_a_table_or_a_klmodels_error(values, kinds, 
         loglik = table.loc[label, "loglik"]
         assert np.isfinite(loglik) or table.loc[label, "note"], label  # a number, or why not
     assert table["weight"].sum() == pytest.approx(1.0)
+
+
+# ------------------------------------------------------------------ kl against Turnbull's estimate
+def test_kl_of_exact_truncated_counts_is_the_plug_in_kl_of_the_truncated_model(rng):
+    # zero-truncated counts seen exactly: Turnbull's estimate is the empirical pmf, and kl is
+    # sum p log(p / q) with q the Poisson renormalised to 1, 2, ...
+    draws = stats.poisson(2.2).rvs(3000, random_state=rng)
+    values, counts = np.unique(draws[draws > 0], return_counts=True)
+    data = klm.censored(left=values, right=values, weights=counts, truncation=(1, None))
+    table = klm.compare(data, ["poisson", "geom"])
+    p = counts / counts.sum()
+    assert table.attrs["saturated_loglik"] == pytest.approx(float(counts @ np.log(p)), rel=1e-12)
+    for family in ("poisson", "geom"):
+        frozen = table.fits[family].freeze()
+        q = frozen.pmf(values) / frozen.sf(0)
+        expected = float(p @ np.log2(p / q))
+        assert table.loc[family, "kl_bits"] == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    assert "kl against Turnbull's estimate" in repr(table)
+
+
+def test_current_status_isotonic_route_is_the_maximum_the_em_iteration_approaches(rng):
+    from klmodels.censored import _current_status_loglik, _turnbull, _turnbull_bounds
+
+    # by hand: failed by 1, alive at 2, failed by 3 -> F(1) = F(2) = 1/2 (pooled), F(3) = 1
+    tiny = klm.censored(left=[np.nan, 2.0, np.nan], right=[1.0, np.nan, 3.0])
+    assert _current_status_loglik(tiny) == pytest.approx(-2 * math.log(2), rel=1e-12)
+    times = np.round(rng.uniform(0, 20, 60), 1)  # ties included
+    failed = stats.weibull_min(1.5, scale=10).rvs(60, random_state=rng) <= times
+    data = klm.censored(left=np.where(failed, np.nan, times), right=np.where(failed, times, np.nan))
+    exact = _current_status_loglik(data)
+    bounds = _turnbull_bounds(data, discrete=False)
+    *_, early, _ = _turnbull(bounds, tol=1e-13, max_iter=50)
+    *_, late, _ = _turnbull(bounds, tol=1e-13, max_iter=5000)
+    assert early <= late <= exact + 1e-9  # EM climbs towards the isotonic maximum
+    assert exact - late < 1e-3
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_kl_is_never_negative_on_censored_counts_and_on_censored_continuous_values(seed):
+    rng = np.random.default_rng(seed)
+    x = rng.negative_binomial(3, 0.4, 400).astype(float)
+    low, high = x.copy(), x.copy()
+    u = rng.uniform(size=x.size)
+    high[u < 0.2] = np.inf  # "x or more"
+    low[(u >= 0.2) & (u < 0.4)] -= rng.integers(0, 3, x.size)[(u >= 0.2) & (u < 0.4)]
+    low = np.maximum(low, 0)
+    counts = klm.compare(klm.censored(left=low, right=high), ["poisson", "nbinom", "geom"])
+    assert counts["kl_bits"].notna().sum() >= 2
+    assert np.all(counts["kl_bits"].dropna() >= -1e-9)  # geom (from 1) fails on zeros
+    y = stats.gamma(2.0, scale=3.0).rvs(300, random_state=rng)
+    boxes = klm.censored(left=np.floor(y), right=np.floor(y) + rng.integers(1, 3, y.size))
+    continuous = klm.compare(boxes, ["gamma", "weibull_min", "lognorm", "expon"])
+    assert np.all(continuous["kl_bits"].dropna() >= -1e-9)
+    assert continuous.attrs["saturated_loglik"] >= continuous["loglik"].max()
+
+
+def test_exact_continuous_values_have_no_absolute_kl(failures):
+    low, high, _ = failures
+    table = klm.compare(klm.censored(left=low, right=high), ["weibull_min"])
+    assert "kl_bits" not in table.columns
+    assert "exact and censored values are not on one scale" in repr(table)
