@@ -930,14 +930,15 @@ def compare(
     if censored_data is not None:
         obs = censored_data
     else:
-        obs = Observations.from_data(data, weights, n_obs=n_obs, nan_policy=opts.nan_policy)
-    if isinstance(obs, Observations) and not obs.in_memory:
-        raise NotInMemoryError(
-            f"Bayesian comparison evaluates the likelihood of every observation at every draw, but "
-            f"these {obs.size:,} values stay on the Dask cluster. Compare a sample in memory, e.g. "
-            "bayes.compare(series.sample(frac=0.01).compute(), ...), or use klm.compare (plug-in "
-            "KL and AICc) on all of them"
-        )
+        exact = Observations.from_data(data, weights, n_obs=n_obs, nan_policy=opts.nan_policy)
+        if not exact.in_memory:
+            raise NotInMemoryError(
+                f"Bayesian comparison evaluates the likelihood of every observation at every draw, "
+                f"but these {exact.size:,} values stay on the Dask cluster. Compare a sample in "
+                "memory, e.g. bayes.compare(series.sample(frac=0.01).compute(), ...), or use "
+                "klm.compare (plug-in KL and AICc) on all of them"
+            )
+        obs = exact
     if obs.n_obs is None:
         raise ParameterError(
             "Bayesian LOO is per observation: pass n_obs= with relative-frequency weights"
