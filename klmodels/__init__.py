@@ -38,7 +38,17 @@ from klmodels.errors import (
     ScaleOutError,
     UnknownFamilyError,
 )
-from klmodels.family import CustomFamily, Family, FrozenModel, Parameter, Registry, ScipyFamily
+from klmodels.family import (
+    CustomFamily,
+    Family,
+    FrozenModel,
+    Hurdle,
+    Mixture,
+    Parameter,
+    Registry,
+    ScipyFamily,
+    ZeroInflated,
+)
 from klmodels.family import default_registry as families
 from klmodels.fitting import Fit, fit
 from klmodels.goodness import GoodnessOfFit, goodness_of_fit
@@ -80,8 +90,10 @@ __all__ = [
     "FrozenModel",
     "GTestResult",
     "GoodnessOfFit",
+    "Hurdle",
     "KLModelsError",
     "MissingExtraError",
+    "Mixture",
     "ModelKL",
     "NotInMemoryError",
     "Observations",
@@ -93,6 +105,7 @@ __all__ = [
     "ScipyFamily",
     "UnknownFamilyError",
     "VuongResult",
+    "ZeroInflated",
     "__version__",
     "bootstrap",
     "censored",

@@ -41,6 +41,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "family.registry",
             "family.strategy",
             "family.inflated",
+            "family.finite",
         },
     ),
     ("fitting", {"fitting", "divergence"}),

@@ -18,10 +18,11 @@ from klmodels.errors import ParameterError, ReadOnlyRegistryError, UnknownFamily
 from klmodels.family.base import Family, FrozenModel, Kind
 from klmodels.family.continuous import continuous_families
 from klmodels.family.discrete import discrete_families
+from klmodels.family.finite import FiniteMixture, mixture_families
 from klmodels.family.generic import GenericScipyFamily, scipy_distribution
 from klmodels.family.inflated import inflated_families
 
-__all__ = ["Candidate", "Registry", "check_registry", "default_registry", "resolve"]
+__all__ = ["Candidate", "Mixture", "Registry", "check_registry", "default_registry", "resolve"]
 
 Candidate = str | Family | Any
 """What may name a model: a registry name, a Family, or a frozen scipy distribution."""
@@ -134,8 +135,14 @@ class Registry(Mapping[str, Family]):
 
 
 _DISCRETE = discrete_families()
+_CONTINUOUS = continuous_families()
 default_registry = Registry(
-    [*_DISCRETE, *continuous_families(), *inflated_families({f.name: f for f in _DISCRETE})],
+    [
+        *_DISCRETE,
+        *_CONTINUOUS,
+        *inflated_families({f.name: f for f in _DISCRETE}),
+        *mixture_families({f.name: f for f in [*_DISCRETE, *_CONTINUOUS]}),
+    ],
     read_only=True,
 )
 """Every built-in family under scipy's name (read-only); ``klmodels.families``."""
@@ -167,7 +174,8 @@ def resolve(candidate: Candidate, registry: Mapping[str, Family]) -> Family:
     """Turn a candidate into a Family: a registry name, a Family, or a frozen scipy distribution.
 
     A name that the registry does not know but ``scipy.stats`` does (e.g. ``"burr12"``) gets the
-    generic adapter (:class:`~klmodels.family.generic.GenericScipyFamily`).
+    generic adapter (:class:`~klmodels.family.generic.GenericScipyFamily`); ``"mix4:t"`` and
+    ``"mix:norm+gamma"`` build a :class:`~klmodels.family.finite.Mixture`.
 
     Raises
     ------
@@ -181,6 +189,10 @@ def resolve(candidate: Candidate, registry: Mapping[str, Family]) -> Family:
     if isinstance(candidate, str):
         if candidate not in registry and scipy_distribution(candidate) is not None:
             return GenericScipyFamily(candidate)
+        if candidate not in registry and candidate.startswith("mix"):
+            mixture = _mixture_by_name(candidate, registry)
+            if mixture is not None:
+                return mixture
         return registry[candidate]
     if hasattr(candidate, "dist") and hasattr(candidate, "args"):
         return FrozenModel(candidate)
@@ -188,3 +200,45 @@ def resolve(candidate: Candidate, registry: Mapping[str, Family]) -> Family:
         f"a candidate model must be a family name (e.g. 'binom'), a Family, or a frozen scipy.stats "
         f"distribution (e.g. scipy.stats.binom(10, 0.5)); got {type(candidate).__name__}: {candidate!r}"
     )
+
+
+def _mixture_by_name(name: str, registry: Mapping[str, Family]) -> Family | None:
+    """``mixK:base`` (K >= 2 copies of one family) or ``mix:a+b+...``; None for other names."""
+    head, _, tail = name.partition(":")
+    if not tail:
+        return None
+    if head == "mix":
+        return FiniteMixture([resolve(part, registry) for part in tail.split("+")])
+    count = head.removeprefix("mix")
+    if count.isdigit():
+        return FiniteMixture(resolve(tail, registry), int(count))
+    return None
+
+
+class Mixture(FiniteMixture):
+    """A finite mixture of families given by name or as Family objects (see :mod:`klmodels.family.finite`).
+
+    ``klm.Mixture("norm", 2)`` is ``mix2:norm``; ``klm.Mixture(["norm", "gamma"])`` is
+    ``mix:norm+gamma``. Names are looked up in ``registry`` (default :data:`klmodels.families`;
+    any ``scipy.stats`` name works through the generic adapter).
+
+    Raises
+    ------
+    ParameterError
+        As :class:`~klmodels.family.finite.FiniteMixture`.
+    UnknownFamilyError
+        For a name neither the registry nor scipy knows.
+    """
+
+    def __init__(
+        self,
+        components: Candidate | Iterable[Candidate],
+        k: int | None = None,
+        *,
+        registry: Mapping[str, Family] | None = None,
+    ):
+        table = check_registry(registry)
+        if isinstance(components, str | Family):
+            super().__init__(resolve(components, table), k)
+        else:
+            super().__init__([resolve(c, table) for c in components], k)
