@@ -60,6 +60,7 @@ distribution given by name and keyword arguments. A family states its own defaul
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import math
 import time
@@ -76,6 +77,7 @@ from klmodels.data import NanPolicy, Observations
 from klmodels.errors import FitError, MissingExtraError, NotInMemoryError, ParameterError
 from klmodels.family import Candidate, Family
 from klmodels.family.base import CustomFamily
+from klmodels.family.finite import FiniteMixture
 from klmodels.fitting import Fit
 from klmodels.information import as_log_base, unit_name
 from klmodels.options import FitOptions
@@ -306,8 +308,23 @@ _PYTENSOR_DENSITIES: dict[str, tuple[Callable[..., Any], Callable[..., Any] | No
     "genpareto": (_genpareto, _genpareto_logcdf),
 }
 
+# Zero-inflated and hurdle counts: PyMC's psi is the probability of the count part, 1 - pi.
+_ZERO_MODELS: dict[str, tuple[str, Callable[[Mapping[str, Any]], dict[str, Any]]]] = {
+    "zi_poisson": ("ZeroInflatedPoisson", lambda q: {"psi": 1 - q["pi"], "mu": q["mu"]}),
+    "zi_nbinom": (
+        "ZeroInflatedNegativeBinomial",
+        lambda q: {"psi": 1 - q["pi"], "n": q["n"], "p": q["p"]},
+    ),
+    "hurdle_poisson": ("HurdlePoisson", lambda q: {"psi": 1 - q["pi"], "mu": q["mu"]}),
+    "hurdle_nbinom": (
+        "HurdleNegativeBinomial",
+        lambda q: {"psi": 1 - q["pi"], "n": q["n"], "p": q["p"]},
+    ),
+}
+
 BUILDERS: dict[str, LikelihoodBuilder] = {
     **{name: _builtin(*spec) for name, spec in _PYMC_DISTRIBUTIONS.items()},
+    **{name: _builtin(*spec) for name, spec in _ZERO_MODELS.items()},
     **{name: _logp(logp) for name, (logp, _) in _PYTENSOR_DENSITIES.items()},
     "zipfian": lambda name, q, observed: _custom(
         name, {"a": q["a"]}, _zipfian(int(q["n"])), observed
@@ -357,6 +374,8 @@ _NOT_EXPRESSIBLE = {
     "zipf": "PyMC has no Riemann zeta function for its normalising constant",
     "genextreme": "its support moves with its shape parameter, which NUTS handles poorly; not built",
     "loggamma": "no PyMC builder yet",
+    "zi_geom": "PyMC has no zero-inflated geometric (scipy's geom starts at 1)",
+    "hurdle_geom": "PyMC has no hurdle geometric (scipy's geom starts at 1)",
     "weibull_max": "no PyMC builder yet",
 }
 # "empirical" (the saturated model) is built apart: a categorical with a flat Dirichlet prior.
@@ -398,8 +417,64 @@ def register_builder(
         DISTRIBUTIONS.pop(name, None)
 
 
+def _mixture_builder(family: FiniteMixture) -> LikelihoodBuilder | None:
+    r"""``pm.Mixture`` over the components' PyMC distributions; None if one has none.
+
+    The weights come from stick-breaking: the posterior's ``w_j`` are the fractions
+    :math:`v_j` (Beta(1, k - j), a flat Dirichlet over the weights) and ``weights`` is the
+    deterministic :math:`w_j = v_j \prod_{i<j}(1 - v_i)`. Components of one family are kept in
+    order (labels cannot switch) by their ``loc`` where it is free, else their ``scale``, else
+    their first parameter, through a potential that is -inf out of order.
+    """
+    factories = [DISTRIBUTIONS.get(b.name) for b in family.bases]
+    if any(f is None for f in factories):
+        return None
+
+    def likelihood(name: str, params: Mapping[str, Any], observed: np.ndarray) -> Any:
+        pm, _ = _imports()
+        pt = _pt()
+        sticks = [params[f"w_{j}"] for j in range(1, family.k)]
+        remaining = 1.0
+        weights = []
+        for v in sticks:
+            weights.append(remaining * v)
+            remaining = remaining * (1 - v)
+        weights.append(remaining)
+        w = pm.Deterministic("weights", pt.as_tensor(weights))
+        components = [
+            factory({**t, **{p: params[f"{p}_{j}"] for p in t if f"{p}_{j}" in params}}, None)
+            for j, (factory, t) in enumerate(
+                zip(factories, family.components(_placeholders(family)), strict=True), start=1
+            )
+            if factory is not None
+        ]
+        for base_name in {b.name for b in family.bases}:
+            slots = [j for j, b in enumerate(family.bases, start=1) if b.name == base_name]
+            free = [p.name for p in family.bases[slots[0] - 1].free_parameters(
+                family.bases[slots[0] - 1].default_fixed)]  # fmt: skip
+            key = "loc" if "loc" in free else "scale" if "scale" in free else free[0]
+            ordered = [params[f"{key}_{j}"] for j in slots]
+            for index, (low, high) in enumerate(itertools.pairwise(ordered)):
+                pm.Potential(
+                    f"order_{base_name}_{key}_{index}", pt.switch(pt.lt(low, high), 0.0, -np.inf)
+                )
+        return pm.Mixture(name, w=w, comp_dists=components, observed=observed)
+
+    return likelihood
+
+
+def _placeholders(family: FiniteMixture) -> dict[str, float]:
+    """Any full parameter set of the mixture (only its keys are used)."""
+    return {p.name: 0.5 for p in family.parameters}
+
+
 # ------------------------------------------------------------------ priors
 def _default_prior(family: Family, name: str, summary: Mapping[str, float]) -> PriorSpec:
+    if isinstance(family, FiniteMixture):
+        stem, _, index = name.rpartition("_")
+        if stem == "w":  # stick-breaking fractions of a flat Dirichlet over the k weights
+            return "Beta", {"alpha": 1.0, "beta": float(family.k - int(index))}
+        return _default_prior(family.bases[int(index) - 1], stem, summary)
     own = family.default_prior(name, summary)
     if own is not None:
         return own
@@ -513,8 +588,14 @@ def _sample_family(
     if family.saturated:
         return _sample_saturated(obs, sampling)
     builder = BUILDERS.get(family.name)
+    if builder is None and isinstance(family, FiniteMixture):
+        builder = _mixture_builder(family)
     if builder is None:
-        if isinstance(family, CustomFamily):
+        if isinstance(family, FiniteMixture):
+            reason = "a mixture needs every component in DISTRIBUTIONS: " + ", ".join(
+                b.name for b in family.bases if b.name not in DISTRIBUTIONS
+            )
+        elif isinstance(family, CustomFamily):
             reason = "a custom family needs a PyMC builder: klmodels.bayes.register_builder(name, builder)"
         else:
             reason = _NOT_EXPRESSIBLE.get(family.name, "no PyMC builder for this family")

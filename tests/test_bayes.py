@@ -148,3 +148,33 @@ def test_missing_extra_names_the_install_line(monkeypatch):
     monkeypatch.setitem(sys.modules, "pymc", None)
     with pytest.raises(klm.MissingExtraError, match=r"pip install 'klmodels\[bayes\]'"):
         bayes.compare([1, 2, 3], ["poisson"])
+
+
+def test_zero_inflated_counts_sample_with_pymcs_zero_inflated_and_hurdle_models(rng):
+    # 30% structural zeros on top of Poisson(3) counts
+    x = np.where(rng.random(400) < 0.3, 0, rng.poisson(3.0, 400))
+    result = bayes.compare(x, ["poisson", "zi_poisson", "hurdle_poisson"], random_seed=3, **QUICK)
+    table = result.table
+    assert table.index[-1] == "poisson"  # LOO agrees with AICc: the zeros need their own part
+    for family in ("zi_poisson", "hurdle_poisson"):
+        mle = result.plugin.fits[family].params
+        posterior = result.posteriors[family]["posterior"]
+        assert float(posterior["pi"].mean()) == pytest.approx(mle["pi"], abs=0.05)
+        assert float(posterior["mu"].mean()) == pytest.approx(mle["mu"], rel=0.1)
+        elpd = table.loc[family, "elpd"]
+        assert elpd == pytest.approx(result.plugin.fits[family].loglik - 2, abs=2.5)
+
+
+def test_mixtures_sample_as_pymc_mixtures_with_ordered_components(rng):
+    x = np.concatenate([rng.normal(0.0, 1.0, 180), rng.normal(5.0, 0.8, 120)])
+    result = bayes.compare(x, ["norm", "mix2:norm"], random_seed=5, **QUICK)
+    table = result.table
+    assert table.index[0] == "mix2:norm"
+    assert table.loc["mix2:norm", "elpd"] - table.loc["norm", "elpd"] > 20
+    posterior = result.posteriors["mix2:norm"]["posterior"]
+    mle = result.plugin.fits["mix2:norm"].params
+    assert bool((posterior["loc_1"] < posterior["loc_2"]).all())  # no label switching
+    for name in ("loc_1", "loc_2", "scale_1", "scale_2"):
+        assert float(posterior[name].mean()) == pytest.approx(mle[name], abs=0.2)
+    weights = posterior["weights"].mean(("chain", "draw")).values
+    assert weights == pytest.approx([mle["w_1"], 1 - mle["w_1"]], abs=0.06)

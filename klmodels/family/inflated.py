@@ -76,6 +76,14 @@ class _ZeroModel(Family):
             self.base.estimate(obs, base_fixed),
         )
 
+    def default_prior(
+        self, name: str, summary: Mapping[str, float]
+    ) -> tuple[str, dict[str, float]] | None:
+        """Beta(1, 1) for pi; the base family's own prior (or the generic rule) for the rest."""
+        if name == "pi":
+            return "Beta", {"alpha": 1.0, "beta": 1.0}
+        return self.base.default_prior(name, summary)
+
     def diagnose(self, obs: ObservationsLike, params: Mapping[str, float]) -> list[str]:
         """A note when the inflation is estimated at 0: the base family is the better-counted model."""
         if params.get("pi", 1.0) == 0.0:
