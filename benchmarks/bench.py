@@ -351,6 +351,12 @@ def main() -> None:
         default=True,
         help="also calibrated goodness of fit against scipy.stats.goodness_of_fit",
     )
+    parser.add_argument(
+        "--mixtures",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also mixtures: EM against the generic optimiser (benchmarks/mixtures.py)",
+    )
     parser.add_argument("--worker", nargs=2, metavar=("TOOL", "WORKLOAD"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -381,6 +387,8 @@ def main() -> None:
         text += "\n\n" + script("censored.py")
     if args.goodness:
         text += "\n\n" + script("goodness.py")
+    if args.mixtures:
+        text += "\n\n" + script("mixtures.py")
     (RESULTS / f"bench-{stamp}.txt").write_text(text)
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}\n")
     print(text)
@@ -391,7 +399,8 @@ def script(name: str) -> str:
 
     ``dask_passes.py``: passes and bytes per pass of the six-family comparison on a persisted Dask
     collection; ``censored.py``: censored data against surpyval, lifelines and scipy;
-    ``goodness.py``: calibrated goodness of fit against scipy.stats.goodness_of_fit.
+    ``goodness.py``: calibrated goodness of fit against scipy.stats.goodness_of_fit;
+    ``mixtures.py``: EM against the generic optimiser.
     """
     command = [sys.executable, str(ROOT / "benchmarks" / name)]
     proc = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)

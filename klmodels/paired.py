@@ -210,6 +210,9 @@ def vuong(a: Fit, b: Fit, *, alpha: float = 0.05) -> VuongResult:
     return vuong_from_pairs(paired(a, b), alpha)
 
 
+_SAME_MODEL_NATS = 1e-6  # per observation: pointwise differences below this are optimiser noise
+
+
 def vuong_from_pairs(p: Paired, alpha: float = 0.05) -> VuongResult:
     """Vuong's test from already summarised paired differences (see :func:`vuong`)."""
     alpha = check_fraction(alpha, "alpha")
@@ -222,12 +225,12 @@ def vuong_from_pairs(p: Paired, alpha: float = 0.05) -> VuongResult:
     numerator = lr - correction
     if math.isnan(numerator):
         z = math.nan
-    elif p.sd == 0:
-        z = (
-            0.0
-            if abs(numerator) < 1e-12 * max(1.0, abs(lr))
-            else math.copysign(math.inf, numerator)
-        )
+    elif p.sd < _SAME_MODEL_NATS:
+        # the same pointwise log-likelihoods up to the optimisers' precision (e.g. an inflation
+        # estimated at 0, a mixture whose components coincide): the data cannot tell the models
+        # apart, whatever their parameter counts (Vuong's statistic is degenerate when omega = 0);
+        # a constant difference of a visible size separates them perfectly
+        z = 0.0 if abs(p.mean) < _SAME_MODEL_NATS else math.copysign(math.inf, numerator)
     else:
         z = numerator / (math.sqrt(p.n) * p.sd)
     p_value = 2 * stats.norm.sf(abs(z)) if not math.isnan(z) else math.nan

@@ -65,3 +65,12 @@ def test_the_zero_models_rank_and_say_when_there_is_no_inflation():
     cdf = np.exp(klm.families["zi_poisson"].logcdf(np.arange(0, 30), dict(fit.all_params)))
     assert cdf[-1] == pytest.approx(1.0, abs=1e-9) and np.all(np.diff(cdf) >= -1e-15)
     assert "zi_poisson" not in klm.compare(COUNTS).index  # opt-in, not a default
+
+
+def test_vuong_cannot_separate_a_zero_inflation_estimated_at_zero_from_its_base(toxocara):
+    # the inflated model's base parameters come from another optimiser: pointwise differences of
+    # 1e-8 nats, whose tiny spread used to turn the parameter-count correction into z = -3e6
+    inflated, plain = klm.fit(toxocara, "zi_nbinom"), klm.fit(toxocara, "nbinom")
+    assert inflated.params["pi"] == 0
+    test = klm.vuong(inflated, plain)
+    assert test.z == 0 and test.p_value == 1 and test.preferred is None

@@ -23,7 +23,10 @@ means (label switching is fixed that way).
 The likelihood of a continuous mixture is unbounded: a component that shrinks onto one
 observation sends it to infinity. A start in which a component's spread falls below 1e-6 of the
 data's, or that holds less than one observation per parameter, is discarded; if every start does,
-the fit fails with that reason (the row is kept, never ranked). Mixtures are opt-in candidates,
+the fit fails with that reason (the row is kept, never ranked). On data from a single component's
+family, AIC and AICc still prefer a two-component mixture about one time in five (measured: 19-21 of
+100 normal samples of 400; the likelihood-ratio statistic of a redundant component is not
+chi-square); BIC did not once. Rank mixtures by BIC or check the gain with Vuong and the bootstrap. Mixtures are opt-in candidates,
 never defaults, and data on a Dask cluster get :class:`~klmodels.errors.NotInMemoryError` (EM
 would read the data twice per iteration).
 """
