@@ -63,7 +63,7 @@ def test_compare_table_on_counts():
     result = klmodels("compare", str(DATA / "toxocara_number.csv"), "--column", "number")
     assert result.returncode == 0, result.stderr
     first = result.stdout.splitlines()[0]
-    assert first.startswith("klmodels comparison of 6 families on n_obs=53, best first by aicc")
+    assert first.startswith("klmodels comparison of 10 families on n_obs=53, best first by aicc")
     assert "nbinom" in result.stdout.splitlines()[3]  # the best row comes first
     assert "notes:" in result.stdout and "binom: fit failed" in result.stdout
 
@@ -205,3 +205,16 @@ def test_quantiles_with_bootstrap_intervals_and_the_average():
     only = klmodels(*args, "--n-boot", "20", "--average")
     assert only.returncode == 0 and "gamma" not in only.stdout and "average" in only.stdout
     assert klmodels("quantiles", beef, "-c", "serving").returncode == 2
+
+
+def test_mixture_and_zero_model_families_by_name(tmp_path):
+    path = tmp_path / "waits.csv"
+    pd.read_csv(DATA / "old_faithful.csv").to_csv(path, index=False)
+    fit = klmodels("fit", str(path), "-c", "waiting", "--family", "mix2:norm")
+    assert fit.returncode == 0, fit.stderr
+    assert fit.stdout.startswith("<Fit mix2:norm: loc_1=54.6")
+    zeros = klmodels("compare", str(DATA / "toxocara_number.csv"), "-c", "number", "--families",
+                     "zi_poisson,nbinom,mix2:poisson", "--format", "csv")  # fmt: skip
+    assert zeros.returncode == 0, zeros.stderr
+    ranked = list(pd.read_csv(io.StringIO(zeros.stdout))["family"])
+    assert ranked[0] == "nbinom" and set(ranked) == {"nbinom", "zi_poisson", "mix2:poisson"}

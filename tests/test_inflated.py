@@ -64,7 +64,7 @@ def test_the_zero_models_rank_and_say_when_there_is_no_inflation():
     assert fit.params["pi"] == 0.0 and "inflation estimated at 0" in fit.note
     cdf = np.exp(klm.families["zi_poisson"].logcdf(np.arange(0, 30), dict(fit.all_params)))
     assert cdf[-1] == pytest.approx(1.0, abs=1e-9) and np.all(np.diff(cdf) >= -1e-15)
-    assert "zi_poisson" not in klm.compare(COUNTS).index  # opt-in, not a default
+    assert "zi_geom" not in klm.compare(COUNTS).index  # opt-in: geom starts at 1
 
 
 def test_vuong_cannot_separate_a_zero_inflation_estimated_at_zero_from_its_base(toxocara):
@@ -74,3 +74,20 @@ def test_vuong_cannot_separate_a_zero_inflation_estimated_at_zero_from_its_base(
     assert inflated.params["pi"] == 0
     test = klm.vuong(inflated, plain)
     assert test.z == 0 and test.p_value == 1 and test.preferred is None
+
+
+def test_counts_from_zero_get_the_zero_models_by_default_and_a_needless_hurdle_says_so(rng):
+    # Poisson(3) frequencies to the unit: exactly Poisson zeros, neither model is needed
+    plain = np.repeat(
+        np.arange(16), np.rint(2000 * stats.poisson.pmf(np.arange(16), 3.0)).astype(int)
+    )
+    table = klm.compare(plain)
+    for name in ("zi_poisson", "hurdle_poisson", "zi_nbinom", "hurdle_nbinom"):
+        assert name in table.index
+    assert "zi_geom" not in table.index  # opt-in: scipy's geom starts at 1
+    assert "indistinguishable from poisson" in table.loc["hurdle_poisson", "note"]
+    assert klm.compare(plain + 1).index.str.startswith(("zi_", "hurdle_")).sum() == 0  # no zeros
+    inflated = np.where(rng.random(plain.size) < 0.3, 0, plain)
+    table = klm.compare(inflated)
+    assert table.index[0] in ("zi_poisson", "hurdle_poisson")
+    assert "indistinguishable" not in table.loc["hurdle_poisson", "note"]

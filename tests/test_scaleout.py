@@ -387,3 +387,13 @@ def test_families_share_their_passes_over_the_data(client, gamma_data, monkeypat
     sizes = table.attrs["bytes_per_pass"]
     assert len(sizes) == table.attrs["passes"] and all(b > 0 for b in sizes)
     assert max(sizes) < 2 * 20_000 * 8 + 100_000  # the random sample is the largest thing moved
+
+
+def test_zero_models_run_on_cluster_data_and_mixtures_say_they_need_memory(client):
+    rng = np.random.default_rng(3)
+    counts = pd.Series(np.where(rng.random(30_000) < 0.3, 0, rng.poisson(3.0, 30_000)), name="n")
+    on_cluster = klm.compare(dd.from_pandas(counts, npartitions=3), ["poisson", "zi_poisson"])
+    _assert_same_table(klm.compare(counts, ["poisson", "zi_poisson"]), on_cluster)
+    values = pd.Series(rng.normal(0, 1, 30_000), name="x")
+    with pytest.raises(klm.NotInMemoryError, match="EM"):
+        klm.fit(dd.from_pandas(values, npartitions=3), "mix2:norm")

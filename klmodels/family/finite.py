@@ -26,9 +26,9 @@ data's, or that holds less than one observation per parameter, is discarded; if 
 the fit fails with that reason (the row is kept, never ranked). On data from a single component's
 family, AIC and AICc still prefer a two-component mixture about one time in five (measured: 19-21 of
 100 normal samples of 400; the likelihood-ratio statistic of a redundant component is not
-chi-square); BIC did not once. Rank mixtures by BIC or check the gain with Vuong and the bootstrap. Mixtures are opt-in candidates,
-never defaults, and data on a Dask cluster get :class:`~klmodels.errors.NotInMemoryError` (EM
-would read the data twice per iteration).
+chi-square); BIC did not once. Rank mixtures by BIC or check the gain with Vuong and the
+bootstrap. Mixtures are opt-in candidates, never defaults, and data on a Dask cluster get
+:class:`~klmodels.errors.NotInMemoryError` (EM would read the data twice per iteration).
 """
 
 from __future__ import annotations

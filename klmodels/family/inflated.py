@@ -12,8 +12,10 @@ parameters maximise the zero-truncated likelihood of the positive counts. For th
 model, given the base parameters the inflation has the closed form
 :math:`\hat\pi = \max(0, (n_0/n - p(0)) / (1 - p(0)))`, and the base parameters maximise that profile
 likelihood. Both cost O(distinct values) per evaluation. A row says so when the inflation is
-estimated at 0 (the base family itself is the better-counted model). Opt-in candidates
-(``klm.compare(x, ["poisson", "zi_poisson", "hurdle_poisson"])``), not defaults.
+estimated at 0 (the base family itself is the better-counted model), and when a hurdle's share of
+zeros is what its base predicts within 2 standard errors (indistinguishable from the base). The
+Poisson and negative binomial versions join the default candidates for counts that start at 0;
+the geometric ones (scipy's geom starts at 1) are opt-in by name.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from scipy.stats import rv_discrete
 
 from klmodels.errors import FitError
 from klmodels.family.base import Family, Parameter
@@ -32,6 +35,7 @@ from klmodels.protocols import ObservationsLike
 __all__ = ["Hurdle", "ZeroInflated", "inflated_families"]
 
 _PI = Parameter("pi", 0.0, 1.0, low_closed=True, high_closed=False)
+_DEFAULT_BASES = ("poisson", "nbinom")  # zi_/hurdle_ of these join the defaults for counts from 0
 
 
 def _log(p: float) -> float:
@@ -44,7 +48,7 @@ class _ZeroModel(Family):
 
     kind = "discrete"
     has_cdf = True
-    default_candidate = False
+    default_candidate = True  # for counts that start at 0 (can_hold), on a Poisson or NB base
 
     def __init__(self, base: Family, prefix: str, summary: str):
         if base.kind != "discrete":
@@ -54,6 +58,14 @@ class _ZeroModel(Family):
         self.parameters = (*base.parameters, _PI)
         self.default_fixed = dict(base.default_fixed)
         self.summary = summary
+
+    def can_hold(self, low: float, high: float, support_given: bool) -> bool:
+        """A default candidate for counts that start at 0, where its base is one."""
+        return (
+            low == 0
+            and self.base.name in _DEFAULT_BASES
+            and self.base.can_hold(low, high, support_given)
+        )
 
     def _split(self, params: Mapping[str, float]) -> tuple[dict[str, float], float]:
         return {k: v for k, v in params.items() if k != "pi"}, float(params["pi"])
@@ -218,16 +230,71 @@ class Hurdle(_ZeroModel):
         params, _ = maximise(truncated, {p.name: p.domain for p in free}, start, what=self.name)
         return params if "pi" in fixed else {**params, "pi": zeros}
 
-    def _positive_part(self, base: Any, base_params: Mapping[str, float]) -> Any:
-        from scipy import stats
-
-        from klmodels.mixture import mixture
-
+    def diagnose(self, obs: ObservationsLike, params: Mapping[str, float]) -> list[str]:
+        """A note when the share of zeros is what the base itself predicts (within 2 SE)."""
+        notes = super().diagnose(obs, params)
+        base_params, pi = self._split(params)
         p0 = math.exp(self._base_log_zero(base_params))
-        # the zero-truncated base as a mixture cannot subtract mass: draw it from a shifted support
-        k = np.arange(1, int(base.ppf(1 - 1e-12)) + 2)
-        pmf = base.pmf(k) / (1 - p0)
-        return mixture([stats.randint(int(v), int(v) + 1) for v in k], pmf / pmf.sum())
+        n = obs.n_obs
+        if n and abs(pi - p0) <= 2 * math.sqrt(max(p0 * (1 - p0), 1e-300) / n):
+            notes.append(
+                f"the share of zeros ({pi:.3g}) is what {self.base.name} predicts ({p0:.3g}) within "
+                f"2 standard errors: the hurdle is indistinguishable from {self.base.name}, with one "
+                "parameter more"
+            )
+        return notes
+
+    def _positive_part(self, base: Any, base_params: Mapping[str, float]) -> Any:
+        p0 = math.exp(self._base_log_zero(base_params))
+        return _ZeroTruncated(base=base, p0=p0)()
+
+
+class _ZeroTruncated(rv_discrete):
+    r"""A frozen count distribution given that it is positive: :math:`p(y) / (1 - p(0))`, y >= 1.
+
+    Every method comes from the base's own in O(1) (cdf :math:`(F(y) - p_0) / (1 - p_0)`,
+    survival :math:`S(y) / (1 - p_0)`, quantile :math:`F^{-1}(p_0 + q (1 - p_0))`, mean
+    :math:`\mu / (1 - p_0)`, second moment :math:`(\sigma^2 + \mu^2) / (1 - p_0)`), never by
+    summing over the support, which may be astronomically long.
+    """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> _ZeroTruncated:
+        return super().__new__(cls)  # rv_discrete's __new__ reads its own keywords only
+
+    def __init__(self, base: Any = None, p0: float = 0.0, **kwargs: Any):
+        super().__init__(**{"name": "zero_truncated", **kwargs, "a": 1})
+        self._base, self._p0 = base, p0
+
+    def _updated_ctor_param(self) -> dict[str, Any]:
+        return {**super()._updated_ctor_param(), "base": self._base, "p0": self._p0}
+
+    def _pmf(self, k: np.ndarray) -> np.ndarray:
+        return np.asarray(self._base.pmf(k)) / (1 - self._p0)
+
+    def _logpmf(self, k: np.ndarray) -> np.ndarray:
+        return np.asarray(self._base.logpmf(k)) - math.log1p(-self._p0)
+
+    def _cdf(self, k: np.ndarray) -> np.ndarray:
+        return (np.asarray(self._base.cdf(k)) - self._p0) / (1 - self._p0)
+
+    def _sf(self, k: np.ndarray) -> np.ndarray:
+        return np.asarray(self._base.sf(k)) / (1 - self._p0)
+
+    def _ppf(self, q: np.ndarray) -> np.ndarray:
+        return np.maximum(np.asarray(self._base.ppf(self._p0 + q * (1 - self._p0))), 1.0)
+
+    def _isf(self, q: np.ndarray) -> np.ndarray:
+        return np.maximum(np.asarray(self._base.isf(q * (1 - self._p0))), 1.0)
+
+    def _stats(self) -> tuple[float, float, None, None]:
+        positive = 1 - self._p0
+        mean = float(self._base.mean()) / positive
+        second = (float(self._base.var()) + float(self._base.mean()) ** 2) / positive
+        return mean, second - mean**2, None, None
+
+    def _rvs(self, size: Any = None, random_state: Any = None) -> np.ndarray:
+        u = random_state.uniform(size=size)
+        return self._ppf(u)
 
 
 def inflated_families(bases: Mapping[str, Family]) -> list[Family]:
