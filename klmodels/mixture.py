@@ -16,13 +16,14 @@ distribution, it has ``pdf``/``pmf``, ``cdf``, ``sf``, ``ppf``, ``isf``, ``rvs``
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from scipy import optimize, special, stats
 
-__all__ = ["mixture"]
+__all__ = ["mixture", "zero_truncated"]
 
 
 def _check(components: Sequence[Any], weights: Any) -> tuple[tuple[Any, ...], np.ndarray]:
@@ -200,3 +201,56 @@ def mixture(components: Sequence[Any], weights: Any, *, name: str = "model_avera
         raise ValueError("a mixture cannot mix discrete and continuous components")
     kind = _DiscreteMixture if discrete and all(discrete) else _ContinuousMixture
     return kind(components, weights, name=name)()
+
+
+class _ZeroTruncated(stats.rv_discrete):
+    r"""A frozen count distribution given that it is positive: :math:`p(y) / (1 - p(0))`, y >= 1.
+
+    Every method comes from the base's own in O(1) (cdf :math:`(F(y) - p_0) / (1 - p_0)`,
+    survival :math:`S(y) / (1 - p_0)`, quantile :math:`F^{-1}(p_0 + q (1 - p_0))`, mean
+    :math:`\mu / (1 - p_0)`, second moment :math:`(\sigma^2 + \mu^2) / (1 - p_0)`), never by
+    summing over the support, which may be astronomically long.
+    """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> _ZeroTruncated:
+        return super().__new__(cls)  # rv_discrete's __new__ reads its own keywords only
+
+    def __init__(self, base: Any = None, p0: float = 0.0, **kwargs: Any):
+        super().__init__(**{"name": "zero_truncated", **kwargs, "a": 1})
+        self._base, self._p0 = base, p0
+
+    def _updated_ctor_param(self) -> dict[str, Any]:
+        return {**super()._updated_ctor_param(), "base": self._base, "p0": self._p0}
+
+    def _pmf(self, k: np.ndarray) -> np.ndarray:
+        return np.asarray(self._base.pmf(k)) / (1 - self._p0)
+
+    def _logpmf(self, k: np.ndarray) -> np.ndarray:
+        return np.asarray(self._base.logpmf(k)) - math.log1p(-self._p0)
+
+    def _cdf(self, k: np.ndarray) -> np.ndarray:
+        return (np.asarray(self._base.cdf(k)) - self._p0) / (1 - self._p0)
+
+    def _sf(self, k: np.ndarray) -> np.ndarray:
+        return np.asarray(self._base.sf(k)) / (1 - self._p0)
+
+    def _ppf(self, q: np.ndarray) -> np.ndarray:
+        return np.maximum(np.asarray(self._base.ppf(self._p0 + q * (1 - self._p0))), 1.0)
+
+    def _isf(self, q: np.ndarray) -> np.ndarray:
+        return np.maximum(np.asarray(self._base.isf(q * (1 - self._p0))), 1.0)
+
+    def _stats(self) -> tuple[float, float, None, None]:
+        positive = 1 - self._p0
+        mean = float(self._base.mean()) / positive
+        second = (float(self._base.var()) + float(self._base.mean()) ** 2) / positive
+        return mean, second - mean**2, None, None
+
+    def _rvs(self, size: Any = None, random_state: Any = None) -> np.ndarray:
+        u = random_state.uniform(size=size)
+        return self._ppf(u)
+
+
+def zero_truncated(base: Any, p0: float) -> Any:
+    """The frozen count distribution ``base`` given that it is positive (``p0`` = its P(0))."""
+    return _ZeroTruncated(base=base, p0=p0)()
