@@ -315,6 +315,7 @@ _ZERO_MODELS: dict[str, tuple[str, Callable[[Mapping[str, Any]], dict[str, Any]]
         "ZeroInflatedNegativeBinomial",
         lambda q: {"psi": 1 - q["pi"], "n": q["n"], "p": q["p"]},
     ),
+    "zi_binom": ("ZeroInflatedBinomial", lambda q: {"psi": 1 - q["pi"], "n": q["n"], "p": q["p"]}),
     "hurdle_poisson": ("HurdlePoisson", lambda q: {"psi": 1 - q["pi"], "mu": q["mu"]}),
     "hurdle_nbinom": (
         "HurdleNegativeBinomial",
@@ -376,6 +377,7 @@ _NOT_EXPRESSIBLE = {
     "loggamma": "no PyMC builder yet",
     "zi_geom": "PyMC has no zero-inflated geometric (scipy's geom starts at 1)",
     "hurdle_geom": "PyMC has no hurdle geometric (scipy's geom starts at 1)",
+    "hurdle_binom": "PyMC has no hurdle binomial",
     "weibull_max": "no PyMC builder yet",
 }
 # "empirical" (the saturated model) is built apart: a categorical with a flat Dirichlet prior.

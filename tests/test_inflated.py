@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 import klmodels as klm
 
@@ -91,3 +91,23 @@ def test_counts_from_zero_get_the_zero_models_by_default_and_a_needless_hurdle_s
     table = klm.compare(inflated)
     assert table.index[0] in ("zi_poisson", "hurdle_poisson")
     assert "indistinguishable" not in table.loc["hurdle_poisson", "note"]
+
+
+def test_zero_inflated_binomial_with_known_n_matches_its_written_out_likelihood(rng):
+    x = np.where(rng.random(800) < 0.25, 0, rng.binomial(10, 0.45, 800))
+    table = klm.compare(x, ["binom", "zi_binom", "hurdle_binom"], support=(0, 10))
+    assert table.loc["zi_binom", "fixed"] == {"n": 10}
+
+    def negative(z):
+        pi, p = special.expit(z)
+        zero = np.log(pi + (1 - pi) * (1 - p) ** 10)
+        return -float(np.where(x == 0, zero, np.log1p(-pi) + stats.binom.logpmf(x, 10, p)).sum())
+
+    direct = optimize.minimize(negative, [0.0, 0.0], method="Nelder-Mead",
+                               options={"xatol": 1e-10, "fatol": 1e-12})  # fmt: skip
+    assert table.loc["zi_binom", "loglik"] >= -direct.fun - 1e-7
+    assert [
+        table.fits["zi_binom"].params["pi"],
+        table.fits["zi_binom"].params["p"],
+    ] == pytest.approx(special.expit(direct.x), abs=1e-5)
+    assert table.index[-1] == "binom"

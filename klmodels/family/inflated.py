@@ -57,14 +57,15 @@ class _ZeroModel(Family):
         self.parameters = (*base.parameters, _PI)
         self.default_fixed = dict(base.default_fixed)
         self.summary = summary
+        self.default_candidate = base.name in _DEFAULT_BASES
 
     def can_hold(self, low: float, high: float, support_given: bool) -> bool:
         """A default candidate for counts that start at 0, where its base is one."""
-        return (
-            low == 0
-            and self.base.name in _DEFAULT_BASES
-            and self.base.can_hold(low, high, support_given)
-        )
+        return low == 0 and self.base.can_hold(low, high, support_given)
+
+    def params_from_support(self, support: Any) -> dict[str, float]:
+        """The base's (e.g. a binomial's n from ``support=(0, n)``)."""
+        return self.base.params_from_support(support)
 
     def _split(self, params: Mapping[str, float]) -> tuple[dict[str, float], float]:
         return {k: v for k, v in params.items() if k != "pi"}, float(params["pi"])
@@ -250,9 +251,9 @@ class Hurdle(_ZeroModel):
 
 
 def inflated_families(bases: Mapping[str, Family]) -> list[Family]:
-    """zi_ and hurdle_ versions of the Poisson, the negative binomial and the geometric."""
+    """zi_ and hurdle_ versions of the Poisson, negative binomial, geometric and binomial (n known)."""
     out: list[Family] = []
-    for name in ("poisson", "nbinom", "geom"):
+    for name in ("poisson", "nbinom", "geom", "binom"):
         if name in bases:
             out += [ZeroInflated(bases[name]), Hurdle(bases[name])]
     return out
