@@ -157,3 +157,11 @@ def test_mixtures_work_with_the_rest_of_the_library(rng):
     assert boot.wins["mix2:norm"] == 1.0
     w_row = boot.intervals.loc[("mix2:norm", "w_1")]
     assert w_row["n_ok"] == 8 and w_row["lower"] < 0.6 < w_row["upper"]
+
+
+def test_mixtures_fit_relative_frequencies_without_counting_observations(worm_pmf):
+    table = klm.compare(worm_pmf.index.to_numpy(), ["mix2:poisson", "poisson"],
+                        weights=worm_pmf.to_numpy(), support=(0, 10))  # fmt: skip
+    assert table.index[0] == "mix2:poisson"  # shares: ranked by KL, no count to fail on
+    assert table.loc["mix2:poisson", "kl_bits"] < table.loc["poisson", "kl_bits"]
+    assert "observations" not in table.loc["mix2:poisson", "note"]

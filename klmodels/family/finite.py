@@ -193,7 +193,7 @@ class FiniteMixture(Family):
                 "a sample into memory first (e.g. series.sample(frac=0.01).compute())"
             )
         values, prob = _weighted(obs)
-        n = float(obs.n_obs) if obs.n_obs is not None else float(values.size)
+        n = float(obs.n_obs) if obs.n_obs is not None else math.nan  # relative frequencies
         spread = math.sqrt(max(float(np.dot(prob, (values - np.dot(prob, values)) ** 2)), 0.0))
         if values.size > _STAGE_VALUES:  # EM on a strided subsample first, then on all values
             step = math.ceil(values.size / _STAGE_VALUES)
@@ -294,7 +294,7 @@ class FiniteMixture(Family):
         for j, (base, free) in enumerate(zip(self.bases, self._free, strict=True), start=1):
             weight = responsibilities[j - 1] * prob
             keep = weight > 0
-            if shares[j - 1] * n < len(free) + 1:
+            if shares[j - 1] * n < len(free) + 1:  # False for NaN: no count to check
                 raise FitError(
                     "a component was left with fewer observations than it has parameters"
                 )
@@ -307,7 +307,7 @@ class FiniteMixture(Family):
                         "a component collapsed onto a single value (the likelihood is unbounded "
                         "there: no maximum-likelihood mixture)"
                     )
-            part = Observations(kept, kept_weight, shares[j - 1] * n)
+            part = Observations(kept, kept_weight, None if math.isnan(n) else shares[j - 1] * n)
             theta = base.estimate(part, base.default_fixed)
             params.update({f"{p.name}_{j}": float(theta[p.name]) for p in free})
         params.update({f"w_{j}": float(shares[j - 1]) for j in range(1, self.k)})
@@ -336,7 +336,7 @@ class FiniteMixture(Family):
         """Notes: a component with a tiny weight; EM stopped before converging (one more step gains)."""
         notes = []
         weights = self.weights(params)
-        n = float(obs.n_obs or obs.size)
+        n = float(obs.n_obs) if obs.n_obs is not None else math.nan  # NaN: relative frequencies
         if float(weights.min()) * n < 5:
             notes.append(
                 f"a component carries {weights.min():.2g} of the weight (under 5 observations): "
@@ -354,7 +354,7 @@ class FiniteMixture(Family):
             if gain > 1e3 * _TOLERANCE:
                 notes.append(
                     f"EM stopped before converging (its iteration or time budget): one more step "
-                    f"gains {gain * n:.2g} nats; the likelihood is very flat here"
+                    f"gains {gain:.2g} nats per observation; the likelihood is very flat here"
                 )
         return notes
 
