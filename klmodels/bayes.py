@@ -72,7 +72,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from klmodels.censored import GROUPS, CensoredObservations
+from klmodels.censored import GROUPS, CensoredObservations, cdf_bounds_of_whole_numbers
 from klmodels.data import NanPolicy, Observations
 from klmodels.errors import FitError, MissingExtraError, NotInMemoryError, ParameterError
 from klmodels.family import Candidate, Family
@@ -576,6 +576,35 @@ def _real_line(family: Family) -> bool:
     return family.kind == "continuous" and getattr(family, "support_kind", "real") == "real"
 
 
+def _fixed_and_shift(fit: Any) -> tuple[dict[str, Any], float] | str:
+    """The fixed parameters PyMC sees, and the shift of the data; a reason when not expressible.
+
+    Real-line families keep loc as a parameter (shift 0); every other family is fitted to
+    y = x - loc with loc fixed (a free threshold makes the posterior improper).
+    """
+    family = fit.family
+    fixed = {k: v for k, v in fit.all_params.items() if k not in fit.params}
+    if _real_line(family):
+        return fixed, 0.0
+    if "loc" in fit.params:
+        return "not sampled: a free threshold (loc) makes the posterior improper here"
+    shift = float(fixed.pop("loc", 0.0))
+    if family.name == "chi2" and fixed.pop("scale", 1.0) != 1.0:
+        return "not sampled: chi2 with a scale other than 1 has no PyMC builder"
+    return fixed, shift
+
+
+def _prior_summary(family: Family, y: np.ndarray, weights: np.ndarray | None) -> dict[str, float]:
+    """``mean``, ``spread`` (sd on the real line, else the mean) and ``min`` for the default priors."""
+    centre = float(np.average(y, weights=weights))
+    spread = float(np.sqrt(np.average((y - centre) ** 2, weights=weights)))
+    return {
+        "mean": centre,
+        "spread": (spread if _real_line(family) else centre) or 1.0,
+        "min": float(np.min(y)),
+    }
+
+
 def _sample_family(
     label: str,
     fit: Fit,
@@ -612,27 +641,13 @@ def _sample_family(
     else:
         values, counts = obs.values, None
 
-    # Real-line families keep loc as a parameter; every other family is fitted to y = x - loc.
-    fixed = {k: v for k, v in fit.all_params.items() if k not in fit.params}
-    if _real_line(family):
-        y = values
-    else:
-        if "loc" in fit.params:
-            outcome.notes.append(
-                "not sampled: a free threshold (loc) makes the posterior improper here"
-            )
-            return outcome
-        y = values - fixed.pop("loc", 0.0)
-        if family.name == "chi2" and fixed.pop("scale", 1.0) != 1.0:
-            outcome.notes.append("not sampled: chi2 with a scale other than 1 has no PyMC builder")
-            return outcome
-    centre = float(np.average(y, weights=counts))
-    spread = float(np.sqrt(np.average((y - centre) ** 2, weights=counts)))
-    summary = {
-        "mean": centre,
-        "spread": (spread if _real_line(family) else centre) or 1.0,
-        "min": float(np.min(y)),
-    }
+    shifted = _fixed_and_shift(fit)
+    if isinstance(shifted, str):
+        outcome.notes.append(shifted)
+        return outcome
+    fixed, shift = shifted
+    y = values - shift
+    summary = _prior_summary(family, y, counts)
 
     start = time.perf_counter()
     with pm.Model() as model:
@@ -813,34 +828,18 @@ def _sample_censored(
         )
         outcome.notes.append(f"not sampled (censored data need the cdf): {reason}")
         return outcome
-    fixed = {k: v for k, v in fit.all_params.items() if k not in fit.params}
-    shift = 0.0
-    if not _real_line(family):
-        if "loc" in fit.params:
-            outcome.notes.append(
-                "not sampled: a free threshold (loc) makes the posterior improper here"
-            )
-            return outcome
-        shift = float(fixed.pop("loc", 0.0))
-        if family.name == "chi2" and fixed.pop("scale", 1.0) != 1.0:
-            outcome.notes.append("not sampled: chi2 with a scale other than 1 has no PyMC builder")
-            return outcome
+    shifted = _fixed_and_shift(fit)
+    if isinstance(shifted, str):
+        outcome.notes.append(shifted)
+        return outcome
+    fixed, shift = shifted
     discrete = family.kind == "discrete"
     step = 1 if discrete else 0
     low, high = (bound - shift for bound in obs.truncation)
-    if discrete:  # whole numbers from ceil(low) to floor(high), both included
-        low = math.ceil(low) - 1.0 if math.isfinite(low) else low
-        high = float(math.floor(high)) if math.isfinite(high) else high
-
+    if discrete:
+        low, high = cdf_bounds_of_whole_numbers(low, high)
     stand_in = obs.stand_in()
-    y_all = stand_in.values - shift
-    centre = float(np.average(y_all, weights=stand_in.weights))
-    spread = float(np.sqrt(np.average((y_all - centre) ** 2, weights=stand_in.weights)))
-    summary = {
-        "mean": centre,
-        "spread": (spread if _real_line(family) else centre) or 1.0,
-        "min": float(np.min(y_all)),
-    }
+    summary = _prior_summary(family, stand_in.values - shift, stand_in.weights)
     groups = _censoring_groups(obs, shift, start_at_zero=not _real_line(family))
 
     start = time.perf_counter()

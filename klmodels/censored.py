@@ -442,6 +442,17 @@ def _log_mass_between(
     return np.where(cdf_high <= _LOG_HALF, by_cdf, by_sf)
 
 
+def cdf_bounds_of_whole_numbers(low: float, high: float) -> tuple[float, float]:
+    """Truncation bounds for a discrete family as cdf arguments: the mass is F(high) - F(low).
+
+    The whole numbers from ceil(low) to floor(high) are inside, both ends included.
+    """
+    return (
+        math.ceil(low) - 1.0 if math.isfinite(low) else low,
+        float(math.floor(high)) if math.isfinite(high) else high,
+    )
+
+
 def contributions(
     obs: CensoredObservations, family: Family, params: Mapping[str, float]
 ) -> np.ndarray:
@@ -462,9 +473,8 @@ def contributions(
     out = np.concatenate([np.asarray(p, dtype=np.float64) for p in parts])
     low, high = obs.truncation
     if (low, high) != (-math.inf, math.inf):
-        if discrete:  # whole numbers from ceil(low) to floor(high), both included
-            low = math.ceil(low) - 1.0 if math.isfinite(low) else low
-            high = float(math.floor(high)) if math.isfinite(high) else high
+        if discrete:
+            low, high = cdf_bounds_of_whole_numbers(low, high)
         inside = _log_mass_between(family, params, np.array([low]), np.array([high]))[0]
         out = out - inside
     return out
