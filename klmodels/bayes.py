@@ -429,7 +429,8 @@ def _mixture_builder(family: FiniteMixture) -> LikelihoodBuilder | None:
     their first parameter, through a potential that is -inf out of order.
     """
     factories = [DISTRIBUTIONS.get(b.name) for b in family.bases]
-    if any(f is None for f in factories):
+    ready = [f for f in factories if f is not None]
+    if len(ready) < len(factories):
         return None
 
     def likelihood(name: str, params: Mapping[str, Any], observed: np.ndarray) -> Any:
@@ -444,11 +445,8 @@ def _mixture_builder(family: FiniteMixture) -> LikelihoodBuilder | None:
         weights.append(remaining)
         w = pm.Deterministic("weights", pt.as_tensor(weights))
         components = [
-            factory({**t, **{p: params[f"{p}_{j}"] for p in t if f"{p}_{j}" in params}}, None)
-            for j, (factory, t) in enumerate(
-                zip(factories, family.components(_placeholders(family)), strict=True), start=1
-            )
-            if factory is not None
+            factory(theta, None)
+            for factory, theta in zip(ready, family.components(params), strict=True)
         ]
         for base_name in {b.name for b in family.bases}:
             slots = [j for j, b in enumerate(family.bases, start=1) if b.name == base_name]
@@ -463,11 +461,6 @@ def _mixture_builder(family: FiniteMixture) -> LikelihoodBuilder | None:
         return pm.Mixture(name, w=w, comp_dists=components, observed=observed)
 
     return likelihood
-
-
-def _placeholders(family: FiniteMixture) -> dict[str, float]:
-    """Any full parameter set of the mixture (only its keys are used)."""
-    return {p.name: 0.5 for p in family.parameters}
 
 
 # ------------------------------------------------------------------ priors

@@ -129,10 +129,13 @@ class FiniteMixture(Family):
         self.default_fixed = {}
 
     # ------------------------------------------------------------------ the model
-    def components(self, params: Mapping[str, float]) -> list[dict[str, float]]:
-        """Each component's parameters, in its base family's names (fixed ones included)."""
+    def components(self, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Each component's parameters, in its base family's names (fixed ones included).
+
+        The values are passed through as given (numbers, or PyTensor variables in the Bayesian view).
+        """
         return [
-            {**base.default_fixed, **{p.name: float(params[f"{p.name}_{j}"]) for p in free}}
+            {**base.default_fixed, **{p.name: params[f"{p.name}_{j}"] for p in free}}
             for j, (base, free) in enumerate(zip(self.bases, self._free, strict=True), start=1)
         ]
 
@@ -194,7 +197,7 @@ class FiniteMixture(Family):
             )
         values, prob = _weighted(obs)
         n = float(obs.n_obs) if obs.n_obs is not None else math.nan  # relative frequencies
-        spread = math.sqrt(max(float(np.dot(prob, (values - np.dot(prob, values)) ** 2)), 0.0))
+        spread = _weighted_sd(values, prob)
         if values.size > _STAGE_VALUES:  # EM on a strided subsample first, then on all values
             step = math.ceil(values.size / _STAGE_VALUES)
             sub_values, sub_prob = values[::step], prob[::step] / prob[::step].sum()
@@ -299,14 +302,12 @@ class FiniteMixture(Family):
                     "a component was left with fewer observations than it has parameters"
                 )
             kept, kept_weight = values[keep], weight[keep]
-            if base.kind == "continuous":
-                mean = float(np.dot(kept_weight, kept) / kept_weight.sum())
-                own = math.sqrt(float(np.dot(kept_weight, (kept - mean) ** 2) / kept_weight.sum()))
-                if not own > _COLLAPSE * spread:
-                    raise FitError(
-                        "a component collapsed onto a single value (the likelihood is unbounded "
-                        "there: no maximum-likelihood mixture)"
-                    )
+            narrow = _COLLAPSE * spread
+            if base.kind == "continuous" and not _weighted_sd(kept, kept_weight) > narrow:
+                raise FitError(
+                    "a component collapsed onto a single value (the likelihood is unbounded "
+                    "there: no maximum-likelihood mixture)"
+                )
             part = Observations(kept, kept_weight, None if math.isnan(n) else shares[j - 1] * n)
             theta = base.estimate(part, base.default_fixed)
             params.update({f"{p.name}_{j}": float(theta[p.name]) for p in free})
@@ -344,7 +345,7 @@ class FiniteMixture(Family):
             )
         if obs.in_memory:
             values, prob = _weighted(obs)
-            spread = math.sqrt(max(float(np.dot(prob, (values - np.dot(prob, values)) ** 2)), 0))
+            spread = _weighted_sd(values, prob)
             before, responsibilities = self._responsibilities(values, params)
             try:
                 stepped = self._maximisation(values, prob, n, responsibilities, spread)
@@ -357,6 +358,13 @@ class FiniteMixture(Family):
                     f"gains {gain:.2g} nats per observation; the likelihood is very flat here"
                 )
         return notes
+
+
+def _weighted_sd(values: np.ndarray, weights: np.ndarray) -> float:
+    """The weighted standard deviation of ``values`` (weights need not sum to 1)."""
+    total = float(weights.sum())
+    mean = float(np.dot(weights, values)) / total
+    return math.sqrt(max(float(np.dot(weights, (values - mean) ** 2)) / total, 0.0))
 
 
 def _weighted(obs: ObservationsLike) -> tuple[np.ndarray, np.ndarray]:
