@@ -80,6 +80,11 @@ class _Mixin:
     _components: tuple[Any, ...]
     _mix_weights: np.ndarray
 
+    def __init__(self, components: Sequence[Any] = (), weights: Any = (), **kwargs: Any):
+        if components:
+            kwargs.update(self._setup(components, weights))
+        super().__init__(**kwargs)  # the scipy base that follows in the MRO
+
     def _setup(self, components: Sequence[Any], weights: Any) -> dict[str, float]:
         self._components, self._mix_weights = _check(components, weights)
         lows = [float(c.support()[0]) for c in self._components]
@@ -149,11 +154,6 @@ class _Mixin:
 
 
 class _ContinuousMixture(_Mixin, stats.rv_continuous):
-    def __init__(self, components: Sequence[Any] = (), weights: Any = (), **kwargs: Any):
-        if components:
-            kwargs.update(self._setup(components, weights))
-        super().__init__(**kwargs)
-
     def _pdf(self, x: np.ndarray) -> np.ndarray:
         return self._sum("pdf", x)
 
@@ -170,11 +170,6 @@ class _ContinuousMixture(_Mixin, stats.rv_continuous):
 class _DiscreteMixture(_Mixin, stats.rv_discrete):
     def __new__(cls, components: Sequence[Any] = (), weights: Any = (), **kwargs: Any) -> Any:
         return super().__new__(cls, **kwargs)  # rv_discrete.__new__ knows only its own arguments
-
-    def __init__(self, components: Sequence[Any] = (), weights: Any = (), **kwargs: Any):
-        if components:
-            kwargs.update(self._setup(components, weights))
-        super().__init__(**kwargs)
 
     def _pmf(self, k: np.ndarray) -> np.ndarray:
         return self._sum("pmf", k)
