@@ -333,30 +333,13 @@ def main() -> None:
     )
     parser.add_argument("--shape-sizes", default="1e5,1e6,1e7")
     parser.add_argument("--fitter-sizes", default="1e5,1e6")
-    parser.add_argument(
-        "--dask",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="also the passes of a Dask comparison (benchmarks/dask_passes.py)",
-    )
-    parser.add_argument(
-        "--censored",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="also censored data against surpyval, lifelines and scipy (benchmarks/censored.py)",
-    )
-    parser.add_argument(
-        "--goodness",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="also calibrated goodness of fit against scipy.stats.goodness_of_fit",
-    )
-    parser.add_argument(
-        "--mixtures",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="also mixtures: EM against the generic optimiser (benchmarks/mixtures.py)",
-    )
+    for flag, (name, what) in SIDE_SCRIPTS.items():
+        parser.add_argument(
+            f"--{flag}",
+            action=argparse.BooleanOptionalAction,
+            default=True,
+            help=f"also {what} (benchmarks/{name})",
+        )
     parser.add_argument("--worker", nargs=2, metavar=("TOOL", "WORKLOAD"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -380,28 +363,27 @@ def main() -> None:
         print("running the every-shape table...", file=sys.stderr, flush=True)
         text += "\n\nEvery shape, every size: klm.compare(x) with the default families\n"
         text += shapes.main(["--sizes", args.shape_sizes, "--fitter-sizes", args.fitter_sizes])
-    if args.dask:
-        text += "\n\n" + script("dask_passes.py")
-    if args.censored:
-        print("running the censored-data comparison...", file=sys.stderr, flush=True)
-        text += "\n\n" + script("censored.py")
-    if args.goodness:
-        text += "\n\n" + script("goodness.py")
-    if args.mixtures:
-        text += "\n\n" + script("mixtures.py")
+    for flag, (name, what) in SIDE_SCRIPTS.items():
+        if getattr(args, flag):
+            print(f"running {what}...", file=sys.stderr, flush=True)
+            text += "\n\n" + script(name)
     (RESULTS / f"bench-{stamp}.txt").write_text(text)
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}\n")
     print(text)
 
 
-def script(name: str) -> str:
-    """Run another benchmark script of this folder in its own process and return what it printed.
+SIDE_SCRIPTS = {
+    "dask": ("dask_passes.py", "the passes of a Dask comparison"),
+    "censored": ("censored.py", "censored data against surpyval, lifelines and scipy"),
+    "goodness": ("goodness.py", "calibrated goodness of fit against scipy.stats.goodness_of_fit"),
+    "mixtures": ("mixtures.py", "mixtures: EM against the generic optimiser"),
+}
+"""The other benchmark scripts ``make bench`` runs after the main table, by switch (each can be
+turned off with ``--no-<switch>``): script and what it measures."""
 
-    ``dask_passes.py``: passes and bytes per pass of the six-family comparison on a persisted Dask
-    collection; ``censored.py``: censored data against surpyval, lifelines and scipy;
-    ``goodness.py``: calibrated goodness of fit against scipy.stats.goodness_of_fit;
-    ``mixtures.py``: EM against the generic optimiser.
-    """
+
+def script(name: str) -> str:
+    """Run another benchmark script of this folder in its own process and return what it printed."""
     command = [sys.executable, str(ROOT / "benchmarks" / name)]
     proc = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
     return proc.stdout.strip() if proc.returncode == 0 else f"{name}: failed: {proc.stderr[-300:]}"
