@@ -47,7 +47,6 @@ class _ZeroModel(Family):
 
     kind = "discrete"
     has_cdf = True
-    default_candidate = True  # for counts that start at 0 (can_hold), on a Poisson or NB base
 
     def __init__(self, base: Family, prefix: str, summary: str):
         if base.kind != "discrete":
@@ -57,6 +56,7 @@ class _ZeroModel(Family):
         self.parameters = (*base.parameters, _PI)
         self.default_fixed = dict(base.default_fixed)
         self.summary = summary
+        # a default for counts that start at 0 (can_hold), on a Poisson or negative binomial base
         self.default_candidate = base.name in _DEFAULT_BASES
 
     def can_hold(self, low: float, high: float, support_given: bool) -> bool:
