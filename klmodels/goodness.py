@@ -101,58 +101,84 @@ def _weibull_shapes(log_y: np.ndarray) -> np.ndarray:
     return c
 
 
-def _batched_refits(name: str, free: frozenset[str], draws: np.ndarray) -> Any:
-    """Maximum-likelihood refits of every row of ``draws`` at once, as a frozen scipy model.
+def _standard_draws(name: str, params: dict[str, float], shape: tuple[int, int], rng: Any) -> Any:
+    """Simulated samples whose refitted statistics have the fit's null distribution, or None.
 
-    For the families whose exact estimators vectorise (normal, lognormal, exponential, gamma,
-    Weibull with loc = 0); None for any other (each sample is then refitted on its own).
+    The refits below are equivariant, so the statistics of a (log-)location-scale family do not
+    depend on its parameters: normal samples and the logs of lognormal ones are drawn as standard
+    normal values; exponential samples, and Weibull ones (``scale * E**(1/c)``, whose refit undoes
+    the power and the scale), as standard exponential values E. The gamma's depend on its shape.
     """
-    from scipy import special, stats
-
-    if name == "norm" and free == {"loc", "scale"}:
-        return stats.norm(draws.mean(axis=1, keepdims=True), draws.std(axis=1, keepdims=True))
-    if np.any(draws <= 0):
-        return None
-    log_y = np.log(draws)
-    if name == "lognorm" and free == {"s", "scale"}:
-        mean = log_y.mean(axis=1, keepdims=True)
-        return stats.lognorm(log_y.std(axis=1, keepdims=True), scale=np.exp(mean))
-    if name == "expon" and free == {"scale"}:
-        return stats.expon(scale=draws.mean(axis=1, keepdims=True))
-    if name == "gamma" and free == {"a", "scale"}:
-        s = np.log(draws.mean(axis=1)) - log_y.mean(axis=1)
-        a = (3 - s + np.sqrt((s - 3) ** 2 + 24 * s)) / (12 * s)
-        for _ in range(60):
-            f = np.log(a) - special.digamma(a) - s
-            df = 1 / a - special.polygamma(1, a)
-            step = f / (df * a)
-            a = a * np.exp(-step)
-            if np.all(np.abs(step) < 1e-14):
-                break
-        return stats.gamma(a[:, None], scale=(draws.mean(axis=1) / a)[:, None])
-    if name == "weibull_min" and free == {"c", "scale"}:
-        c = _weibull_shapes(log_y)[:, None]
-        scale = np.exp(
-            np.log(
-                np.mean(
-                    np.exp(c * (log_y - log_y.max(axis=1, keepdims=True))), axis=1, keepdims=True
-                )
-            )
-            / c
-            + log_y.max(axis=1, keepdims=True)
-        )
-        return stats.weibull_min(c, scale=scale)
+    if name in ("norm", "lognorm"):
+        return rng.standard_normal(shape)
+    if name in ("expon", "weibull_min"):
+        return rng.standard_exponential(shape)
+    if name == "gamma":
+        return rng.standard_gamma(params["a"], shape)
     return None
 
 
-def _log_tails(name: str, frozen: Any, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Log cdf and log sf of every row (the gamma's from the incomplete gamma functions directly)."""
+def _gamma_shapes(draws: np.ndarray) -> np.ndarray:
+    """Gamma MLE shapes of every row: Newton on ln a - digamma(a) = ln mean - mean ln, vectorised."""
     from scipy import special
 
+    s = np.log(draws.mean(axis=1)) - np.log(draws).mean(axis=1)
+    a = (3 - s + np.sqrt((s - 3) ** 2 + 24 * s)) / (12 * s)  # Minka's start
+    for _ in range(60):
+        f = np.log(a) - special.digamma(a) - s
+        df = 1 / a - special.polygamma(1, a)
+        step = f / (df * a)
+        a = a * np.exp(-step)
+        if np.all(np.abs(step) < 1e-14):
+            break
+    return a
+
+
+_BATCHED_FREE = {
+    "norm": {"loc", "scale"},
+    "lognorm": {"s", "scale"},
+    "expon": {"scale"},
+    "gamma": {"a", "scale"},
+    "weibull_min": {"c", "scale"},
+}
+
+
+def _batched_log_tails(name: str, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""Log cdf and log sf of every sorted row of ``draws`` at its own maximum-likelihood refit.
+
+    All rows at once, with one special-function evaluation per value; ``draws`` come from
+    :func:`_standard_draws`. Normal: :math:`t = (v - \bar v)/s_v`, :math:`\ln\Phi(\pm t)`.
+    Gamma: :math:`P(\hat a, y/\hat\theta)`, the upper tail from ``gammaincc`` where P > 1/2.
+    Exponential and Weibull: :math:`t = (y/\hat s)^{\hat c}`, :math:`\ln(1 - e^{-t})` and
+    :math:`-t`.
+    """
+    from scipy import special
+
+    if name in ("norm", "lognorm"):
+        t = (draws - draws.mean(axis=1, keepdims=True)) / draws.std(axis=1, keepdims=True)
+        u = special.ndtr(t)
+        log_sf = np.log1p(-u)
+        far = t > 3.0  # above, 1 - u has lost digits: the upper tail from ndtr(-t)
+        log_sf[far] = np.log(special.ndtr(-t[far]))
+        return np.log(u), log_sf
     if name == "gamma":
-        (a,), y = frozen.args, draws / frozen.kwds["scale"]
-        return np.log(special.gammainc(a, y)), np.log(special.gammaincc(a, y))
-    return frozen.logcdf(draws), frozen.logsf(draws)
+        a = _gamma_shapes(draws)[:, None]
+        y = draws * (a / draws.mean(axis=1, keepdims=True))
+        lower = special.gammainc(a, y)
+        log_cdf, log_sf = np.log(lower), np.log1p(-lower)
+        upper_half = lower > 0.5  # 1 - P has lost digits there: the upper tail from gammaincc
+        upper = special.gammaincc(np.broadcast_to(a, y.shape)[upper_half], y[upper_half])
+        log_cdf[upper_half], log_sf[upper_half] = np.log1p(-upper), np.log(upper)
+        return log_cdf, log_sf
+    if name == "weibull_min":
+        log_e = np.log(draws)
+        c = _weibull_shapes(log_e)[:, None]
+        top = log_e.max(axis=1, keepdims=True)
+        log_scale = np.log(np.mean(np.exp(c * (log_e - top)), axis=1, keepdims=True)) / c + top
+        t = np.exp(c * (log_e - log_scale))
+    else:  # expon
+        t = draws / draws.mean(axis=1, keepdims=True)
+    return np.log(-np.expm1(-t)), -t
 
 
 def _statistics_at(
@@ -203,18 +229,14 @@ def goodness_of_fit(fit: Fit, *, resamples: int = 200, rng: Any = None) -> Goodn
         return GoodnessOfFit(
             *observed, math.nan, math.nan, math.nan, 0, "no resamples: no p-values"
         )
-    frozen = fit.freeze()
     fixed = {k: v for k, v in params.items() if k not in fit.params}
     default_loc = fixed.get("loc", 0.0) == 0.0 and fixed.get("scale", 1.0) == 1.0
-    if default_loc and len(fixed) <= 1:
-        draws = np.sort(
-            np.asarray(frozen.rvs(size=(resamples, n), random_state=rng), float), axis=1
-        )
-        refits = _batched_refits(family.name, frozenset(fit.params), draws)
-        if refits is not None:  # every resample refitted at once (the estimators, vectorised)
-            with np.errstate(all="ignore"):
-                rows = _statistics_rows(*_log_tails(family.name, refits, draws))
-            return _calibrated(observed, rows)
+    if default_loc and len(fixed) <= 1 and _BATCHED_FREE.get(family.name) == set(fit.params):
+        # every resample refitted at once (the exact estimators, vectorised)
+        draws = np.sort(_standard_draws(family.name, params, (resamples, n), rng), axis=1)
+        with np.errstate(all="ignore"):
+            return _calibrated(observed, _statistics_rows(*_batched_log_tails(family.name, draws)))
+    frozen = fit.freeze()
     rows = np.full((resamples, 3), math.nan)  # a row stays NaN when its sample cannot be refitted
     for b in range(resamples):
         draw = np.sort(np.asarray(frozen.rvs(size=n, random_state=rng), dtype=np.float64))

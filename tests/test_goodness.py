@@ -97,3 +97,26 @@ def test_pearsons_chi_square_on_the_pooled_cells_equals_scipys():
     pooled = klm.g_test(fit)  # the table's test pools to expected counts >= 5
     table = klm.compare(x, ["poisson", "nbinom"])
     assert table.loc["poisson", "chi2"] == pytest.approx(pooled.chi2)
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "to_sample"),
+    [
+        ("norm", {}, lambda z: 3.0 + 2.0 * z),
+        ("lognorm", {}, lambda z: 7.0 * np.exp(0.6 * z)),
+        ("expon", {}, lambda e: 4.0 * e),
+        ("weibull_min", {}, lambda e: 9.0 * e ** (1 / 1.7)),
+        ("gamma", {"a": 2.5}, lambda g: 3.0 * g),
+    ],
+)
+def test_batched_refits_equal_one_fit_per_simulated_sample(name, params, to_sample):
+    """The fast path (standard draws, all refits at once) equals klm.fit + statistics per sample."""
+    from klmodels.goodness import _batched_log_tails, _standard_draws, _statistics_rows
+
+    draws = np.sort(_standard_draws(name, params, (4, 60), np.random.default_rng(3)), axis=1)
+    batched = _statistics_rows(*_batched_log_tails(name, draws))
+    for row, draw in zip(batched, draws, strict=True):
+        sample = to_sample(draw)
+        floc = {} if name == "norm" else {"loc": 0.0}
+        frozen = klm.fit(sample, name, **floc).freeze()
+        np.testing.assert_allclose(row, _statistics(frozen, sample), rtol=1e-7)
