@@ -156,6 +156,8 @@ class ComparisonTable(pd.DataFrame):
             if (low, high) != (None, None):
                 entropy_text += f"; truncated to ({low}, {high})"
             entropy_text += "; " + attrs.get("kl_note", "no absolute kl")
+            if "gof_note" in attrs:
+                entropy_text += "; goodness of fit: " + attrs["gof_note"]
         return (
             f"klmodels comparison of {len(self)} families on {n_text}, best first by {by} "
             f"(lower is better); information in {self.unit} per observation{entropy_text}"

@@ -72,7 +72,7 @@ from klmodels.fitting import (
     validate_support,
     with_kl_se,
 )
-from klmodels.goodness import goodness_of_fit
+from klmodels.goodness import censored_statistics, goodness_of_fit, turnbull_estimate
 from klmodels.information import as_log_base, unit_name
 from klmodels.optimize import small_blas
 from klmodels.options import Criterion, FitOptions
@@ -643,7 +643,8 @@ def compare(
         Add, for every continuous row, the Kolmogorov-Smirnov, Cramér-von Mises and
         Anderson-Darling statistics (``ks``, ``cvm``, ``ad``) and their p-values calibrated for
         estimated parameters by ``gof_resamples`` parametric-bootstrap refits (``ks_p``, ``cvm_p``,
-        ``ad_p``; seeded by ``gof_rng``); see :func:`klmodels.goodness_of_fit`.
+        ``ad_p``; seeded by ``gof_rng``); see :func:`klmodels.goodness_of_fit`. Censored data:
+        the statistics against Turnbull's estimate, without p-values (``attrs["gof_note"]``).
 
     Censored data: pass :func:`klmodels.censored` observations or a
     ``scipy.stats.CensoredData`` as ``data`` (see :mod:`klmodels.censored`); the table then has
@@ -723,18 +724,16 @@ def compare(
         data, weights, truncation, n_obs=n_obs, support=support, nan_policy=nan_policy
     )
     if censored_data is not None:
-        if gof:
-            raise ParameterError(
-                "gof= needs exactly observed values; for censored data compare the fitted cdfs with "
-                "Turnbull's estimate (klm.plotting.plot_censored)"
-            )
         if bins is not None:
             raise ParameterError(
                 "bins= is for exact continuous data; censored data have no histogram"
             )
-        return compare_censored(
+        censored_table = compare_censored(
             censored_data, censored_candidates(censored_data, families, opts), opts
         )
+        if gof:
+            _add_goodness_of_fit(censored_table, censored_table.fits, gof_resamples, gof_rng)
+        return censored_table
     criterion, base = opts.criterion, opts.base
     bins = _check_bins(bins)
     fitted = fit_all(data, families, opts, weights=weights, n_obs=n_obs)
@@ -794,15 +793,25 @@ def compare(
 
 
 def _add_goodness_of_fit(
-    table: pd.DataFrame, fits: Mapping[str, Fit], resamples: int, rng: Any
+    table: pd.DataFrame, fits: Mapping[str, Fit | CensoredFit], resamples: int, rng: Any
 ) -> None:
-    """Columns ks, cvm, ad and their calibrated p-values for every continuous row (in place)."""
+    """Columns ks, cvm, ad and their calibrated p-values for every continuous row (in place).
+
+    Censored rows get the statistics against Turnbull's estimate (computed once for the table)
+    and no p-values; ``attrs["gof_note"]`` says so.
+    """
     rng = check_rng(rng)
     columns = ("ks", "cvm", "ad", "ks_p", "cvm_p", "ad_p")
     for column in columns:
         table[column] = math.nan
+    estimate = None
     for label, fit_ in fits.items():
-        if fit_.kind != "continuous":
+        if fit_.family.kind != "continuous":
+            continue
+        if isinstance(fit_, CensoredFit):
+            estimate = estimate or turnbull_estimate(fit_.observations)
+            statistics, table.attrs["gof_note"] = censored_statistics(fit_, estimate)
+            table.loc[label, ["ks", "cvm", "ad"]] = statistics
             continue
         result = goodness_of_fit(fit_, resamples=resamples, rng=rng)
         for column in columns:

@@ -120,3 +120,112 @@ def test_batched_refits_equal_one_fit_per_simulated_sample(name, params, to_samp
         floc = {} if name == "norm" else {"loc": 0.0}
         frozen = klm.fit(sample, name, **floc).freeze()
         np.testing.assert_allclose(row, _statistics(frozen, sample), rtol=1e-7)
+
+
+def _kaplan_meier(time, event):
+    """The product-limit estimate of the cdf at each distinct event time (written out here)."""
+    order = np.lexsort((1 - event, time))
+    time, event = time[order], event[order]
+    at_risk, surviving, steps = time.size, 1.0, []
+    for t in np.unique(time):
+        here = time == t
+        deaths = int(event[here].sum())
+        if deaths:
+            surviving *= 1 - deaths / at_risk
+            steps.append((t, 1 - surviving))
+        at_risk -= int(here.sum())
+    return steps
+
+
+@pytest.mark.parametrize("last_is_censored", [True, False])
+def test_censored_statistics_are_the_distances_from_kaplan_meier(last_is_censored):
+    """Right-censored data: KS, CvM and AD equal sup|KM - F| and the integrals of (KM - F)^2 dF
+    (divided by F(1 - F) for AD), computed here by quadrature over the KM steps, where KM is known."""
+    from scipy import integrate
+
+    rng = np.random.default_rng(11)
+    x = rng.weibull(1.4, 80) * 10
+    c = rng.uniform(2, 30, 80)
+    time, event = np.minimum(x, c), (x <= c).astype(int)
+    last = np.argmax(time)
+    event[last] = 0 if last_is_censored else 1
+    table = klm.compare(klm.censored(time=time, event=event), ["weibull_min", "lognorm"], gof=True)
+    for name in ("weibull_min", "lognorm"):
+        frozen = table.fits[name].freeze()
+        steps = _kaplan_meier(time, event)
+        jumps = np.array([0.0] + [t for t, _ in steps])
+        levels = np.array([0.0] + [f for _, f in steps])
+        end = time.max() if last_is_censored else frozen.isf(1e-14)  # (past it, under 1e-14)
+        pieces = list(zip(jumps, np.append(jumps[1:], end), levels, strict=True))
+        ks = max(max(abs(s - frozen.cdf(a)), abs(s - frozen.cdf(b))) for a, b, s in pieces)
+        cvm = sum(integrate.quad(lambda t, s=s: (s - frozen.cdf(t)) ** 2 * frozen.pdf(t), a, b)[0]
+                  for a, b, s in pieces)  # fmt: skip
+        ad = sum(
+            integrate.quad(
+                lambda t, s=s: (s - frozen.cdf(t)) ** 2 * frozen.pdf(t)
+                / (frozen.cdf(t) * frozen.sf(t)), a, b, limit=200,
+            )[0]
+            for a, b, s in pieces
+        )  # fmt: skip
+        n = time.size
+        row = table.loc[name]
+        np.testing.assert_allclose([row.ks, row.cvm, row.ad], [ks, n * cvm, n * ad], rtol=1e-6)
+        assert np.isnan(row.ks_p)
+    assert "no p-values for censored data" in table.header()
+
+
+def test_censored_statistics_without_censoring_are_the_textbook_ones():
+    x = stats.gamma(2.0, scale=3.0).rvs(120, random_state=np.random.default_rng(4))
+    as_censored = klm.compare(
+        klm.censored(time=x, event=np.ones(x.size)), ["gamma", "lognorm"], gof=True
+    )
+    exact = klm.compare(x, ["gamma", "lognorm"], gof=True, gof_resamples=0)
+    for name in ("gamma", "lognorm"):
+        assert as_censored.fits[name].params == pytest.approx(exact.fits[name].params, rel=1e-6)
+        np.testing.assert_allclose(
+            as_censored.loc[name, ["ks", "cvm", "ad"]].to_numpy(float),
+            _statistics(exact.fits[name].freeze(), x),
+            rtol=1e-5,
+        )
+
+
+def test_censored_statistics_use_the_truncated_model():
+    """Data recorded only above 2: the distances are to the model truncated there (its cdf is 0 at 2)."""
+    rng = np.random.default_rng(8)
+    x = rng.lognormal(1.5, 0.5, 400)
+    x = x[x > 2.0][:150]
+    data = klm.censored(time=x, event=np.ones(x.size), truncation=(2.0, None))
+    table = klm.compare(data, ["lognorm"], gof=True)
+    frozen = table.fits["lognorm"].freeze()
+    below = frozen.cdf(2.0)
+    truncated_cdf = lambda t: (frozen.cdf(t) - below) / (1 - below)  # noqa: E731
+    ks = stats.kstest(x, truncated_cdf).statistic
+    cvm = stats.cramervonmises(x, truncated_cdf).statistic
+    np.testing.assert_allclose(
+        table.loc["lognorm", ["ks", "cvm"]].to_numpy(float), [ks, cvm], rtol=1e-6
+    )
+    assert klm.goodness_of_fit(table.fits["lognorm"]).ks == pytest.approx(ks, rel=1e-6)
+
+
+def test_grouped_data_statistics_are_the_trapezoid_sums_over_the_cells():
+    """Values known only to their unit cell: Turnbull's estimate is the cell proportions, and the
+    statistics are the tails' integrals plus the trapezoid sums over the cells (written out here)."""
+    x = stats.gamma(3.0, scale=2.0).rvs(400, random_state=np.random.default_rng(5))
+    x = x[x < 12]  # every unit cell from 0 to 12 holds values (an empty one would be a gap)
+    low = np.floor(x)
+    assert np.unique(low).size == low.max() + 1 - low.min()
+    table = klm.compare(klm.censored(left=low, right=low + 1), ["gamma"], gof=True)
+    cdf = table.fits["gamma"].freeze().cdf
+    edges = np.arange(low.min(), low.max() + 2)
+    estimate = np.array([np.mean(x < e) for e in edges])  # the cell proportions, cumulated
+    u = cdf(edges)
+    g = (estimate - u) ** 2
+    n = x.size
+    cvm = n * (u[0] ** 3 / 3 + (1 - u[-1]) ** 3 / 3 + np.sum((g[:-1] + g[1:]) / 2 * np.diff(u)))
+    h = np.divide(g, u * (1 - u), out=np.zeros_like(g), where=g > 0)  # 0 at a support end
+    tails = -u[0] - np.log1p(-u[0]) + (-(1 - u[-1]) - np.log(u[-1]))  # int u/(1-u), (1-u)/u
+    ad = n * (tails + np.sum((h[:-1] + h[1:]) / 2 * np.diff(u)))
+    ks = np.max(np.abs(estimate - u))
+    np.testing.assert_allclose(
+        table.loc["gamma", ["ks", "cvm", "ad"]].to_numpy(float), [ks, cvm, ad], rtol=1e-7
+    )
