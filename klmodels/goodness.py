@@ -296,11 +296,15 @@ def _batched_log_tails(name: str, draws: np.ndarray) -> tuple[np.ndarray, np.nda
     if name == "gamma":
         a = _gamma_shapes(draws)[:, None]
         y = draws * (a / draws.mean(axis=1, keepdims=True))
-        lower = special.gammainc(a, y)
-        log_cdf, log_sf = np.log(lower), np.log1p(-lower)
-        upper_half = lower > 0.5  # 1 - P has lost digits there: the upper tail from gammaincc
-        upper = special.gammaincc(np.broadcast_to(a, y.shape)[upper_half], y[upper_half])
-        log_cdf[upper_half], log_sf[upper_half] = np.log1p(-upper), np.log(upper)
+        # one incomplete gamma function per value: the lower one below y = a (near the median),
+        # the upper one above it, where 1 - P would lose digits
+        upper_side = y >= a
+        shapes = np.broadcast_to(a, y.shape)
+        lower = special.gammainc(shapes[~upper_side], y[~upper_side])
+        upper = special.gammaincc(shapes[upper_side], y[upper_side])
+        log_cdf, log_sf = np.empty_like(y), np.empty_like(y)
+        log_cdf[~upper_side], log_sf[~upper_side] = np.log(lower), np.log1p(-lower)
+        log_cdf[upper_side], log_sf[upper_side] = np.log1p(-upper), np.log(upper)
         return log_cdf, log_sf
     if name == "weibull_min":
         log_e = np.log(draws)
