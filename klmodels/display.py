@@ -55,7 +55,9 @@ class ComparisonTable(pd.DataFrame):
     """
 
     _metadata: ClassVar[list[str]] = ["fits"]  # pandas carries these attributes to derived frames
-    fits: Mapping[Any, Any]  # set in __init__ (an annotation only: pandas would take it as a column)
+    fits: Mapping[
+        Any, Any
+    ]  # set in __init__ (an annotation only: pandas would take it as a column)
 
     @property
     def _constructor(self) -> type[ComparisonTable]:

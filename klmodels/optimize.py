@@ -31,6 +31,7 @@ __all__ = [
     "gradient_fd",
     "hessian_fd",
     "maximise",
+    "maximise_smooth",
     "newton_polish",
     "small_blas",
 ]
@@ -160,6 +161,62 @@ def maximise(
             f"cannot fit {what}: the optimiser found no parameters that describe the data"
         )
     return unpack(best_z), -best_loss
+
+
+def maximise_smooth(
+    objective: Callable[[dict[str, float]], float],
+    domains: Mapping[str, Domain],
+    start: Mapping[str, float],
+    *,
+    what: str = "the model",
+    rough: Callable[[dict[str, float]], float] | None = None,
+) -> tuple[dict[str, float], float]:
+    """:func:`maximise` for a smooth objective: L-BFGS-B, then Newton steps instead of Nelder-Mead.
+
+    The Newton polish uses central finite differences in the free coordinates (a gradient is 2k
+    evaluations, the Hessian 4k^2) and usually converges in two or three steps, where
+    Nelder-Mead takes a few hundred evaluations; if it does not converge, Nelder-Mead runs from
+    its point as in :func:`maximise`. Each evaluation is a pass over the data, so on large
+    tables of distinct values this is the difference between seconds and a fraction of one.
+
+    ``rough``, when given, is the same mean log-likelihood on a subsample: L-BFGS-B and the
+    Hessian that seeds the Newton steps use it, and only the Newton steps (with BFGS updates)
+    pass over all the data.
+    """
+    names: Sequence[str] = list(domains)
+    params, value = maximise(rough or objective, domains, start, what=what, polish=False)
+
+    def in_free(function: Callable[[dict[str, float]], float]) -> Callable[[np.ndarray], float]:
+        def at(z: np.ndarray) -> float:
+            if not np.all(np.isfinite(z)):
+                return -math.inf
+            unpacked = {n: domains[n].from_free(float(zi)) for n, zi in zip(names, z, strict=True)}
+            with np.errstate(all="ignore"):
+                out = function(unpacked)
+            return out if math.isfinite(out) else -math.inf
+
+        return at
+
+    full = in_free(objective)
+    z = np.array([domains[n].to_free(float(params[n])) for n in names])
+    if rough is not None:
+        value = full(z)
+    seed = in_free(rough or objective)
+    hessian = hessian_fd(lambda point: gradient_fd(seed, point), z)
+    z_best, best, converged = newton_polish(
+        full,
+        lambda point: gradient_fd(full, point),
+        z,
+        hessian,
+        hessian_at=lambda point: hessian_fd(lambda q: gradient_fd(full, q), point),
+        max_steps=8,
+        tolerance=1e-10,  # nats per observation: finite differences of a sum over many values
+    )  # are noisy near 1e-13, and Newton steps below that cannot be told from the noise
+    if not converged:
+        return maximise(objective, domains, params, what=what, polish=True)
+    if best < value:
+        return params, value
+    return {n: domains[n].from_free(float(zi)) for n, zi in zip(names, z_best, strict=True)}, best
 
 
 def argmax_integer(

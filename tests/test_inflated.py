@@ -111,3 +111,29 @@ def test_zero_inflated_binomial_with_known_n_matches_its_written_out_likelihood(
         table.fits["zi_binom"].params["p"],
     ] == pytest.approx(special.expit(direct.x), abs=1e-5)
     assert table.index[-1] == "binom"
+
+
+@pytest.mark.parametrize("name", ["zi_nbinom", "hurdle_nbinom"])
+def test_the_subsample_stage_on_many_distinct_counts_reaches_the_one_stage_fit(name, monkeypatch):
+    """Above 5,000 distinct counts a subsample's rough fit and Newton steps on all of them replace
+    L-BFGS-B and Nelder-Mead on all of them: same parameters, same log-likelihood."""
+    from klmodels.family import inflated
+
+    rng = np.random.default_rng(2)
+    x = rng.negative_binomial(1.5, 1.5 / (1.5 + 5_000), 60_000)
+    x[:6_000] = 0
+    assert np.unique(x).size > inflated._STAGE_DISTINCT
+    staged = klm.fit(x, name)
+    monkeypatch.setattr(inflated, "_STAGE_DISTINCT", 10**9)
+    monkeypatch.setattr(inflated, "maximise_smooth", _nelder_mead_polished)
+    one_stage = klm.fit(x, name)
+    # Newton stops when its predicted gain is below 1e-10 nats per observation (measured: 3e-11)
+    assert staged.loglik >= one_stage.loglik - 1e-10 * x.size
+    for key, value in one_stage.params.items():  # a flat optimum: 1e-4 is 1/1000 of n's SE here
+        assert staged.params[key] == pytest.approx(value, rel=1e-4)
+
+
+def _nelder_mead_polished(objective, domains, start, *, what, rough=None):
+    from klmodels.optimize import maximise
+
+    return maximise(objective, domains, start, what=what, polish=True)

@@ -21,25 +21,45 @@ the geometric ones (scipy's geom starts at 1) are opt-in by name.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 from klmodels.errors import FitError
 from klmodels.family.base import Family, Parameter
-from klmodels.optimize import maximise
+from klmodels.optimize import maximise_smooth
 from klmodels.protocols import ObservationsLike
 
 __all__ = ["Hurdle", "ZeroInflated", "inflated_families"]
 
 _PI = Parameter("pi", 0.0, 1.0, low_closed=True, high_closed=False)
 _DEFAULT_BASES = ("poisson", "nbinom")  # zi_/hurdle_ of these join the defaults for counts from 0
+_STAGE_DISTINCT = 5_000  # more distinct values than this: a rough stage on a subsample first
+_STAGE_DRAWS = 20_000
 
 
 def _log(p: float) -> float:
     """The natural log of p, with log 0 = -inf."""
     return math.log(p) if p > 0 else -math.inf
+
+
+def _on_subsample(
+    values: np.ndarray,
+    prob: np.ndarray,
+    objective_on: Callable[[np.ndarray, np.ndarray], Callable[[dict[str, float]], float]],
+) -> Callable[[dict[str, float]], float] | None:
+    """The objective on a multinomial subsample of the observations, when they have many values.
+
+    Above ``_STAGE_DISTINCT`` distinct values, ``_STAGE_DRAWS`` observations drawn from the table
+    (a fixed seed: the fit is reproducible) give the optimiser's rough stage and the Hessian that
+    seeds Newton's steps on all the values; None below (one stage on all of them).
+    """
+    if values.size <= _STAGE_DISTINCT:
+        return None
+    counts = np.random.default_rng(0).multinomial(_STAGE_DRAWS, prob / prob.sum())
+    kept = counts > 0
+    return objective_on(values[kept], counts[kept] / _STAGE_DRAWS)
 
 
 class _ZeroModel(Family):
@@ -171,12 +191,23 @@ class ZeroInflated(_ZeroModel):
         values, prob, zeros = self._counts(obs)
         base_fixed, free, start = self._base_start(obs, fixed)
 
-        def profile(free_values: Mapping[str, float]) -> float:
-            base_params = {**base_fixed, **free_values}
-            pi = fixed.get("pi", self._profile_pi(zeros, self._base_log_zero(base_params)))
-            return float(np.dot(prob, self.logpdf(values, {**base_params, "pi": pi})))
+        def profile_on(values: np.ndarray, prob: np.ndarray) -> Callable[[dict[str, float]], float]:
+            zeros = float(prob[values == 0].sum())
 
-        params, _ = maximise(profile, {p.name: p.domain for p in free}, start, what=self.name)
+            def profile(free_values: Mapping[str, float]) -> float:
+                base_params = {**base_fixed, **free_values}
+                pi = fixed.get("pi", self._profile_pi(zeros, self._base_log_zero(base_params)))
+                return float(np.dot(prob, self.logpdf(values, {**base_params, "pi": pi})))
+
+            return profile
+
+        params, _ = maximise_smooth(
+            profile_on(values, prob),
+            {p.name: p.domain for p in free},
+            start,
+            what=self.name,
+            rough=_on_subsample(values, prob, profile_on),
+        )
         if "pi" in fixed:
             return params
         pi = self._profile_pi(zeros, self._base_log_zero({**base_fixed, **params}))
@@ -218,16 +249,26 @@ class Hurdle(_ZeroModel):
         if not positive.any():
             raise FitError(f"{self.name}: every count is 0; there is nothing above the hurdle")
         base_fixed, free, start = self._base_start(obs, fixed)
-        weights = prob[positive] / prob[positive].sum()
 
-        def truncated(free_values: Mapping[str, float]) -> float:
-            base_params = {**base_fixed, **free_values}
-            log_positive = self._log_positive(base_params)
-            return float(
-                np.dot(weights, self.base.logpdf(values[positive], base_params)) - log_positive
-            )
+        def truncated_on(
+            values: np.ndarray, prob: np.ndarray
+        ) -> Callable[[dict[str, float]], float]:
+            weights = prob / prob.sum()
 
-        params, _ = maximise(truncated, {p.name: p.domain for p in free}, start, what=self.name)
+            def truncated(free_values: Mapping[str, float]) -> float:
+                base_params = {**base_fixed, **free_values}
+                log_positive = self._log_positive(base_params)
+                return float(np.dot(weights, self.base.logpdf(values, base_params)) - log_positive)
+
+            return truncated
+
+        params, _ = maximise_smooth(
+            truncated_on(values[positive], prob[positive]),
+            {p.name: p.domain for p in free},
+            start,
+            what=self.name,
+            rough=_on_subsample(values[positive], prob[positive], truncated_on),
+        )
         return params if "pi" in fixed else {**params, "pi": zeros}
 
     def diagnose(self, obs: ObservationsLike, params: Mapping[str, float]) -> list[str]:
