@@ -13,10 +13,12 @@ demo: $(STAMP)
 	$(PY) recipes/space_worms.py
 
 # KLMODELS_REQUIRE_OPTIONAL=1: a test that would skip for a missing optional dependency fails.
+# -n auto --dist loadfile (pytest-xdist): one worker per core, each test file on one worker, so
+# that a file's sampled-model fixtures are built once.
 test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
-	KLMODELS_REQUIRE_OPTIONAL=1 $(PY) -m pytest
+	KLMODELS_REQUIRE_OPTIONAL=1 $(PY) -m pytest -n auto --dist loadfile
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
