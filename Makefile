@@ -15,7 +15,9 @@ demo: $(STAMP)
 # KLMODELS_REQUIRE_OPTIONAL=1: a test that would skip for a missing optional dependency fails.
 # -n auto --dist loadfile (pytest-xdist): one worker per core, each test file on one worker, so
 # that a file's sampled-model fixtures are built once.
+# scripts/install-chromium: the report test renders in Debian's chromium (installed when missing).
 test: $(STAMP)
+	sh scripts/install-chromium
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	KLMODELS_REQUIRE_OPTIONAL=1 $(PY) -m pytest -n auto --dist loadfile

@@ -55,6 +55,7 @@ from klmodels.goodness import GoodnessOfFit, goodness_of_fit
 from klmodels.information import cross_entropy, js_divergence, kl_asymmetry
 from klmodels.options import FitOptions
 from klmodels.paired import GTestResult, VuongResult, g_test, paired_difference, vuong
+from klmodels.reporting import report
 from klmodels.selection import compare, select
 from klmodels.uncertainty import BootstrapResult, bootstrap
 
@@ -123,6 +124,7 @@ __all__ = [
     "model_kl",
     "paired_difference",
     "read_comparison",
+    "report",
     "select",
     "vuong",
 ]

@@ -37,6 +37,7 @@ Examples:
   klmodels entropy data/space_worms.csv -c teeth -w share
   klmodels families --kind discrete
   klmodels quantiles data/groundbeef_serving.csv -c serving -q 0.05 -q 0.95 --exceed 150 --average
+  klmodels report data/groundbeef_serving.csv -c serving -f gamma,lognorm,weibull_min -o report.html
 """
 
 
@@ -226,20 +227,61 @@ def cli() -> None:
     """Which probability model loses the least information about your data, and by how much."""
 
 
-@cli.command(epilog=EXAMPLES)
-@functools.partial(data_options, column_required=False)
-@click.option(
+families_option = click.option(
     "-f", "--families", help="Comma-separated family names (default: chosen by the data)."
 )
-@click.option(
-    "--left", "left_column", help="Censored data: the column of lower bounds (empty: none)."
+
+
+def censoring_options(command: Any) -> Any:
+    """``--left``/``--right`` (censored bounds) and ``--event`` (survival data)."""
+    options = [
+        click.option(
+            "--left", "left_column", help="Censored data: the column of lower bounds (empty: none)."
+        ),
+        click.option(
+            "--right",
+            "right_column",
+            help="Censored data: the column of upper bounds (empty: none).",
+        ),
+        click.option(
+            "--event",
+            "event_column",
+            help="Survival data: 1/0 whether the event in --column was seen.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+truncation_option = click.option(
+    "--truncation",
+    nargs=2,
+    type=float,
+    help="LOW HIGH: values were only recorded inside these bounds (-inf/inf for an open end).",
 )
-@click.option(
-    "--right", "right_column", help="Censored data: the column of upper bounds (empty: none)."
+support_option_flag = click.option(
+    "--support",
+    nargs=2,
+    type=float,
+    help="LOW HIGH: the values the data can take (inf for none above).",
 )
-@click.option(
-    "--event", "event_column", help="Survival data: 1/0 whether the event in --column was seen."
-)
+
+
+def truncation_bounds(
+    truncation: tuple[float, float] | None,
+) -> tuple[float | None, float | None] | None:
+    """``--truncation LOW HIGH`` as klm.compare's ``truncation=`` (None for an infinite end)."""
+    if truncation is None:
+        return None
+    low, high = truncation
+    return (None if math.isinf(low) else low, None if math.isinf(high) else high)
+
+
+@cli.command(epilog=EXAMPLES)
+@functools.partial(data_options, column_required=False)
+@families_option
+@censoring_options
 @click.option(
     "--digits",
     type=click.IntRange(min=1, max=17),
@@ -252,18 +294,8 @@ def cli() -> None:
     is_flag=True,
     help="Add KS, Cramer-von Mises, Anderson-Darling and their calibrated p-values (200 resamples).",
 )
-@click.option(
-    "--truncation",
-    nargs=2,
-    type=float,
-    help="LOW HIGH: values were only recorded inside these bounds (-inf/inf for an open end).",
-)
-@click.option(
-    "--support",
-    nargs=2,
-    type=float,
-    help="LOW HIGH: the values the data can take (inf for none above).",
-)
+@truncation_option
+@support_option_flag
 @click.option(
     "--n-obs", type=float, help="Number of observations behind relative-frequency weights."
 )
@@ -316,12 +348,7 @@ def compare(
     frame = read_table(file)
     data, w = observations_of(frame, column, weights, left_column, right_column, event_column)
     names = [n.strip() for n in families.split(",")] if families else None
-    trunc = (
-        None
-        if truncation is None
-        else (None if math.isinf(truncation[0]) else truncation[0],
-              None if math.isinf(truncation[1]) else truncation[1])
-    )  # fmt: skip
+    trunc = truncation_bounds(truncation)
     table = klm.compare(
         data, names, weights=w, support=support_option(support), n_obs=n_obs, criterion=criterion,
         kind=kind, free_loc=free_loc, bins=bins, base=base, truncation=trunc,
@@ -532,6 +559,45 @@ def quantiles(
 def families(kind: Kind | None, fmt: str) -> None:
     """The registry of built-in families (scipy's names); any other scipy.stats name works too."""
     click.echo(render(klm.families.to_frame(kind), fmt))
+
+
+@cli.command(epilog=EXAMPLES)
+@functools.partial(data_options, column_required=False)
+@families_option
+@censoring_options
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False),
+    help="The HTML file to write (one self-contained file).",
+)  # fmt: skip
+@click.option("--title", help="The report's heading (default: the column's name).")
+@click.option("--gof", is_flag=True, help="Add goodness-of-fit statistics and p-values.")
+@click.option(
+    "--bootstrap", "n_boot", type=click.IntRange(min=0), default=0, show_default=True,
+    help="Add a nonparametric bootstrap with this many resamples.",
+)  # fmt: skip
+@click.option("--bayes", is_flag=True, help="Add the Bayesian comparison (PyMC; slow).")
+@truncation_option
+@support_option_flag
+@click.option("--kind", type=click.Choice(["discrete", "continuous"]))
+def report(
+    file: str, column: str | None, weights: str | None, families: str | None,
+    left_column: str | None, right_column: str | None, event_column: str | None, output: str,
+    title: str | None, gof: bool, n_boot: int, bayes: bool,
+    truncation: tuple[float, float] | None, support: tuple[float, float] | None, kind: Kind | None,
+) -> None:  # fmt: skip
+    """Write a one-file HTML report of the comparison on COLUMN of FILE: data, ranking, pictures."""
+    folder = Path(output).resolve().parent
+    if not folder.is_dir():
+        raise click.UsageError(f"--output {output}: the folder {folder} does not exist")
+    check_plot_path("report.png")  # matplotlib is there, drawing off screen
+    frame = read_table(file)
+    data, w = observations_of(frame, column, weights, left_column, right_column, event_column)
+    names = [n.strip() for n in families.split(",")] if families else None
+    path = klm.report(
+        data, output, names, title=title, gof=gof, bootstrap=n_boot, bayes=bayes, weights=w,
+        truncation=truncation_bounds(truncation), support=support_option(support), kind=kind,
+    )  # fmt: skip
+    click.echo(f"report written to {path}", err=True)
 
 
 def run(argv: Sequence[str] | None = None) -> int:
