@@ -38,6 +38,8 @@ Examples:
   klmodels families --kind discrete
   klmodels quantiles data/groundbeef_serving.csv -c serving -q 0.05 -q 0.95 --exceed 150 --average
   klmodels report data/groundbeef_serving.csv -c serving -f gamma,lognorm,weibull_min -o report.html
+  klmodels bootstrap data/toxocara_number.csv -c number -f nbinom,poisson --n-boot 200
+  klmodels bayes data/groundbeef_serving.csv -c serving -f gamma,lognorm --draws 500
 """
 
 
@@ -551,6 +553,87 @@ def quantiles(
     )
     click.echo(render(shown.reset_index() if fmt != "table" else shown, fmt, header=None))
     click.echo(header, err=True)
+
+
+@cli.command("bootstrap", epilog=EXAMPLES)
+@functools.partial(data_options, column_required=False)
+@families_option
+@censoring_options
+@click.option("--n-boot", type=click.IntRange(min=2), default=200, show_default=True)
+@click.option(
+    "--method", type=click.Choice(["nonparametric", "parametric"]), default="nonparametric",
+    show_default=True, help="Resample the data, or simulate from the best fit.",
+)  # fmt: skip
+@click.option("--seed", type=int, default=0, show_default=True)
+@truncation_option
+@support_option_flag
+@click.option("--kind", type=click.Choice(["discrete", "continuous"]))
+@click.option("--digits", type=click.IntRange(min=1, max=17), default=4, show_default=True)
+@format_option
+def bootstrap_command(
+    file: str, column: str | None, weights: str | None, families: str | None,
+    left_column: str | None, right_column: str | None, event_column: str | None, n_boot: int,
+    method: str, seed: int, truncation: tuple[float, float] | None,
+    support: tuple[float, float] | None, kind: Kind | None, digits: int, fmt: str,
+) -> None:  # fmt: skip
+    """How often each family wins on resampled data, and intervals for its parameters and kl."""
+    frame = read_table(file)
+    data, w = observations_of(frame, column, weights, left_column, right_column, event_column)
+    names = [n.strip() for n in families.split(",")] if families else None
+    result = klm.bootstrap(
+        data, names, weights=w, n_boot=n_boot, method=method, rng=seed, kind=kind,
+        truncation=truncation_bounds(truncation), support=support_option(support),
+        progress=sys.stderr.isatty(),
+    )  # fmt: skip
+    intervals = result.intervals.copy()
+    families_of_rows = intervals.index.get_level_values("family")
+    intervals["ranked_first"] = result.wins.reindex(families_of_rows).to_numpy()
+    header = (
+        f"{result.confidence:.0%} percentile intervals from {n_boot} {method} resamples; "
+        "ranked_first: the share of resamples in which the family ranked first"
+    )
+    if fmt == "table":
+        click.echo(f"{header}\n{render(rounded(intervals, digits), fmt)}")
+    else:
+        click.echo(render(intervals.reset_index(), fmt, header=header))
+
+
+@cli.command("bayes", epilog=EXAMPLES)
+@functools.partial(data_options, column_required=False)
+@families_option
+@censoring_options
+@click.option("--draws", type=click.IntRange(min=10), default=1000, show_default=True)
+@click.option("--tune", type=click.IntRange(min=10), default=1000, show_default=True)
+@click.option("--chains", type=click.IntRange(min=1), default=4, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@truncation_option
+@support_option_flag
+@click.option("--kind", type=click.Choice(["discrete", "continuous"]))
+@click.option("--digits", type=click.IntRange(min=1, max=17), default=4, show_default=True)
+@format_option
+def bayes_command(
+    file: str, column: str | None, weights: str | None, families: str | None,
+    left_column: str | None, right_column: str | None, event_column: str | None, draws: int,
+    tune: int, chains: int, seed: int, truncation: tuple[float, float] | None,
+    support: tuple[float, float] | None, kind: Kind | None, digits: int, fmt: str,
+) -> None:  # fmt: skip
+    """Compare families by Bayesian leave-one-out cross-validation (PyMC, ArviZ), beside AICc."""
+    frame = read_table(file)
+    data, w = observations_of(frame, column, weights, left_column, right_column, event_column)
+    names = [n.strip() for n in families.split(",")] if families else None
+    result = klm.bayes.compare(
+        data, names, weights=w, draws=draws, tune=tune, chains=chains, random_seed=seed,
+        kind=kind, truncation=truncation_bounds(truncation), support=support_option(support),
+        progress=sys.stderr.isatty(),
+    )  # fmt: skip
+    header = (
+        f"PSIS-LOO, {chains} chains x {draws} draws; elpd and loo_cross_entropy per observation "
+        "beside the plug-in kl and AICc"
+    )
+    if fmt == "table":
+        click.echo(f"{header}\n{render(rounded(result.table, digits), fmt)}")
+    else:
+        click.echo(render(result.table, fmt, header=header))
 
 
 @cli.command(epilog=EXAMPLES)

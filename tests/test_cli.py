@@ -218,3 +218,37 @@ def test_mixture_and_zero_model_families_by_name(tmp_path):
     assert zeros.returncode == 0, zeros.stderr
     ranked = list(pd.read_csv(io.StringIO(zeros.stdout))["family"])
     assert ranked[0] == "nbinom" and set(ranked) == {"nbinom", "zi_poisson", "mix2:poisson"}
+
+
+def test_bootstrap_command_prints_the_apis_intervals_and_wins():
+    result = klmodels("bootstrap", TOX, "-c", "number", "-f", "nbinom,poisson", "--n-boot", "30",
+                      "--seed", "4", "--format", "csv")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    table = pd.read_csv(io.StringIO(result.stdout), index_col=0).set_index(["family", "quantity"])
+    expected = klm.bootstrap(pd.read_csv(TOX)["number"], ["nbinom", "poisson"], n_boot=30, rng=4)
+    pd.testing.assert_frame_equal(
+        table[["estimate", "lower", "upper", "se"]], expected.intervals[["estimate", "lower", "upper", "se"]],
+        check_exact=False, rtol=1e-12,
+    )  # fmt: skip
+    assert table.loc[("nbinom", "n"), "ranked_first"] == expected.wins["nbinom"]
+    shown = klmodels("bootstrap", TOX, "-c", "number", "-f", "nbinom,poisson", "--n-boot", "5")
+    assert shown.returncode == 0 and "percentile intervals from 5 nonparametric" in shown.stdout
+
+
+def test_bayes_command_prints_loo_beside_the_plug_in_view():
+    pytest.importorskip("pymc")
+    beef = str(DATA / "groundbeef_serving.csv")
+    result = klmodels("bayes", beef, "-c", "serving", "-f", "gamma,lognorm", "--draws", "60",
+                      "--tune", "60", "--chains", "2", "--format", "json")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["header"].startswith("PSIS-LOO, 2 chains x 60 draws")
+    rows = {row["family"]: row for row in document["rows"]}
+    assert set(rows) == {"gamma", "lognorm"}
+    plugin = klm.compare(pd.read_csv(beef)["serving"], ["gamma", "lognorm"])
+    for family, row in rows.items():
+        assert row["plugin_aicc"] == pytest.approx(plugin.loc[family, "aicc"], rel=1e-9)
+        # ELPD per observation near minus the plug-in cross-entropy (bits), as LOO and AIC agree
+        assert row["elpd_bits"] == pytest.approx(
+            -plugin.loc[family, "cross_entropy_bits"], abs=0.05
+        )

@@ -117,3 +117,12 @@ def test_the_report_renders_in_headless_chromium(beef_report, tmp_path):
     assert ranked == len(FAMILIES)
     assert overflow <= 0
     assert shot[:8] == b"\x89PNG\r\n\x1a\n" and len(shot) > 50_000
+
+
+def test_the_bayesian_part_reports_loo_beside_the_plug_in_view(tmp_path):
+    pytest.importorskip("pymc")
+    x = pd.Series(np.random.default_rng(3).normal(10.0, 2.0, 60), name="x")
+    path = klm.report(x, tmp_path / "b.html", ["norm", "logistic"], bayes=True, bayes_draws=100)
+    text = path.read_text(encoding="utf-8")
+    assert "Bayesian view: leave-one-out cross-validation" in text
+    assert "loo_cross_entropy_bits" in text and "elpd" in text
