@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-test
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: demo test lint venv bench clean
+.PHONY: demo test lint venv bench docs clean
 
 demo: $(STAMP)
 	$(PY) recipes/space_worms.py
@@ -41,6 +41,18 @@ $(STAMP): pyproject.toml scripts/find-python
 	$(PY) -m pip install --quiet -e ".[test]"
 	@touch $(STAMP)
 
+# The documentation site: Sphinx (pydata theme, numpydoc, the recipes as a sphinx-gallery), warnings as
+# errors, built offline into docs/_build/html. Its own stamp adds the docs extra to .venv.
+DOCS_STAMP := $(VENV)/.installed-docs
+
+docs: $(DOCS_STAMP)
+	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
+	@echo "open docs/_build/html/index.html"
+
+$(DOCS_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[test,docs]"
+	@touch $(DOCS_STAMP)
+
 # Side-by-side benchmark against fitter and distfit (not part of the tests): its own environment,
 # so that the competitors and their plotting stacks never enter the test environment.
 bench: $(BENCH_STAMP)
@@ -54,4 +66,5 @@ $(BENCH_STAMP): pyproject.toml scripts/find-python
 	@touch $(BENCH_STAMP)
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .ruff_cache .hypothesis build dist *.egg-info
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .ruff_cache .hypothesis build dist *.egg-info \
+		docs/_build docs/generated docs/gallery

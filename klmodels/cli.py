@@ -8,12 +8,13 @@ error is a terminal.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import json
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ Examples:
   klmodels compare data/toxocara_number.csv --column number
   klmodels compare data/space_worms.csv -c teeth -w share --support 0 10 --n-obs 100
   klmodels compare servings.parquet -c serving --kind continuous --format markdown --plot fits.png
+  klmodels compare 's3://bucket/times/*.parquet' -c minutes --dask tcp://scheduler:8786
   klmodels fit data/space_worms.csv -c teeth -w share --family binom --fixed n=10
   klmodels entropy data/space_worms.csv -c teeth -w share
   klmodels families --kind discrete
@@ -97,6 +99,40 @@ def _read_csv(source: Any, name: str) -> pd.DataFrame:
         raise DataError(f"cannot read {name} as CSV: {exc}") from None
 
 
+@contextlib.contextmanager
+def data_source(path: str, scheduler: str | None) -> Iterator[Any]:
+    """FILE as a pandas DataFrame, or, with ``--dask SCHEDULER``, as a Dask DataFrame on that cluster.
+
+    ``SCHEDULER`` is a scheduler's address (``tcp://host:8786``) or ``local`` (a cluster of threads
+    in this process). The Dask frame is read lazily with ``dask.dataframe.read_parquet`` (a file, a
+    directory of files, a glob or a URL the workers can read), so the data never enter this
+    process; the client is closed when the comparison is done.
+    """
+    if scheduler is None:
+        yield read_table(path)
+        return
+    try:
+        import dask.dataframe as dd
+        from distributed import Client
+    except ImportError:
+        raise MissingExtraError("dask", "dask", "--dask") from None
+    if "://" not in path and not any(ch in path for ch in "*?[") and not Path(path).exists():
+        raise click.UsageError(f"no such file or directory: {path}")
+    client = (
+        Client(processes=False, dashboard_address=None)
+        if scheduler == "local"
+        else Client(scheduler, timeout="20s")
+    )
+    try:
+        try:
+            frame = dd.read_parquet(path)
+        except (OSError, ValueError) as exc:
+            raise DataError(f"cannot read {path} as Parquet with Dask ({exc})") from None
+        yield frame
+    finally:
+        client.close()
+
+
 def column_of(frame: pd.DataFrame, name: str | None, what: str) -> pd.Series | None:
     """The column called ``name`` (None when not asked for); a usage error naming the columns otherwise."""
     if name is None:
@@ -105,6 +141,8 @@ def column_of(frame: pd.DataFrame, name: str | None, what: str) -> pd.Series | N
         raise click.UsageError(
             f"no {what} column {name!r}; the file has {', '.join(map(str, frame.columns))}"
         )
+    if hasattr(frame, "npartitions"):  # a Dask frame: its values are checked where they are
+        return frame[name]
     if frame[name].isna().all():
         raise DataError(
             f"the {what} column {name!r} has no values"
@@ -338,25 +376,33 @@ def truncation_bounds(
     default=None,
     help="Progress bar (default: when stderr is a terminal).",
 )
+@click.option(
+    "--dask", "scheduler", metavar="SCHEDULER",
+    help="Read FILE (Parquet: a file, a directory, a glob or a URL) with Dask on this scheduler "
+    "(tcp://host:8786, or 'local') and compare it there, without loading it here.",
+)  # fmt: skip
 def compare(
     file: str, column: str | None, weights: str | None, families: str | None,
     left_column: str | None, right_column: str | None, event_column: str | None,
     digits: int, gof: bool, truncation: tuple[float, float] | None, support: tuple[float, float] | None,
     n_obs: float | None, criterion: Criterion, kind: Kind | None, free_loc: bool, bins: int | None, base: float,
-    fmt: str, plot: str | None, progress: bool | None,
+    fmt: str, plot: str | None, progress: bool | None, scheduler: str | None,
 ) -> None:  # fmt: skip
     """Rank families by how much information they lose about COLUMN of FILE."""
     check_plot_path(plot)
-    frame = read_table(file)
-    data, w = observations_of(frame, column, weights, left_column, right_column, event_column)
+    if scheduler and (left_column or right_column or event_column):
+        raise click.UsageError(
+            "--dask takes exact observations; censored data are compared in memory"
+        )
     names = [n.strip() for n in families.split(",")] if families else None
-    trunc = truncation_bounds(truncation)
-    table = klm.compare(
-        data, names, weights=w, support=support_option(support), n_obs=n_obs, criterion=criterion,
-        kind=kind, free_loc=free_loc, bins=bins, base=base, truncation=trunc,
-        progress=sys.stderr.isatty() if progress is None else progress,
-        gof=gof, gof_rng=0,
-    )  # fmt: skip
+    with data_source(file, scheduler) as frame:
+        data, w = observations_of(frame, column, weights, left_column, right_column, event_column)
+        table = klm.compare(
+            data, names, weights=w, support=support_option(support), n_obs=n_obs,
+            criterion=criterion, kind=kind, free_loc=free_loc, bins=bins, base=base,
+            truncation=truncation_bounds(truncation),
+            progress=sys.stderr.isatty() if progress is None else progress, gof=gof, gof_rng=0,
+        )  # fmt: skip
     if fmt == "table":  # the essentials; csv, json and markdown carry every column
         unit = table.unit
         ranked_by = criterion if criterion != "kl" else "aicc"

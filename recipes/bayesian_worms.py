@@ -1,4 +1,5 @@
 """Bayesian model comparison of the space worms: posterior LOO (ELPD) next to the plug-in KL and AICc.
+===================================================================================================
 
 Ten thousand worms whose teeth follow the observed shares. Every family is fitted twice: by maximum
 likelihood (the plug-in view of `klmodels.compare`) and as a PyMC model whose expected log

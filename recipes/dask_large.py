@@ -1,4 +1,5 @@
 """Rank families on 50 million observations that never enter the client's memory, with Dask.
+=========================================================================================
 
 The recipe writes a multi-file Parquet data set (50 files of 1,000,000 service times, written
 one file at a time), starts a local Dask cluster of two worker processes (or connects to yours

@@ -1,4 +1,5 @@
 """Concentrations below a detection limit: ranking families on left- and interval-censored data.
+=============================================================================================
 
 Two fitdistrplus data sets. **smokedfish**: Listeria monocytogenes in 103 smoked-fish samples from the
 Belgian market (Busschaert et al. 2010); most samples are "below 0.04 CFU/g" (the detection limit),

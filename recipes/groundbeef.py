@@ -1,4 +1,5 @@
 """The fitdistrplus example: serving sizes of ground beef, with Weibull, gamma, lognormal and the rest.
+====================================================================================================
 
 Delignette-Muller & Dutang (2015, J Stat Softw 64(4)) fit Weibull, gamma and lognormal by
 maximum likelihood to 254 serving sizes (grams) eaten by French children under 5. This recipe

@@ -1,4 +1,5 @@
 """Two kinds of eruption: what a mixture buys on Old Faithful's waiting times, and whether it is real.
+===================================================================================================
 
 The 272 waiting times between eruptions of the Old Faithful geyser (Härdle's version of R's
 ``faithful``) are famously bimodal: short waits after short eruptions, long waits after long ones.

@@ -1,4 +1,5 @@
 """Time to re-arrest after prison: ranking lifetime families on right- and interval-censored data.
+===============================================================================================
 
 Rossi, Berk & Lenihan (1980) followed 432 men for a year after their release from prison; 114 were
 re-arrested, the other 318 were still free at week 52 (right-censored). Times are whole weeks, so an

@@ -1,4 +1,5 @@
 """The space-worm story of Count Bayesie's "Kullback-Leibler Divergence Explained" (2017), with real numbers.
+==========================================================================================================
 
 Astronauts count the teeth of space worms (0 to 10) and want to send home a model with as
 few numbers as possible. Which approximation loses the least information about what they saw?
@@ -43,7 +44,6 @@ def draw(data: klm.Observations, table: klm.ComparisonTable, path: str) -> None:
     plotting.plot_kl_curve(data, "binom", "p", np.linspace(0.2, 0.9, 141), ax=axes[1], n=10)
     plotting.plot_information_loss(table, ax=axes[2])
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     print(f"\npicture saved to {path}")
 
 

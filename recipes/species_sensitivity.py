@@ -1,4 +1,5 @@
 """The 5% hazard concentration of a species-sensitivity distribution, averaged over the plausible models.
+======================================================================================================
 
 Kefford et al. (2006) measured, for 108 riverine invertebrate species, the salinity that kills half of
 them within 72 hours (LC50, mS/cm). For 60 species it is only known to exceed the highest salinity

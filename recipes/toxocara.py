@@ -1,4 +1,5 @@
 """Counts of parasites in cats: the Poisson against the negative binomial (the fitdistrplus toxocara example).
+===========================================================================================================
 
 Fromont et al. (2001) counted Toxocara cati worms in 53 feral cats of the Kerguelen islands.
 Most cats carry none, a few carry dozens: far more variable than a Poisson allows. This recipe

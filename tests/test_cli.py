@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -252,3 +253,30 @@ def test_bayes_command_prints_loo_beside_the_plug_in_view():
         assert row["elpd_bits"] == pytest.approx(
             -plugin.loc[family, "cross_entropy_bits"], abs=0.05
         )
+
+
+@pytest.mark.dask
+def test_compare_with_dask_reads_a_parquet_directory_on_a_cluster(tmp_path):
+    """--dask local and --dask <scheduler address>: the same table as the in-memory comparison."""
+    pytest.importorskip("distributed")
+    from distributed import LocalCluster
+
+    values = pd.Series(np.random.default_rng(6).gamma(2.0, 3.0, 20_000), name="minutes")
+    folder = tmp_path / "times"
+    folder.mkdir()
+    for part in range(4):
+        values.iloc[part * 5_000 : (part + 1) * 5_000].to_frame().to_parquet(
+            folder / f"{part}.parquet"
+        )
+    expected = klm.compare(values, ["gamma", "lognorm"])
+    args = ("compare", str(folder), "-c", "minutes", "-f", "gamma,lognorm", "--format", "csv")
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
+        remote = klmodels(*args, "--dask", cluster.scheduler_address)
+    local = klmodels(*args, "--dask", "local")
+    for result in (remote, local):
+        assert result.returncode == 0, result.stderr
+        table = pd.read_csv(io.StringIO(result.stdout), index_col="family")
+        assert list(table.index) == list(expected.index)
+        np.testing.assert_allclose(table["loglik"], expected["loglik"], rtol=1e-9)
+    censored = klmodels("compare", str(folder), "--left", "a", "--right", "b", "--dask", "local")
+    assert censored.returncode == 2 and "exact observations" in censored.stderr
