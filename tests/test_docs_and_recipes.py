@@ -127,3 +127,55 @@ def test_readme_averaging_example_runs_as_written():
 def test_readme_goodness_of_fit_example_runs_as_written():
     out = run_python("-c", readme_block("Is the best model good enough?"))
     assert "0.005" in out and "lognorm" in out
+
+
+# Every ```python block of the README runs: the blocks with their own test above, and these, each with
+# the names the README's text gives it (a Series, a model, a frame; a cluster and files for Dask).
+README_CONTEXT = {
+    "The `.kl` accessor": (
+        "import pandas as pd, klmodels as klm\n"
+        "frame = pd.read_csv('data/space_worms.csv')\n"
+        "series = pd.read_csv('data/toxocara_number.csv')['number']\n"
+        "model = klm.fit(series, 'nbinom')\n"
+        "import matplotlib; matplotlib.use('Agg')\n"
+    ),
+    "Finite mixtures": "import pandas as pd, klmodels as klm\n",
+    "Data larger than memory: Dask (optional extra)": (
+        "from distributed import LocalCluster\n"
+        "import numpy as np, pandas as pd, pathlib, tempfile\n"
+        "cluster = LocalCluster(n_workers=1, processes=False, dashboard_address=None)\n"
+        "folder = pathlib.Path(tempfile.mkdtemp())\n"
+        "pd.DataFrame({'minutes': np.random.default_rng(0).weibull(1.5, 60_000) * 10})"
+        ".to_parquet(folder / 'part.parquet')\n"
+    ),
+}
+README_PLACEHOLDERS = {  # the README's stand-ins for the reader's own cluster and files
+    '"tcp://scheduler-host:8786"': "cluster.scheduler_address",
+    '"s3://bucket/service_times/"': "str(folder)",
+}
+TESTED_ABOVE = {
+    "Quick start", "Censored and truncated data", "Options shared by every comparison",
+    "Averaging the plausible models", "Is the best model good enough?",
+}  # fmt: skip
+
+
+def _readme_python_headings() -> list[str]:
+    heading, found = None, []
+    for line in (ROOT / "README.md").read_text().splitlines():
+        if line.startswith("## "):
+            heading = line[3:]
+        elif line.startswith("```python"):
+            found.append(heading)
+    return found
+
+
+def test_every_python_block_of_the_readme_has_a_test():
+    assert set(_readme_python_headings()) == TESTED_ABOVE | set(README_CONTEXT)
+
+
+@pytest.mark.parametrize("heading", sorted(README_CONTEXT))
+def test_readme_block_runs_with_the_names_its_text_gives(heading):
+    code = readme_block(heading)
+    for placeholder, stand_in in README_PLACEHOLDERS.items():
+        code = code.replace(placeholder, stand_in)
+    run_python("-c", README_CONTEXT[heading] + code)
