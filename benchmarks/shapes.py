@@ -78,7 +78,7 @@ def floor_seconds(x, table) -> float:
         if dist is not None:
             frozen = fit.freeze()
             scipy_pass = dist.logpmf if discrete else dist.logpdf
-            probe = points[:1000]
+            probe = points[:20]  # few: a pathological pass (zipfian's sums over n) shows at once
             start = time.perf_counter()
             with np.errstate(all="ignore"):
                 scipy_pass(probe, *frozen.args, **frozen.kwds)
