@@ -1,0 +1,115 @@
+"""Every curated family has a PyMC model: the densities written in PyTensor equal scipy's, and the
+posterior of each new family on a large simulated sample sits at the maximum-likelihood fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import special, stats
+
+import klmodels as klm
+
+pytest.importorskip("arviz")  # the test extra installs klmodels[bayes]; CI never skips
+pt = pytest.importorskip("pytensor.tensor")
+from klmodels import bayes  # noqa: E402
+
+QUICK = {"draws": 300, "tune": 300, "chains": 2, "nuts_sampler": "pymc"}
+
+
+def _tensor(value):
+    return pt.as_tensor(np.asarray(value, dtype="float64"))
+
+
+def _evaluated(function, x, params):
+    return function(_tensor(x), **{k: _tensor(v) for k, v in params.items()}).eval()
+
+
+@pytest.mark.parametrize(
+    ("density", "log_cdf", "frozen", "params"),
+    [
+        (bayes._loggamma, bayes._loggamma_logcdf, stats.loggamma(2.5, 1.0, 2.0),
+         {"c": 2.5, "loc": 1.0, "scale": 2.0}),
+        (bayes._genextreme, bayes._genextreme_logcdf, stats.genextreme(0.3, 1.0, 2.0),
+         {"c": 0.3, "loc": 1.0, "scale": 2.0}),
+        (bayes._genextreme, bayes._genextreme_logcdf, stats.genextreme(-0.3, 1.0, 2.0),
+         {"c": -0.3, "loc": 1.0, "scale": 2.0}),
+        (bayes._genextreme, bayes._genextreme_logcdf, stats.genextreme(0.0, 1.0, 2.0),
+         {"c": 0.0, "loc": 1.0, "scale": 2.0}),
+        (bayes._weibull_max, bayes._weibull_max_logcdf, stats.weibull_max(1.7, scale=2.0),
+         {"c": 1.7, "scale": 2.0}),
+    ],
+)  # fmt: skip
+def test_pytensor_densities_and_log_cdfs_equal_scipys(density, log_cdf, frozen, params):
+    x = frozen.rvs(25, random_state=np.random.default_rng(1))
+    np.testing.assert_allclose(_evaluated(density, x, params), frozen.logpdf(x), rtol=1e-10)
+    np.testing.assert_allclose(_evaluated(log_cdf, x, params), frozen.logcdf(x), rtol=1e-10)
+
+
+def test_outside_the_support_the_density_is_minus_infinity_without_nan_gradients():
+    c, loc, scale = _tensor(0.5), _tensor(0.0), _tensor(1.0)
+    y = _tensor([-1.0, 1.0, 3.0])  # genextreme(0.5) ends at loc + scale / c = 2
+    value = bayes._genextreme(y, c, loc, scale)
+    assert np.isneginf(value.eval()[2]) and np.all(np.isfinite(value.eval()[:2]))
+    gradient = pt.grad(pt.sum(value[:2]), c).eval()
+    assert np.isfinite(gradient)
+    shape = _tensor(1.5)
+    outside = bayes._weibull_max(_tensor([-1.0, 0.5]), shape, _tensor(1.0))
+    assert np.isneginf(outside.eval()[1])
+    assert np.isfinite(pt.grad(outside[0], shape).eval())
+
+
+def test_zeta_and_the_count_models_written_in_pytensor():
+    for a in (1.01, 1.3, 2.0, 4.5, 25.0):
+        assert float(bayes.zeta(_tensor(a)).eval()) == pytest.approx(special.zeta(a), rel=1e-13)
+    k = np.arange(1.0, 30.0)
+    np.testing.assert_allclose(_evaluated(bayes._zipf, k, {"a": 2.3}), stats.zipf(2.3).logpmf(k),
+                               rtol=1e-12)  # fmt: skip
+    counts = np.arange(0.0, 12.0)
+    zi_geom = klm.families["zi_geom"].logpdf(counts, {"p": 0.3, "pi": 0.2})
+    np.testing.assert_allclose(_evaluated(bayes._zero_geom, counts, {"p": 0.3, "pi": 0.2}), zi_geom)
+    hurdle = klm.families["hurdle_binom"].logpdf(counts, {"n": 11, "p": 0.4, "pi": 0.1})
+    np.testing.assert_allclose(
+        _evaluated(bayes._hurdle_binom, counts, {"n": 11, "p": 0.4, "pi": 0.1}), hurdle, rtol=1e-12
+    )
+
+
+def test_every_curated_family_has_a_pymc_model():
+    mixtures = {name for name in klm.families.to_frame().index if name.startswith("mix")}
+    missing = [
+        name
+        for name in klm.families.to_frame().index
+        if name not in bayes.BUILDERS and name not in mixtures and name != "empirical"
+    ]
+    assert missing == []  # mixtures are built from their components; "empirical" is saturated
+
+
+@pytest.mark.parametrize(
+    ("name", "frozen", "options"),
+    [
+        ("loggamma", stats.loggamma(2.0, loc=3.0, scale=1.5), {}),
+        ("genextreme", stats.genextreme(0.2, loc=3.0, scale=1.5), {}),
+        ("weibull_max", stats.weibull_max(2.0, scale=3.0), {}),
+        ("uniform", stats.uniform(2.0, 5.0), {}),
+        ("zipf", stats.zipf(2.4), {}),
+        ("randint", stats.randint(3, 15), {}),
+    ],
+)
+def test_the_posterior_of_each_new_family_sits_at_the_maximum_likelihood_fit(name, frozen, options):
+    x = frozen.rvs(1_500, random_state=np.random.default_rng(7))
+    result = bayes.compare(x, [name], random_seed=3, **QUICK, **options)
+    row = result.table.loc[name]
+    assert np.isfinite(row["elpd"]), row["note"]
+    fit = result.plugin.fits[name]
+    posterior = result.posteriors[name].posterior
+    for parameter, value in fit.params.items():
+        mean = float(posterior[parameter].mean())
+        sd = float(posterior[parameter].std())
+        # within 3 posterior standard deviations, and within 5% where the posterior is wide
+        assert abs(mean - value) <= max(3 * sd, 0.05 * abs(value) + 1e-9), (
+            parameter,
+            mean,
+            value,
+            sd,
+        )
+    # LOO per observation near minus the plug-in cross-entropy (AIC's view)
+    assert row["elpd"] / x.size == pytest.approx(fit.loglik / x.size, abs=0.02)
