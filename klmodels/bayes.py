@@ -301,33 +301,32 @@ def _weibull_max_logcdf(y, c, scale):
     return pt.switch(inside, -(w**c), 0.0)
 
 
-def _genextreme_t(y, c, loc, scale):
-    """Scipy's genextreme: t = 1 - c z (> 0 inside the support), and whether y is inside."""
+def _genextreme_parts(y, c, loc, scale):
+    """Scipy's genextreme in pieces: z, t = 1 - c z (1 outside the support), inside, c ~ 0, safe c.
+
+    Outside the support t is a placeholder, and near c = 0 so is c, so that the unused side of a
+    switch never puts NaN into the gradient.
+    """
     pt = _pt()
-    t = 1 - c * (y - loc) / scale
+    z = (y - loc) / scale
+    t = 1 - c * z
     inside = pt.gt(t, 0)
-    return pt.switch(inside, t, 1.0), inside
+    small = pt.lt(abs(c), 1e-8)
+    return z, pt.switch(inside, t, 1.0), inside, small, pt.switch(small, 1.0, c)
 
 
 def _genextreme(y, c, loc, scale):
     # log density (1/c - 1) ln t - t^(1/c) - ln scale; the Gumbel limit -z - e^-z as c -> 0
     pt = _pt()
-    z = (y - loc) / scale
-    t, inside = _genextreme_t(y, c, loc, scale)
-    small = pt.lt(abs(c), 1e-8)
-    safe_c = pt.switch(small, 1.0, c)
+    z, t, inside, small, safe_c = _genextreme_parts(y, c, loc, scale)
     general = (1 / safe_c - 1) * pt.log(t) - t ** (1 / safe_c)
-    gumbel = -z - pt.exp(-z)
-    return pt.switch(small, gumbel, pt.switch(inside, general, -np.inf)) - pt.log(scale)
+    return pt.switch(small, -z - pt.exp(-z), pt.switch(inside, general, -np.inf)) - pt.log(scale)
 
 
 def _genextreme_logcdf(y, c, loc, scale):
     # F = exp(-t^(1/c)); below the support (c < 0) F = 0, above it (c > 0) F = 1
     pt = _pt()
-    z = (y - loc) / scale
-    t, inside = _genextreme_t(y, c, loc, scale)
-    small = pt.lt(abs(c), 1e-8)
-    safe_c = pt.switch(small, 1.0, c)
+    z, t, inside, small, safe_c = _genextreme_parts(y, c, loc, scale)
     outside = pt.switch(pt.gt(c, 0), 0.0, -np.inf)
     return pt.switch(small, -pt.exp(-z), pt.switch(inside, -(t ** (1 / safe_c)), outside))
 

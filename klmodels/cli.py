@@ -318,10 +318,47 @@ def truncation_bounds(
     return (None if math.isinf(low) else low, None if math.isinf(high) else high)
 
 
+kind_option = click.option(
+    "--kind",
+    type=click.Choice(["discrete", "continuous"]),
+    help="Treat the data as discrete or continuous.",
+)
+digits_option = click.option(
+    "--digits", type=click.IntRange(min=1, max=17), default=4, show_default=True,
+    help="Significant digits in the table format.",
+)  # fmt: skip
+
+
+def analysis_inputs(command: Any) -> Any:
+    """FILE, --column, --weights, --families and the censoring options of the analysis commands."""
+    for option in (
+        censoring_options,
+        families_option,
+        functools.partial(data_options, column_required=False),
+    ):
+        command = option(command)
+    return command
+
+
+def model_options(command: Any) -> Any:
+    """--truncation, --support and --kind: what the data are, for the analysis commands."""
+    for option in (kind_option, support_option_flag, truncation_option):
+        command = option(command)
+    return command
+
+
+def read_inputs(
+    file: str, column: str | None, weights: str | None, families: str | None,
+    left: str | None, right: str | None, event: str | None,
+) -> tuple[Any, Any, list[str] | None]:  # fmt: skip
+    """The data (a column, censored bounds or times with events), their weights, the family names."""
+    frame = read_table(file)
+    data, w = observations_of(frame, column, weights, left, right, event)
+    return data, w, [n.strip() for n in families.split(",")] if families else None
+
+
 @cli.command(epilog=EXAMPLES)
-@functools.partial(data_options, column_required=False)
-@families_option
-@censoring_options
+@analysis_inputs
 @click.option(
     "--digits",
     type=click.IntRange(min=1, max=17),
@@ -345,11 +382,7 @@ def truncation_bounds(
     default="aicc",
     show_default=True,
 )
-@click.option(
-    "--kind",
-    type=click.Choice(["discrete", "continuous"]),
-    help="Treat the data as discrete or continuous.",
-)
+@kind_option
 @click.option(
     "--free-loc", is_flag=True, help="Also estimate loc (the full scipy forms that fitter fits)."
 )
@@ -602,19 +635,15 @@ def quantiles(
 
 
 @cli.command("bootstrap", epilog=EXAMPLES)
-@functools.partial(data_options, column_required=False)
-@families_option
-@censoring_options
+@analysis_inputs
 @click.option("--n-boot", type=click.IntRange(min=2), default=200, show_default=True)
 @click.option(
     "--method", type=click.Choice(["nonparametric", "parametric"]), default="nonparametric",
     show_default=True, help="Resample the data, or simulate from the best fit.",
 )  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True)
-@truncation_option
-@support_option_flag
-@click.option("--kind", type=click.Choice(["discrete", "continuous"]))
-@click.option("--digits", type=click.IntRange(min=1, max=17), default=4, show_default=True)
+@model_options
+@digits_option
 @format_option
 def bootstrap_command(
     file: str, column: str | None, weights: str | None, families: str | None,
@@ -623,9 +652,9 @@ def bootstrap_command(
     support: tuple[float, float] | None, kind: Kind | None, digits: int, fmt: str,
 ) -> None:  # fmt: skip
     """How often each family wins on resampled data, and intervals for its parameters and kl."""
-    frame = read_table(file)
-    data, w = observations_of(frame, column, weights, left_column, right_column, event_column)
-    names = [n.strip() for n in families.split(",")] if families else None
+    data, w, names = read_inputs(
+        file, column, weights, families, left_column, right_column, event_column
+    )
     result = klm.bootstrap(
         data, names, weights=w, n_boot=n_boot, method=method, rng=seed, kind=kind,
         truncation=truncation_bounds(truncation), support=support_option(support),
@@ -645,17 +674,13 @@ def bootstrap_command(
 
 
 @cli.command("bayes", epilog=EXAMPLES)
-@functools.partial(data_options, column_required=False)
-@families_option
-@censoring_options
+@analysis_inputs
 @click.option("--draws", type=click.IntRange(min=10), default=1000, show_default=True)
 @click.option("--tune", type=click.IntRange(min=10), default=1000, show_default=True)
 @click.option("--chains", type=click.IntRange(min=1), default=4, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-@truncation_option
-@support_option_flag
-@click.option("--kind", type=click.Choice(["discrete", "continuous"]))
-@click.option("--digits", type=click.IntRange(min=1, max=17), default=4, show_default=True)
+@model_options
+@digits_option
 @format_option
 def bayes_command(
     file: str, column: str | None, weights: str | None, families: str | None,
@@ -664,9 +689,9 @@ def bayes_command(
     support: tuple[float, float] | None, kind: Kind | None, digits: int, fmt: str,
 ) -> None:  # fmt: skip
     """Compare families by Bayesian leave-one-out cross-validation (PyMC, ArviZ), beside AICc."""
-    frame = read_table(file)
-    data, w = observations_of(frame, column, weights, left_column, right_column, event_column)
-    names = [n.strip() for n in families.split(",")] if families else None
+    data, w, names = read_inputs(
+        file, column, weights, families, left_column, right_column, event_column
+    )
     result = klm.bayes.compare(
         data, names, weights=w, draws=draws, tune=tune, chains=chains, random_seed=seed,
         kind=kind, truncation=truncation_bounds(truncation), support=support_option(support),
@@ -691,9 +716,7 @@ def families(kind: Kind | None, fmt: str) -> None:
 
 
 @cli.command(epilog=EXAMPLES)
-@functools.partial(data_options, column_required=False)
-@families_option
-@censoring_options
+@analysis_inputs
 @click.option(
     "-o", "--output", required=True, type=click.Path(dir_okay=False),
     help="The HTML file to write (one self-contained file).",
@@ -705,9 +728,7 @@ def families(kind: Kind | None, fmt: str) -> None:
     help="Add a nonparametric bootstrap with this many resamples.",
 )  # fmt: skip
 @click.option("--bayes", is_flag=True, help="Add the Bayesian comparison (PyMC; slow).")
-@truncation_option
-@support_option_flag
-@click.option("--kind", type=click.Choice(["discrete", "continuous"]))
+@model_options
 def report(
     file: str, column: str | None, weights: str | None, families: str | None,
     left_column: str | None, right_column: str | None, event_column: str | None, output: str,
@@ -719,9 +740,9 @@ def report(
     if not folder.is_dir():
         raise click.UsageError(f"--output {output}: the folder {folder} does not exist")
     check_plot_path("report.png")  # matplotlib is there, drawing off screen
-    frame = read_table(file)
-    data, w = observations_of(frame, column, weights, left_column, right_column, event_column)
-    names = [n.strip() for n in families.split(",")] if families else None
+    data, w, names = read_inputs(
+        file, column, weights, families, left_column, right_column, event_column
+    )
     path = klm.report(
         data, output, names, title=title, gof=gof, bootstrap=n_boot, bayes=bayes, weights=w,
         truncation=truncation_bounds(truncation), support=support_option(support), kind=kind,
