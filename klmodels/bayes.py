@@ -701,30 +701,27 @@ def _pointwise_elpd(az: Any, loo: Any, counts: np.ndarray | None) -> Any:
     )
 
 
-def _exact_elpd(pointwise: np.ndarray, template: Any) -> Any:
-    """A model with nothing to estimate: its posterior is a point, its LOO the log-likelihood itself.
+def _exact_elpd(pointwise: np.ndarray) -> Any:
+    """A model whose posterior is one point: its LOO is the log-likelihood itself.
 
-    ``pointwise`` holds every observation's log-likelihood (nats); ``template`` is an ELPDData
-    of another family to copy the type from.
+    For models with nothing to estimate, and for posteriors that never leave one point (randint's
+    range on many values). ``pointwise`` holds every observation's log-likelihood (nats).
     """
+    import arviz as az
     import xarray as xr
 
     n = pointwise.size
-    return dataclasses.replace(
-        template,
+    return az.ELPDData(
         elpd=float(pointwise.sum()),
         se=float(math.sqrt(n * pointwise.var(ddof=1))),
         p=0.0,
         n_samples=1,
         n_data_points=n,
+        scale="log",
         warning=False,
+        good_k=0.7,
         elpd_i=xr.DataArray(pointwise, dims=["obs"]),
         pareto_k=xr.DataArray(np.zeros(n), dims=["obs"]),
-        log_weights=None,
-        p_loo_i=None,
-        influence_pareto_k=None,
-        n_eff_i=None,
-        approx_posterior=False,
     )
 
 
@@ -751,12 +748,16 @@ def _fixed_and_shift(fit: Any) -> tuple[dict[str, Any], float] | str:
 
 
 def _prior_summary(family: Family, y: np.ndarray, weights: np.ndarray | None) -> dict[str, float]:
-    """``mean``, ``spread`` (sd on the real line, else the mean) and ``min`` for the default priors."""
+    """``mean``, ``spread`` and ``min`` for the default priors.
+
+    The spread is the standard deviation on the real line, otherwise the mean distance from the
+    support's end (the mean of y = x - loc, or minus it for families bounded above).
+    """
     centre = float(np.average(y, weights=weights))
     spread = float(np.sqrt(np.average((y - centre) ** 2, weights=weights)))
     return {
         "mean": centre,
-        "spread": (spread if _real_line(family) else centre) or 1.0,
+        "spread": (spread if _real_line(family) else abs(centre)) or 1.0,
         "min": float(np.min(y)),
     }
 
@@ -856,6 +857,15 @@ def _sample_posterior(
         pm.compute_log_likelihood(posterior, model=model, progressbar=False)
     outcome.seconds = time.perf_counter() - start
     outcome.posterior = posterior
+    loglik = np.asarray(posterior.log_likelihood[observed.name]).reshape(-1, y.size)
+    if np.all(loglik == loglik[0]):  # every draw the same point: PSIS has nothing to smooth
+        outcome.elpd = _exact_elpd(
+            np.repeat(loglik[0], counts) if counts is not None else loglik[0]
+        )
+        outcome.notes.append(
+            "every draw is one point (the likelihood allows no other): LOO is its log-likelihood"
+        )
+        return outcome
     loo = az.loo(posterior, pointwise=True)
     outcome.elpd = _pointwise_elpd(az, loo, counts)
     outcome.notes += _diagnose(az, posterior, loo)
@@ -1201,7 +1211,6 @@ def compare(
         sampling["nuts_sampler"] = nuts_sampler
     priors = dict(priors or {})
     outcomes: dict[str, _Outcome] = {}
-    template = None
     quiet = [logging.getLogger(name) for name in ("pymc", "pytensor")]
     levels = [logger.level for logger in quiet]
     try:
@@ -1231,21 +1240,19 @@ def compare(
                 except (FitError, ValueError, RuntimeError, NotImplementedError) as exc:
                     outcomes[label] = _Outcome(notes=[f"sampling failed: {exc}"])
             outcomes[label].notes += sorted({f"warning: {w.message}" for w in caught})
-            if outcomes[label].elpd is not None and template is None:
-                template = outcomes[label].elpd
     finally:
         for logger, level in zip(quiet, levels, strict=True):
             logger.setLevel(level)
 
-    # exact ELPD for models with nothing to estimate (needs an ELPDData to copy the type from)
+    # exact ELPD for models with nothing to estimate
     for label, outcome in outcomes.items():
         fit = plugin.fits.get(label)
-        if fit is not None and fit.k == 0 and template is not None:
+        if fit is not None and fit.k == 0:
             counts = None
             if isinstance(obs, CensoredObservations):
                 every = np.concatenate([np.asarray(obs.weights[g], dtype=float) for g in GROUPS])
                 pointwise = np.repeat(fit.contributions(), _whole_counts(every))
-                outcome.elpd = _exact_elpd(pointwise, template)
+                outcome.elpd = _exact_elpd(pointwise)
                 continue
             if fit.kind == "discrete":
                 _, prob = obs.distinct()
@@ -1254,7 +1261,7 @@ def compare(
                 counts = np.rint(obs.probabilities * obs.n_obs).astype(np.int64)
             loglik, _ = fit.pointwise()
             pointwise = np.repeat(loglik, counts) if counts is not None else loglik
-            outcome.elpd = _exact_elpd(pointwise, template)
+            outcome.elpd = _exact_elpd(pointwise)
 
     compared = {label: o.elpd for label, o in outcomes.items() if o.elpd is not None}
     table = pd.DataFrame(index=pd.Index(list(plugin.index), name="family"))

@@ -99,6 +99,7 @@ def test_the_posterior_of_each_new_family_sits_at_the_maximum_likelihood_fit(nam
     result = bayes.compare(x, [name], random_seed=3, **QUICK, **options)
     row = result.table.loc[name]
     assert np.isfinite(row["elpd"]), row["note"]
+    assert "divergent" not in row["note"], row["note"]  # (short chains may leave R-hat above 1.01)
     fit = result.plugin.fits[name]
     posterior = result.posteriors[name].posterior
     for parameter, value in fit.params.items():

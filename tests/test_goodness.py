@@ -158,12 +158,12 @@ def test_censored_statistics_are_the_distances_from_kaplan_meier(last_is_censore
         end = time.max() if last_is_censored else frozen.isf(1e-14)  # (past it, under 1e-14)
         pieces = list(zip(jumps, np.append(jumps[1:], end), levels, strict=True))
         ks = max(max(abs(s - frozen.cdf(a)), abs(s - frozen.cdf(b))) for a, b, s in pieces)
-        cvm = sum(integrate.quad(lambda t, s=s: (s - frozen.cdf(t)) ** 2 * frozen.pdf(t), a, b)[0]
+        cvm = sum(integrate.quad(lambda t, s=s, f=frozen: (s - f.cdf(t)) ** 2 * f.pdf(t), a, b)[0]
                   for a, b, s in pieces)  # fmt: skip
         ad = sum(
             integrate.quad(
-                lambda t, s=s: (s - frozen.cdf(t)) ** 2 * frozen.pdf(t)
-                / (frozen.cdf(t) * frozen.sf(t)), a, b, limit=200,
+                lambda t, s=s, f=frozen: (s - f.cdf(t)) ** 2 * f.pdf(t)
+                / (f.cdf(t) * f.sf(t)), a, b, limit=200,
             )[0]
             for a, b, s in pieces
         )  # fmt: skip
