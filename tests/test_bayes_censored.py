@@ -29,7 +29,8 @@ PARAMETERS = {
     "gumbel_r": {"loc": 1.0, "scale": 2.0}, "halfnorm": {"scale": 2.0}, "chi2": {"df": 3.0},
     "lomax": {"c": 2.5, "scale": 2.0}, "rayleigh": {"scale": 2.0}, "fisk": {"c": 3.0, "scale": 2.0},
     "gumbel_l": {"loc": 1.0, "scale": 2.0}, "genpareto": {"c": -0.3, "scale": 2.0},
-    "beta": {"a": 2.0, "b": 3.0},
+    "beta": {"a": 2.0, "b": 3.0}, "loggamma": {"c": 2.5, "loc": 1.0, "scale": 2.0},
+    "genextreme": {"c": 0.3, "loc": 1.0, "scale": 2.0}, "weibull_max": {"c": 1.7, "scale": 2.0},
 }  # fmt: skip
 
 
