@@ -33,7 +33,10 @@ source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 exclude_patterns = ["_build", "gallery/*.ipynb", "gallery/*.py", "gallery/*.zip"]
 myst_enable_extensions = ["dollarmath", "colon_fence"]
 myst_heading_anchors = 3
-suppress_warnings = ["myst.header"]  # README sections start at level 2 inside a page
+suppress_warnings = [
+    "myst.header",  # README sections start at level 2 inside a page
+    "config.cache",  # sphinx-gallery's configuration holds a function (reset_argv)
+]
 
 autosummary_generate = True
 autodoc_default_options = {"members": True, "inherited-members": False}
@@ -51,6 +54,7 @@ html_theme_options = {
 }
 html_static_path: list[str] = []
 html_show_sourcelink = False
+smartquotes = False  # option names such as --plot keep their two hyphens
 
 _PICTURES = Path(tempfile.gettempdir()) / "klmodels-gallery"
 _RECIPE_ARGS = {  # what each recipe needs to draw its picture here (it draws when --plot is given)

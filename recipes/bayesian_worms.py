@@ -27,7 +27,8 @@ import pandas as pd
 
 from klmodels import bayes
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "space_worms.csv"
+# the script, by sys.argv[0]: the documentation gallery runs recipes without __file__
+DATA = Path(sys.argv[0]).resolve().parent.parent / "data" / "space_worms.csv"
 N_WORMS = 10_000
 
 

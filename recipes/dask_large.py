@@ -33,7 +33,8 @@ import klmodels as klm
 
 PROGRESS = sys.stderr.isatty()
 FAMILIES = ["weibull_min", "gamma", "lognorm", "expon", "norm", "logistic"]
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / ".cache" / "service_times"
+# the script, by sys.argv[0]: the documentation gallery runs recipes without __file__
+DEFAULT_DIR = Path(sys.argv[0]).resolve().parent.parent / ".cache" / "service_times"
 TRUE = {"c": 1.3, "scale": 2.0}  # Weibull service times, minutes
 
 
@@ -85,7 +86,7 @@ class PeakMemory:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--rows", type=int, default=50_000_000, help="observations to generate")
     parser.add_argument("--files", type=int, default=50, help="Parquet files (= partitions)")
     parser.add_argument("--dir", default=str(DEFAULT_DIR), help="where the Parquet files live")

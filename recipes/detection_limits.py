@@ -26,7 +26,8 @@ from scipy import stats
 
 import klmodels as klm
 
-DATA = Path(__file__).resolve().parent.parent / "data"
+# the script, by sys.argv[0]: the documentation gallery runs recipes without __file__
+DATA = Path(sys.argv[0]).resolve().parent.parent / "data"
 FAMILIES = ["lognorm", "fisk", "gamma", "weibull_min", "expon"]
 COLUMNS = ["params", "k", "loglik", "dkl_bits", "dkl_se_bits", "vuong_p", "aicc", "weight"]
 
@@ -87,7 +88,7 @@ def rank(frame: pd.DataFrame, what: str) -> klm.ComparisonTable:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--plot", help="save the smoked-fish cdfs against Turnbull's estimate here")
     args = parser.parse_args()
     pd.set_option("display.width", 200)

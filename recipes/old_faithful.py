@@ -25,7 +25,8 @@ from scipy import optimize, special, stats
 
 import klmodels as klm
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "old_faithful.csv"
+# the script, by sys.argv[0]: the documentation gallery runs recipes without __file__
+DATA = Path(sys.argv[0]).resolve().parent.parent / "data" / "old_faithful.csv"
 PROGRESS = sys.stderr.isatty()
 CANDIDATES = ["norm", "gamma", "lognorm", "weibull_min", "mix2:norm", "mix2:gamma", "mix3:norm"]
 
@@ -52,7 +53,7 @@ def direct_maximum(waiting: np.ndarray, start: dict[str, float]) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--plot", help="save the fitted densities (with components) here")
     args = parser.parse_args(argv)
     pd.set_option("display.width", 200)

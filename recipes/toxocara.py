@@ -22,7 +22,8 @@ from scipy import optimize, special, stats
 
 import klmodels as klm
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "toxocara_number.csv"
+# the script, by sys.argv[0]: the documentation gallery runs recipes without __file__
+DATA = Path(sys.argv[0]).resolve().parent.parent / "data" / "toxocara_number.csv"
 PROGRESS = sys.stderr.isatty()
 
 
