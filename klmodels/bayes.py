@@ -59,13 +59,14 @@ distribution given by name and keyword arguments. A family states its own defaul
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import logging
 import math
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,6 +80,7 @@ from klmodels.family import Candidate, Family
 from klmodels.family.base import CustomFamily
 from klmodels.family.finite import FiniteMixture
 from klmodels.fitting import Fit
+from klmodels.fitting import fit as plugin_fit
 from klmodels.information import as_log_base, unit_name
 from klmodels.options import FitOptions
 from klmodels.selection import as_censored
@@ -89,6 +91,7 @@ __all__ = [
     "DISTRIBUTIONS",
     "BayesComparison",
     "compare",
+    "prior_draws",
     "register_builder",
     "zeta",
 ]
@@ -762,33 +765,48 @@ def _prior_summary(family: Family, y: np.ndarray, weights: np.ndarray | None) ->
     }
 
 
-def _sample_family(
-    label: str,
-    fit: Fit,
-    obs: Observations,
-    priors: Mapping,
-    sampling: Mapping[str, Any],
-) -> _Outcome:
-    """Sample one family's posterior and compute its LOO over every observation."""
+@dataclass
+class _FamilyModel:
+    """One family's PyMC model on the data: the observed variable, the values it sees, the counts."""
+
+    model: Any
+    observed: Any
+    y: np.ndarray
+    counts: np.ndarray | None
+    shift: float
+    fixed: dict[str, Any]
+    notes: list[str]
+
+
+@contextlib.contextmanager
+def _quiet_pymc(progress: bool) -> Iterator[None]:
+    """PyMC and PyTensor log each step of sampling; the caller asked for a result, not a log."""
+    quiet = [logging.getLogger(name) for name in ("pymc", "pytensor")]
+    levels = [logger.level for logger in quiet]
+    try:
+        for logger in quiet:
+            logger.setLevel(logging.WARNING if progress else logging.ERROR)
+        yield
+    finally:
+        for logger, level in zip(quiet, levels, strict=True):
+            logger.setLevel(level)
+
+
+def _family_model(label: str, fit: Fit, obs: Observations, priors: Mapping) -> _FamilyModel | str:
+    """Build one family's model (priors, likelihood) on exact data, or say why it cannot be built."""
     pm, _ = _imports()
     family = fit.family
-    outcome = _Outcome()
-    if family.saturated:
-        return _sample_saturated(obs, sampling)
     builder = BUILDERS.get(family.name)
     if builder is None and isinstance(family, FiniteMixture):
         builder = _mixture_builder(family)
     if builder is None:
         if isinstance(family, FiniteMixture):
-            reason = "a mixture needs every component in DISTRIBUTIONS: " + ", ".join(
+            return "a mixture needs every component in DISTRIBUTIONS: " + ", ".join(
                 b.name for b in family.bases if b.name not in DISTRIBUTIONS
             )
-        elif isinstance(family, CustomFamily):
-            reason = "a custom family needs a PyMC builder: klmodels.bayes.register_builder(name, builder)"
-        else:
-            reason = "no PyMC builder for this family"
-        outcome.notes.append(f"not sampled: {reason}")
-        return outcome
+        if isinstance(family, CustomFamily):
+            return "a custom family needs a PyMC builder: klmodels.bayes.register_builder(name, builder)"
+        return "no PyMC builder for this family"
 
     if family.kind == "discrete":
         values, prob = obs.distinct()
@@ -806,23 +824,81 @@ def _sample_family(
         reparametrised = None
         shifted = _fixed_and_shift(fit)
         if isinstance(shifted, str):
-            outcome.notes.append(shifted)
-            return outcome
+            return shifted.removeprefix("not sampled: ")
         fixed, shift = shifted
     y = values - shift
     summary = _prior_summary(family, y, counts)
-
-    start = time.perf_counter()
+    notes = []
     with pm.Model() as model:
         params: dict[str, Any] = dict(fixed)
         if reparametrised is not None:
             params.update(reparametrised[1](pm, y))
-            outcome.notes.append(reparametrised[2])
+            notes.append(reparametrised[2])
         else:
             for name in fit.params:
                 params[name] = _prior(pm, family, label, name, summary, priors)
         observed = builder("y", params, y)
-    return _sample_posterior(outcome, model, observed, y, counts, sampling, start)
+    return _FamilyModel(model, observed, y, counts, shift, fixed, notes)
+
+
+def _sample_family(
+    label: str,
+    fit: Fit,
+    obs: Observations,
+    priors: Mapping,
+    sampling: Mapping[str, Any],
+) -> _Outcome:
+    """Sample one family's posterior and compute its LOO over every observation."""
+    if fit.family.saturated:
+        return _sample_saturated(obs, sampling)
+    start = time.perf_counter()
+    built = _family_model(label, fit, obs, priors)
+    if isinstance(built, str):
+        return _Outcome(notes=[f"not sampled: {built}"])
+    outcome = _Outcome(notes=list(built.notes))
+    return _sample_posterior(
+        outcome, built.model, built.observed, built.y, built.counts, sampling, start
+    )
+
+
+def prior_draws(
+    data: Any,
+    family: Candidate,
+    *,
+    draws: int = 100,
+    random_seed: int | None = None,
+    priors: Mapping[str, Mapping[str, PriorSpec]] | None = None,
+    **options: Any,
+) -> list[dict[str, float]]:
+    """Parameter sets drawn from the priors :func:`compare` would use for ``family`` on ``data``.
+
+    Each is a full set of scipy parameters (fixed ones and the data's shift included), so that
+    ``family.freeze(params)`` is a model the prior considers plausible before seeing the data:
+    what the default, data-scaled priors imply (see :func:`klmodels.plotting.plot_prior_predictive`).
+    ``options`` go to :func:`klmodels.fit` (``support=``, fixed parameters, ...).
+    """
+    pm, _ = _imports()
+    fit = plugin_fit(data, family, **options)
+    if not isinstance(fit.observations, Observations) or not fit.observations.in_memory:
+        raise NotInMemoryError("prior_draws needs the data in memory (compute a sample first)")
+    built = _family_model(fit.family.name, fit, fit.observations, dict(priors or {}))
+    if isinstance(built, str):
+        raise FitError(f"{fit.family.name} has no PyMC model: {built}")
+    model = built.model
+    parameters = [v.name for v in [*model.free_RVs, *model.deterministics]]
+    with model, _quiet_pymc(progress=False):  # the parameters only: a CustomDist cannot be drawn
+        prior = pm.sample_prior_predictive(
+            draws=draws, var_names=parameters, random_seed=random_seed
+        ).prior
+    names = [p.name for p in fit.family.parameters if p.name in prior]
+    out = []
+    for d in range(draws):
+        params = {**fit.all_params, **built.fixed}
+        params.update({n: float(np.asarray(prior[n]).reshape(-1)[d]) for n in names})
+        if built.shift:
+            params["loc"] = built.shift
+        out.append(params)
+    return out
 
 
 def _sample_saturated(obs: Observations, sampling: Mapping[str, Any]) -> _Outcome:
@@ -1211,11 +1287,7 @@ def compare(
         sampling["nuts_sampler"] = nuts_sampler
     priors = dict(priors or {})
     outcomes: dict[str, _Outcome] = {}
-    quiet = [logging.getLogger(name) for name in ("pymc", "pytensor")]
-    levels = [logger.level for logger in quiet]
-    try:
-        for logger in quiet:  # PyMC logs each step of sampling; the caller asked for a result
-            logger.setLevel(logging.WARNING if progress else logging.ERROR)
+    with _quiet_pymc(progress):
         for label in plugin.index:
             fit = plugin.fits.get(label)
             if fit is None:
@@ -1240,9 +1312,6 @@ def compare(
                 except (FitError, ValueError, RuntimeError, NotImplementedError) as exc:
                     outcomes[label] = _Outcome(notes=[f"sampling failed: {exc}"])
             outcomes[label].notes += sorted({f"warning: {w.message}" for w in caught})
-    finally:
-        for logger, level in zip(quiet, levels, strict=True):
-            logger.setLevel(level)
 
     # exact ELPD for models with nothing to estimate
     for label, outcome in outcomes.items():

@@ -40,6 +40,7 @@ __all__ = [
     "plot_information_loss",
     "plot_kl_curve",
     "plot_pp",
+    "plot_prior_predictive",
     "plot_qq",
 ]
 
@@ -531,3 +532,51 @@ def plot_average(table: Any, *, axes: Sequence[Any] | None = None) -> Any:
     density_ax.legend(frameon=False, fontsize=8)
     cdf_ax.legend(frameon=False, fontsize=8)
     return np.asarray(axes)
+
+
+def plot_prior_predictive(
+    data: Any,
+    family: Any,
+    *,
+    ax: Any = None,
+    draws: int = 50,
+    random_seed: int | None = 0,
+    priors: Any = None,
+    **options: Any,
+) -> Any:
+    """What the Bayesian comparison's priors imply: densities drawn from them over the data.
+
+    Each thin line is the density (or pmf) of one parameter set drawn from the priors that
+    :func:`klmodels.bayes.compare` would give ``family`` on ``data`` (the default data-scaled
+    ones, or ``priors=``); the data and the maximum-likelihood fit are drawn as in
+    :func:`plot_fit`. Weakly informative priors spread their lines around the data without
+    excluding it. Needs the ``bayes`` extra; ``options`` go to :func:`klmodels.fit`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from klmodels import bayes
+    from klmodels.fitting import fit as fit_one
+
+    best = fit_one(data, family, **options)
+    ax = plot_fit(best, ax=ax)
+    sets = bayes.prior_draws(
+        data, family, draws=draws, random_seed=random_seed, priors=priors, **options
+    )
+    obs = best.observations
+    if best.kind == "discrete":
+        grid = np.arange(obs.min, obs.max + 1)
+    else:
+        pad = 0.05 * (obs.max - obs.min or 1.0)
+        grid = np.linspace(obs.min - pad, obs.max + pad, 400)
+    top = ax.get_ylim()[1]
+    for params in sets:
+        with np.errstate(all="ignore"):
+            density = np.exp(best.family.logpdf(grid, params))
+        ax.plot(grid, np.clip(density, 0, 3 * top), color="tab:gray", lw=0.6, alpha=0.4, zorder=2)
+    ax.plot([], [], color="tab:gray", lw=0.6, label=f"{len(sets)} draws from the priors")
+    ax.set_ylim(0, 1.5 * top)
+    ax.set_title(f"Prior predictive: {best.family.name}")
+    ax.legend(frameon=False, fontsize="small")
+    return ax

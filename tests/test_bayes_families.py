@@ -114,3 +114,31 @@ def test_the_posterior_of_each_new_family_sits_at_the_maximum_likelihood_fit(nam
         )
     # LOO per observation near minus the plug-in cross-entropy (AIC's view)
     assert row["elpd"] / x.size == pytest.approx(fit.loglik / x.size, abs=0.02)
+
+
+def test_prior_draws_are_full_parameter_sets_and_follow_priors_given():
+    x = np.random.default_rng(2).poisson(4.0, 200)
+    sets = bayes.prior_draws(x, "poisson", draws=30, random_seed=1)
+    assert len(sets) == 30 and all(s["loc"] == 0.0 and s["mu"] > 0 for s in sets)
+    assert len({round(s["mu"], 12) for s in sets}) == 30  # draws, not one value
+    narrow = {"poisson": {"mu": ("LogNormal", {"mu": np.log(4.0), "sigma": 0.01})}}
+    tight = bayes.prior_draws(x, "poisson", draws=30, random_seed=1, priors=narrow)
+    assert all(abs(s["mu"] - 4.0) < 0.2 for s in tight)
+    lifetimes = stats.weibull_max(2.0, scale=3.0).rvs(100, random_state=np.random.default_rng(3))
+    shifted = bayes.prior_draws(lifetimes, "weibull_max", draws=10, random_seed=1)
+    assert all(set(s) == {"c", "loc", "scale"} and s["c"] > 0 and s["scale"] > 0 for s in shifted)
+
+
+def test_plot_prior_predictive_draws_one_line_per_prior_draw():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from klmodels import plotting
+
+    x = np.random.default_rng(4).gamma(2.0, 3.0, 150)
+    ax = plotting.plot_prior_predictive(x, "gamma", draws=12, random_seed=0)
+    grey = [
+        line for line in ax.get_lines() if line.get_color() == "tab:gray" and len(line.get_xdata())
+    ]
+    assert len(grey) == 12
+    assert "12 draws from the priors" in [t.get_text() for t in ax.get_legend().get_texts()]
+    matplotlib.pyplot.close(ax.figure)
