@@ -673,6 +673,7 @@ class _Outcome:
     posterior: Any = None
     seconds: float = math.nan
     notes: list[str] = dataclasses.field(default_factory=list)
+    distinct_loo: Any = None  # PSIS-LOO over the distinct values, before expansion by counts
 
 
 def _pointwise_elpd(az: Any, loo: Any, counts: np.ndarray | None) -> Any:
@@ -776,6 +777,7 @@ class _FamilyModel:
     shift: float
     fixed: dict[str, Any]
     notes: list[str]
+    summary: Mapping[str, float]
 
 
 @contextlib.contextmanager
@@ -792,8 +794,18 @@ def _quiet_pymc(progress: bool) -> Iterator[None]:
             logger.setLevel(level)
 
 
-def _family_model(label: str, fit: Fit, obs: Observations, priors: Mapping) -> _FamilyModel | str:
-    """Build one family's model (priors, likelihood) on exact data, or say why it cannot be built."""
+def _family_model(
+    label: str,
+    fit: Fit,
+    obs: Observations,
+    priors: Mapping,
+    summary: Mapping[str, float] | None = None,
+) -> _FamilyModel | str:
+    """Build one family's model (priors, likelihood) on exact data, or say why it cannot be built.
+
+    ``summary`` fixes the data summary the default priors are scaled by (a refit without one
+    observation keeps the full data's priors, so that its posterior is the LOO posterior).
+    """
     pm, _ = _imports()
     family = fit.family
     builder = BUILDERS.get(family.name)
@@ -827,7 +839,7 @@ def _family_model(label: str, fit: Fit, obs: Observations, priors: Mapping) -> _
             return shifted.removeprefix("not sampled: ")
         fixed, shift = shifted
     y = values - shift
-    summary = _prior_summary(family, y, counts)
+    summary = summary or _prior_summary(family, y, counts)
     notes = []
     with pm.Model() as model:
         params: dict[str, Any] = dict(fixed)
@@ -838,7 +850,7 @@ def _family_model(label: str, fit: Fit, obs: Observations, priors: Mapping) -> _
             for name in fit.params:
                 params[name] = _prior(pm, family, label, name, summary, priors)
         observed = builder("y", params, y)
-    return _FamilyModel(model, observed, y, counts, shift, fixed, notes)
+    return _FamilyModel(model, observed, y, counts, shift, fixed, notes, summary)
 
 
 def _sample_family(
@@ -856,8 +868,96 @@ def _sample_family(
     if isinstance(built, str):
         return _Outcome(notes=[f"not sampled: {built}"])
     outcome = _Outcome(notes=list(built.notes))
-    return _sample_posterior(
+    outcome = _sample_posterior(
         outcome, built.model, built.observed, built.y, built.counts, sampling, start
+    )
+    if outcome.distinct_loo is not None:
+        _refit_flagged(outcome, label, fit, built, priors, sampling)
+    return outcome
+
+
+_MAX_REFITS = 10
+"""The most observations with high Pareto k whose LOO is recomputed by leaving each out and refitting."""
+
+
+def _refit_flagged(
+    outcome: _Outcome,
+    label: str,
+    fit: Fit,
+    built: _FamilyModel,
+    priors: Mapping,
+    sampling: Mapping[str, Any],
+) -> None:
+    r"""Exact LOO for the values PSIS flags (Pareto k above ArviZ's threshold), in place.
+
+    For each flagged distinct value :math:`y_j`, one copy is left out, the model is sampled again
+    on the rest (with the full data's priors) and
+    :math:`\mathrm{elpd}_j = \ln \frac1S \sum_s p(y_j \mid \theta^{(-j)}_s)` replaces the PSIS
+    estimate (for every copy of the value). At most ``_MAX_REFITS`` values; beyond, or for
+    families sampled in another parametrisation, the row keeps PSIS and says so.
+    """
+    pm, az = _imports()
+    loo = outcome.distinct_loo
+    flagged = np.flatnonzero(np.asarray(loo.pareto_k).ravel() > loo.good_k)
+    if flagged.size == 0:
+        return
+    family = fit.family
+    if (
+        flagged.size > _MAX_REFITS
+        or family.name in _REPARAMETRISED
+        or isinstance(family, FiniteMixture)
+    ):
+        why = f"more than {_MAX_REFITS}" if flagged.size > _MAX_REFITS else "not for this family"
+        outcome.notes.append(f"exact refits for high Pareto k: {why}; K-fold would be the remedy")
+        return
+    from scipy.special import logsumexp
+
+    start = time.perf_counter()
+    y, counts = built.y, built.counts
+    elpd_i = np.asarray(loo.elpd_i, dtype=float).ravel().copy()
+    for j in flagged:
+        if counts is None:
+            rest = Observations.from_data(np.delete(y, j) + built.shift)
+        else:
+            left = counts.copy()
+            left[j] -= 1
+            kept = left > 0
+            rest = Observations.from_data(y[kept] + built.shift, weights=left[kept])
+        refit = _family_model(label, fit, rest, priors, summary=built.summary)
+        if isinstance(refit, str):
+            return
+        with refit.model:
+            if refit.counts is not None and np.any(refit.counts > 1):
+                pm.Potential(
+                    "copies", pm.math.sum((refit.counts - 1) * pm.logp(refit.observed, refit.y))
+                )
+            posterior = pm.sample(**sampling)
+        draws = {n: np.asarray(posterior.posterior[n]).ravel() for n in fit.params}
+        point = np.array([y[j] + built.shift])
+        logp = np.array([
+            float(family.logpdf(point, {**fit.all_params, **{n: v[s] for n, v in draws.items()}})[0])
+            for s in range(next(iter(draws.values())).size)
+        ])  # fmt: skip
+        elpd_i[j] = float(logsumexp(logp) - math.log(logp.size))
+    pareto_k = np.asarray(loo.pareto_k, dtype=float).ravel().copy()
+    pareto_k[flagged] = 0.0  # exact: nothing left to smooth
+    weights = counts if counts is not None else np.ones(elpd_i.size)
+    old = np.asarray(loo.elpd_i, dtype=float).ravel()
+    exact = dataclasses.replace(
+        loo,
+        elpd=float(np.dot(weights, elpd_i)),
+        se=float(math.sqrt(weights.sum() * np.repeat(elpd_i, weights.astype(int)).var(ddof=1))),
+        p=float(loo.p + np.dot(weights[flagged], old[flagged] - elpd_i[flagged])),
+        elpd_i=loo.elpd_i.copy(data=elpd_i.reshape(np.shape(loo.elpd_i))),
+        pareto_k=loo.pareto_k.copy(data=pareto_k.reshape(np.shape(loo.pareto_k))),
+        warning=False,
+    )
+    outcome.distinct_loo = exact
+    outcome.elpd = _pointwise_elpd(az, exact, counts)
+    outcome.notes = [n for n in outcome.notes if "Pareto k >" not in n]
+    outcome.notes.append(
+        f"{flagged.size} value(s) with Pareto k > {loo.good_k:.2f} left out and refitted: exact LOO "
+        f"for them ({time.perf_counter() - start:.1f} s)"
     )
 
 
@@ -943,6 +1043,7 @@ def _sample_posterior(
         )
         return outcome
     loo = az.loo(posterior, pointwise=True)
+    outcome.distinct_loo = loo
     outcome.elpd = _pointwise_elpd(az, loo, counts)
     outcome.notes += _diagnose(az, posterior, loo)
     return outcome
@@ -1311,7 +1412,14 @@ def compare(
                     raise  # a mistake in the call (e.g. priors=), not a property of the family
                 except (FitError, ValueError, RuntimeError, NotImplementedError) as exc:
                     outcomes[label] = _Outcome(notes=[f"sampling failed: {exc}"])
-            outcomes[label].notes += sorted({f"warning: {w.message}" for w in caught})
+            refitted = any("refitted" in note for note in outcomes[label].notes)
+            outcomes[label].notes += sorted(
+                {
+                    f"warning: {w.message}"
+                    for w in caught
+                    if not (refitted and "Pareto" in str(w.message))  # remedied by the refits
+                }
+            )
 
     # exact ELPD for models with nothing to estimate
     for label, outcome in outcomes.items():

@@ -142,3 +142,32 @@ def test_plot_prior_predictive_draws_one_line_per_prior_draw():
     assert len(grey) == 12
     assert "12 draws from the priors" in [t.get_text() for t in ax.get_legend().get_texts()]
     matplotlib.pyplot.close(ax.figure)
+
+
+def test_values_with_high_pareto_k_are_refitted_and_their_loo_becomes_exact():
+    """Poisson counts with an outlier and a conjugate gamma prior: exact LOO has a closed form (a
+    negative binomial predictive), and the refitted row is closer to it than PSIS alone."""
+    import arviz as az
+
+    alpha, beta = 2.0, 0.5
+    x = np.append(np.random.default_rng(5).poisson(3.0, 20), 22)
+    priors = {"poisson": {"mu": ("Gamma", {"alpha": alpha, "beta": beta})}}
+    result = bayes.compare(x, ["poisson"], priors=priors, draws=500, tune=500, chains=2,
+                           random_seed=2, nuts_sampler="pymc")  # fmt: skip
+    row = result.table.loc["poisson"]
+    assert "1 value(s) with Pareto k" in row["note"] and "refitted" in row["note"]
+    assert "Pareto distribution is greater" not in row["note"]  # the PSIS warning is remedied
+
+    def exact_loo(i):
+        rest = np.delete(x, i)
+        a, b = alpha + rest.sum(), beta + rest.size
+        return stats.nbinom.logpmf(x[i], a, b / (b + 1))
+
+    exact = sum(exact_loo(i) for i in range(x.size))
+    with pytest.warns(UserWarning, match="Pareto"):  # PSIS alone flags the outlier
+        psis = az.loo(result.posteriors["poisson"], pointwise=True)  # over the distinct values
+    _, counts = np.unique(x, return_counts=True)
+    assert float(np.max(psis.pareto_k)) > psis.good_k  # the outlier was flagged
+    psis_total = float(np.dot(counts, np.asarray(psis.elpd_i)))
+    assert abs(row["elpd"] - exact) < 0.15
+    assert abs(row["elpd"] - exact) < abs(psis_total - exact)
