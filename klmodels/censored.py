@@ -437,6 +437,15 @@ def _log_mass_between(
     with np.errstate(all="ignore"):
         cdf_high, cdf_low = family.logcdf(high, params), family.logcdf(low, params)
         sf_low, sf_high = family.logsf(low, params), family.logsf(high, params)
+    # infinite ends by definition, whatever a family's tail formulas give there
+    cdf_high, sf_high = (
+        np.where(high == np.inf, 0.0, cdf_high),
+        np.where(high == np.inf, -np.inf, sf_high),
+    )
+    cdf_low, sf_low = (
+        np.where(low == -np.inf, -np.inf, cdf_low),
+        np.where(low == -np.inf, 0.0, sf_low),
+    )
     by_cdf = _log_diff(cdf_high, cdf_low)
     by_sf = _log_diff(sf_low, sf_high)
     return np.where(cdf_high <= _LOG_HALF, by_cdf, by_sf)

@@ -114,7 +114,9 @@ def npmle_statistics(
             after = (level[1:] - u[1:, 0]) ** 2, u[1:, 0] * s[1:, 0]
             width = np.where(bounded, u[1:, 0] - u[:-1, 1], 0.0)
             cvm += n / 2 * float(np.sum((before[0] + after[0]) * width))
-            weighted = [np.where(g == 0, 0.0, g / v) for g, v in (before, after)]
+            # only where the interval has width: an exact value where the model's cdf is 0 or 1
+            # has g / v = inf but width 0 (its inf belongs to the gaps' terms, not to NaN here)
+            weighted = [np.where((g == 0) | (width == 0), 0.0, g / v) for g, v in (before, after)]
             ad += n / 2 * float(np.sum((weighted[0] + weighted[1]) * width))
     return ks, cvm, ad
 
@@ -170,7 +172,7 @@ def censored_statistics(
         np.asarray(log_cdf, float).reshape(shape),
         np.asarray(log_sf, float).reshape(shape),
         obs.n_obs,
-        bounded=np.isfinite(q) & np.isfinite(p),
+        bounded=np.isfinite(gap_ends[:-1, 1]) & np.isfinite(gap_ends[1:, 0]),  # after truncation
     )
     return statistics, (
         "statistics against Turnbull's estimate; no p-values for censored data (they would need "

@@ -328,10 +328,13 @@ def _pooled(
     """
     cum_e = np.concatenate([[0.0], np.cumsum(expected)])
     cum_o = np.concatenate([[0.0], np.cumsum(observed)])
-    if min_expected > 0:
-        close = np.searchsorted(cum_e, cum_e + min_expected, side="left")
-    else:  # close as soon as the expected count is positive
-        close = np.searchsorted(cum_e, cum_e, side="right")
+    # a cell from p closes at the first q > p whose cumulated expected count reaches the threshold;
+    # the threshold is at least one rounding step above C_p (a min_expected below the rounding of
+    # C would otherwise find q = p and never move on), and sums within 1e-12 relative of it count
+    # as reaching it (a loop adding thirds must not lose a cell to rounding)
+    reach = cum_e + min_expected
+    reach = np.maximum(reach - 1e-12 * np.abs(reach), np.nextafter(cum_e, np.inf))
+    close = np.searchsorted(cum_e, reach, side="left")
     close_at = close.tolist()
     size = expected.size
     ends, start = [0], 0

@@ -229,3 +229,32 @@ def test_grouped_data_statistics_are_the_trapezoid_sums_over_the_cells():
     np.testing.assert_allclose(
         table.loc["gamma", ["ks", "cvm", "ad"]].to_numpy(float), [ks, cvm, ad], rtol=1e-7
     )
+
+
+def test_censored_statistics_edge_cases_at_support_ends_and_truncation():
+    # an exact value where the model's cdf is 0 makes A^2 infinite (as for exact data), not NaN
+    x = np.random.default_rng(0).exponential(2.0, 50)
+    x[0] = 0.0
+    data = klm.censored(
+        time=np.append(x, 3.0), event=np.append(np.ones(50), 0), truncation=(0, None)
+    )
+    assert np.isinf(klm.compare(data, ["expon"], gof=True).loc["expon", "ad"])
+    # under truncation at 0, "at most 1" is the cell (0, 1]: the same statistics either way
+    low = np.floor(stats.gamma(3.0, scale=2.0).rvs(200, random_state=np.random.default_rng(9)))
+    as_left = np.where(low == 0, np.nan, low)
+    left = klm.compare(
+        klm.censored(left=as_left, right=low + 1, truncation=(0, None)), ["gamma"], gof=True
+    )
+    boxed = klm.compare(
+        klm.censored(left=low, right=low + 1, truncation=(0, None)), ["gamma"], gof=True
+    )
+    np.testing.assert_allclose(left.loc["gamma", ["ks", "cvm", "ad"]].to_numpy(float),
+                               boxed.loc["gamma", ["ks", "cvm", "ad"]].to_numpy(float), rtol=1e-4)  # fmt: skip
+
+
+def test_g_test_pooling_terminates_and_counts_exact_thresholds():
+    from klmodels.paired import _pooled
+
+    _, e = _pooled(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0]), 1e-300)
+    np.testing.assert_array_equal(e, [1.0, 2.0, 3.0])  # a threshold below rounding: one per value
+    assert _pooled(np.full(30, 1 / 3), np.full(30, 1 / 3), 1.0)[1].size == 10  # thirds make 1s

@@ -1666,6 +1666,7 @@ class Gamma(_Positive):
                 out = np.where(small_is_p, log_p, np.log1p(-q))
                 return np.where(y <= 0, -np.inf, out)
             out = np.where(small_is_p, np.log1p(-p), log_q)
+            out = np.where(np.isposinf(y), -np.inf, out)  # the asymptote is inf - inf there
             return np.where(y <= 0, 0.0, out)
 
     def _exact(self, y, fixed):
