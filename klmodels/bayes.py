@@ -305,33 +305,33 @@ def _weibull_max_logcdf(y, c, scale):
 
 
 def _genextreme_parts(y, c, loc, scale):
-    """Scipy's genextreme in pieces: z, t = 1 - c z (1 outside the support), inside, c ~ 0, safe c.
+    """Scipy's genextreme in pieces: z, ln t (t = 1 - c z), inside the support, c ~ 0, safe c.
 
-    Outside the support t is a placeholder, and near c = 0 so is c, so that the unused side of a
-    switch never puts NaN into the gradient.
+    ln t is log1p(-c z) (no loss for small c z). Outside the support ln t is a placeholder, and
+    near c = 0 so is c, so that the unused side of a switch never puts NaN into the gradient.
     """
     pt = _pt()
     z = (y - loc) / scale
-    t = 1 - c * z
-    inside = pt.gt(t, 0)
+    inside = pt.gt(1 - c * z, 0)
     small = pt.lt(abs(c), 1e-8)
-    return z, pt.switch(inside, t, 1.0), inside, small, pt.switch(small, 1.0, c)
+    log_t = pt.log1p(pt.switch(inside, -c * z, 0.0))
+    return z, log_t, inside, small, pt.switch(small, 1.0, c)
 
 
 def _genextreme(y, c, loc, scale):
     # log density (1/c - 1) ln t - t^(1/c) - ln scale; the Gumbel limit -z - e^-z as c -> 0
     pt = _pt()
-    z, t, inside, small, safe_c = _genextreme_parts(y, c, loc, scale)
-    general = (1 / safe_c - 1) * pt.log(t) - t ** (1 / safe_c)
+    z, log_t, inside, small, safe_c = _genextreme_parts(y, c, loc, scale)
+    general = (1 / safe_c - 1) * log_t - pt.exp(log_t / safe_c)
     return pt.switch(small, -z - pt.exp(-z), pt.switch(inside, general, -np.inf)) - pt.log(scale)
 
 
 def _genextreme_logcdf(y, c, loc, scale):
     # F = exp(-t^(1/c)); below the support (c < 0) F = 0, above it (c > 0) F = 1
     pt = _pt()
-    z, t, inside, small, safe_c = _genextreme_parts(y, c, loc, scale)
+    z, log_t, inside, small, safe_c = _genextreme_parts(y, c, loc, scale)
     outside = pt.switch(pt.gt(c, 0), 0.0, -np.inf)
-    return pt.switch(small, -pt.exp(-z), pt.switch(inside, -(t ** (1 / safe_c)), outside))
+    return pt.switch(small, -pt.exp(-z), pt.switch(inside, -pt.exp(log_t / safe_c), outside))
 
 
 _BERNOULLI_2K = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66)
@@ -676,8 +676,23 @@ class _Outcome:
     distinct_loo: Any = None  # PSIS-LOO over the distinct values, before expansion by counts
 
 
-def _pointwise_elpd(az: Any, loo: Any, counts: np.ndarray | None) -> Any:
-    """LOO over every observation from LOO over distinct values (each counted c_v times)."""
+def _lppd(posterior: Any, name: str = "y") -> np.ndarray:
+    r"""Each distinct value's log pointwise predictive density, :math:`\ln \frac1S \sum_s p(y_j \mid \theta_s)`."""
+    from scipy.special import logsumexp
+
+    loglik = np.asarray(posterior.log_likelihood[name])
+    loglik = loglik.reshape(-1, loglik.shape[-1])
+    return np.asarray(logsumexp(loglik, axis=0) - math.log(loglik.shape[0]))
+
+
+def _pointwise_elpd(
+    az: Any, loo: Any, counts: np.ndarray | None, lppd: np.ndarray | None = None
+) -> Any:
+    r"""LOO over every observation from LOO over distinct values (each counted c_v times).
+
+    The effective number of parameters is :math:`p = \sum_j c_j (\mathrm{lppd}_j - \mathrm{elpd}_j)`
+    from each distinct value's ``lppd`` (ArviZ's own ``p`` counts each distinct value once).
+    """
     if counts is None:
         return loo
     import xarray as xr
@@ -686,9 +701,7 @@ def _pointwise_elpd(az: Any, loo: Any, counts: np.ndarray | None) -> Any:
     pareto_k = np.asarray(loo.pareto_k).ravel()
     expanded = np.repeat(elpd_i, counts)
     n = expanded.size
-    p_loo = (
-        float(np.dot(counts, np.asarray(loo.p_loo_i).ravel())) if loo.p_loo_i is not None else loo.p
-    )
+    p_loo = float(np.dot(counts, lppd - elpd_i)) if lppd is not None else loo.p
     return dataclasses.replace(
         loo,
         elpd=float(expanded.sum()),
@@ -925,6 +938,7 @@ def _refit_flagged(
             rest = Observations.from_data(y[kept] + built.shift, weights=left[kept])
         refit = _family_model(label, fit, rest, priors, summary=built.summary)
         if isinstance(refit, str):
+            outcome.notes.append(f"exact refits for high Pareto k failed: {refit}")
             return
         with refit.model:
             if refit.counts is not None and np.any(refit.counts > 1):
@@ -942,18 +956,18 @@ def _refit_flagged(
     pareto_k = np.asarray(loo.pareto_k, dtype=float).ravel().copy()
     pareto_k[flagged] = 0.0  # exact: nothing left to smooth
     weights = counts if counts is not None else np.ones(elpd_i.size)
-    old = np.asarray(loo.elpd_i, dtype=float).ravel()
+    lppd = _lppd(outcome.posterior, built.observed.name)
     exact = dataclasses.replace(
         loo,
         elpd=float(np.dot(weights, elpd_i)),
         se=float(math.sqrt(weights.sum() * np.repeat(elpd_i, weights.astype(int)).var(ddof=1))),
-        p=float(loo.p + np.dot(weights[flagged], old[flagged] - elpd_i[flagged])),
+        p=float(np.dot(weights, lppd - elpd_i)),
         elpd_i=loo.elpd_i.copy(data=elpd_i.reshape(np.shape(loo.elpd_i))),
         pareto_k=loo.pareto_k.copy(data=pareto_k.reshape(np.shape(loo.pareto_k))),
         warning=False,
     )
     outcome.distinct_loo = exact
-    outcome.elpd = _pointwise_elpd(az, exact, counts)
+    outcome.elpd = _pointwise_elpd(az, exact, counts, lppd)
     outcome.notes = [n for n in outcome.notes if "Pareto k >" not in n]
     outcome.notes.append(
         f"{flagged.size} value(s) with Pareto k > {loo.good_k:.2f} left out and refitted: exact LOO "
@@ -1044,7 +1058,7 @@ def _sample_posterior(
         return outcome
     loo = az.loo(posterior, pointwise=True)
     outcome.distinct_loo = loo
-    outcome.elpd = _pointwise_elpd(az, loo, counts)
+    outcome.elpd = _pointwise_elpd(az, loo, counts, _lppd(posterior, observed.name))
     outcome.notes += _diagnose(az, posterior, loo)
     return outcome
 
@@ -1223,7 +1237,8 @@ def _sample_censored(
     _one_log_likelihood(posterior, [g for g, _, _ in groups])
     outcome.posterior = posterior
     loo = az.loo(posterior, pointwise=True)
-    outcome.elpd = _pointwise_elpd(az, loo, np.concatenate([c for _, _, c in groups]))
+    counts = np.concatenate([c for _, _, c in groups])
+    outcome.elpd = _pointwise_elpd(az, loo, counts, _lppd(posterior))
     outcome.notes += _diagnose(az, posterior, loo)
     return outcome
 

@@ -427,6 +427,10 @@ def compare(
         raise click.UsageError(
             "--dask takes exact observations; censored data are compared in memory"
         )
+    if scheduler and gof:
+        raise click.UsageError(
+            "--gof needs the data in memory (its resamples refit each value); drop --dask or --gof"
+        )
     names = [n.strip() for n in families.split(",")] if families else None
     with data_source(file, scheduler) as frame:
         data, w = observations_of(frame, column, weights, left_column, right_column, event_column)
@@ -441,6 +445,8 @@ def compare(
         ranked_by = criterion if criterion != "kl" else "aicc"
         wanted = ["params", "k", f"kl_{unit}", f"dkl_{unit}", f"dkl_se_{unit}", "vuong_p", ranked_by,
                   "delta", "weight", "g_p", f"kl_binned_{unit}", "ks_p", "cvm_p", "ad_p"]  # fmt: skip
+        if "censoring" in table.attrs:  # censored: the statistics, as there are no p-values
+            wanted += ["ks", "cvm", "ad"]
         shown = rounded(table[[c for c in wanted if c in table.columns]], digits)
     else:
         shown = table

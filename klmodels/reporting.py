@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import datetime
 import html
+import inspect
 import io
 import math
 from collections.abc import Callable, Iterable, Mapping
@@ -289,11 +290,17 @@ def report(
         ]
     body += _pictures(table)
     if not isinstance(data, ComparisonTable):
-        options = {k: v for k, v in compare_options.items() if k in _BOOTSTRAP_OPTIONS}
         if bootstrap:
+            from klmodels.uncertainty import bootstrap as run_bootstrap
+
+            options = _accepted(run_bootstrap, compare_options)
             body.append(_bootstrap_html(data, families, bootstrap, rng, options))
         if bayes:
-            body.append(_bayes_html(data, list(table.fits), options, bayes_draws))
+            from klmodels import bayes as bayesian
+
+            options = _accepted(bayesian.compare, compare_options)
+            fitted = {label: fit.family for label, fit in table.fits.items()}  # as ranked above
+            body.append(_bayes_html(data, fitted, options, bayes_draws))
     document = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(heading)}</title><style>{_STYLE}</style></head>"
@@ -303,4 +310,7 @@ def report(
     return path
 
 
-_BOOTSTRAP_OPTIONS = ("weights", "support", "fixed", "n_obs", "kind", "truncation")
+def _accepted(function: Callable[..., Any], options: Mapping[str, Any]) -> dict[str, Any]:
+    """The options of the comparison that ``function`` takes too (the same data, the same families)."""
+    names = inspect.signature(function).parameters
+    return {k: v for k, v in options.items() if k in names}

@@ -33,8 +33,12 @@ import klmodels as klm
 
 PROGRESS = sys.stderr.isatty()
 FAMILIES = ["weibull_min", "gamma", "lognorm", "expon", "norm", "logistic"]
-# the script, by sys.argv[0]: the documentation gallery runs recipes without __file__
-DEFAULT_DIR = Path(sys.argv[0]).resolve().parent.parent / ".cache" / "service_times"
+# the script (the documentation gallery runs recipes without __file__, with it as sys.argv[0])
+DEFAULT_DIR = (
+    Path(globals().get("__file__") or sys.argv[0]).resolve().parent.parent
+    / ".cache"
+    / "service_times"
+)
 TRUE = {"c": 1.3, "scale": 2.0}  # Weibull service times, minutes
 
 

@@ -26,8 +26,8 @@ from scipy import stats
 
 import klmodels as klm
 
-# the script, by sys.argv[0]: the documentation gallery runs recipes without __file__
-DATA = Path(sys.argv[0]).resolve().parent.parent / "data"
+# the script (the documentation gallery runs recipes without __file__, with it as sys.argv[0])
+DATA = Path(globals().get("__file__") or sys.argv[0]).resolve().parent.parent / "data"
 FAMILIES = ["lognorm", "fisk", "gamma", "weibull_min", "expon"]
 COLUMNS = ["params", "k", "loglik", "dkl_bits", "dkl_se_bits", "vuong_p", "aicc", "weight"]
 

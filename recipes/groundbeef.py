@@ -19,8 +19,12 @@ import pandas as pd
 
 import klmodels as klm
 
-# the script, by sys.argv[0]: the documentation gallery runs recipes without __file__
-DATA = Path(sys.argv[0]).resolve().parent.parent / "data" / "groundbeef_serving.csv"
+# the script (the documentation gallery runs recipes without __file__, with it as sys.argv[0])
+DATA = (
+    Path(globals().get("__file__") or sys.argv[0]).resolve().parent.parent
+    / "data"
+    / "groundbeef_serving.csv"
+)
 PROGRESS = sys.stderr.isatty()
 
 # fitdistrplus's published maximum-likelihood fits (loc = 0 forms), in scipy's parameters

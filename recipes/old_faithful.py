@@ -25,8 +25,12 @@ from scipy import optimize, special, stats
 
 import klmodels as klm
 
-# the script, by sys.argv[0]: the documentation gallery runs recipes without __file__
-DATA = Path(sys.argv[0]).resolve().parent.parent / "data" / "old_faithful.csv"
+# the script (the documentation gallery runs recipes without __file__, with it as sys.argv[0])
+DATA = (
+    Path(globals().get("__file__") or sys.argv[0]).resolve().parent.parent
+    / "data"
+    / "old_faithful.csv"
+)
 PROGRESS = sys.stderr.isatty()
 CANDIDATES = ["norm", "gamma", "lognorm", "weibull_min", "mix2:norm", "mix2:gamma", "mix3:norm"]
 

@@ -23,8 +23,12 @@ from scipy import stats
 
 import klmodels as klm
 
-# the script, by sys.argv[0]: the documentation gallery runs recipes without __file__
-DATA = Path(sys.argv[0]).resolve().parent.parent / "data" / "rossi_recidivism.csv"
+# the script (the documentation gallery runs recipes without __file__, with it as sys.argv[0])
+DATA = (
+    Path(globals().get("__file__") or sys.argv[0]).resolve().parent.parent
+    / "data"
+    / "rossi_recidivism.csv"
+)
 FAMILIES = ["weibull_min", "gamma", "lognorm", "expon", "fisk", "invgauss"]
 
 

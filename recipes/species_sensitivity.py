@@ -22,8 +22,10 @@ import pandas as pd
 
 import klmodels as klm
 
-# the script, by sys.argv[0]: the documentation gallery runs recipes without __file__
-DATA = Path(sys.argv[0]).resolve().parent.parent / "data" / "salinity.csv"
+# the script (the documentation gallery runs recipes without __file__, with it as sys.argv[0])
+DATA = (
+    Path(globals().get("__file__") or sys.argv[0]).resolve().parent.parent / "data" / "salinity.csv"
+)
 FAMILIES = ["lognorm", "gamma", "weibull_min", "fisk"]
 RESAMPLES = 40
 

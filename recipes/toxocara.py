@@ -22,8 +22,12 @@ from scipy import optimize, special, stats
 
 import klmodels as klm
 
-# the script, by sys.argv[0]: the documentation gallery runs recipes without __file__
-DATA = Path(sys.argv[0]).resolve().parent.parent / "data" / "toxocara_number.csv"
+# the script (the documentation gallery runs recipes without __file__, with it as sys.argv[0])
+DATA = (
+    Path(globals().get("__file__") or sys.argv[0]).resolve().parent.parent
+    / "data"
+    / "toxocara_number.csv"
+)
 PROGRESS = sys.stderr.isatty()
 
 

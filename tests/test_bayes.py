@@ -51,6 +51,7 @@ def test_loo_on_counts_equals_loo_on_the_expanded_data_for_the_same_draws(
     row = worm_comparison.table.loc["poisson"]
     assert row["elpd"] == pytest.approx(direct.elpd, rel=1e-10)
     assert row["se"] == pytest.approx(direct.se, rel=1e-8)
+    assert row["p"] == pytest.approx(direct.p, rel=1e-8)  # counted per observation, not per value
 
 
 def test_the_counts_posterior_equals_the_expanded_posterior(worm_counts):

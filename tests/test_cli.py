@@ -280,3 +280,22 @@ def test_compare_with_dask_reads_a_parquet_directory_on_a_cluster(tmp_path):
         np.testing.assert_allclose(table["loglik"], expected["loglik"], rtol=1e-9)
     censored = klmodels("compare", str(folder), "--left", "a", "--right", "b", "--dask", "local")
     assert censored.returncode == 2 and "exact observations" in censored.stderr
+
+
+def test_compare_gof_on_censored_data_shows_the_statistics(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "low": [1.0, 2, np.nan, 3, 4, 2, 5, 6, 1, 3],
+            "high": [2.0, 3, 1, 4, np.nan, 3, 6, 8, 2, 5],
+        }
+    )
+    path = tmp_path / "c.csv"
+    frame.to_csv(path, index=False)
+    result = klmodels(
+        "compare", str(path), "--left", "low", "--right", "high", "-f", "gamma,lognorm", "--gof"
+    )
+    assert result.returncode == 0, result.stderr
+    header = next(line for line in result.stdout.splitlines() if line.lstrip().startswith("params"))
+    assert {"ks", "cvm", "ad"} <= set(header.split())
+    refused = klmodels("compare", str(path), "-c", "low", "--dask", "local", "--gof")
+    assert refused.returncode == 2 and "--gof needs the data in memory" in refused.stderr

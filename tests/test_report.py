@@ -122,7 +122,16 @@ def test_the_report_renders_in_headless_chromium(beef_report, tmp_path):
 def test_the_bayesian_part_reports_loo_beside_the_plug_in_view(tmp_path):
     pytest.importorskip("pymc")
     x = pd.Series(np.random.default_rng(3).normal(10.0, 2.0, 60), name="x")
-    path = klm.report(x, tmp_path / "b.html", ["norm", "logistic"], bayes=True, bayes_draws=100)
+    families = {"normal": "norm", "logistic": "logistic"}  # labels that are not registry names
+    path = klm.report(x, tmp_path / "b.html", families, bayes=True, bayes_draws=100)
     text = path.read_text(encoding="utf-8")
     assert "Bayesian view: leave-one-out cross-validation" in text
-    assert "loo_cross_entropy_bits" in text and "elpd" in text
+    assert "loo_cross_entropy_bits" in text and "elpd" in text and "<th>normal</th>" in text
+
+
+def test_the_bootstrap_part_uses_the_comparisons_options(tmp_path):
+    x = pd.Series(np.append(np.random.default_rng(8).gamma(2.0, 3.0, 80), np.nan), name="x")
+    path = klm.report(x, tmp_path / "o.html", ["gamma", "lognorm"], bootstrap=5, nan_policy="omit",
+                      criterion="bic")  # fmt: skip
+    text = path.read_text(encoding="utf-8")
+    assert "best first by bic" in text and "Bootstrap (5 resamples)" in text
