@@ -377,6 +377,7 @@ SIDE_SCRIPTS = {
     "censored": ("censored.py", "censored data against surpyval, lifelines and scipy"),
     "goodness": ("goodness.py", "calibrated goodness of fit against scipy.stats.goodness_of_fit"),
     "mixtures": ("mixtures.py", "mixtures: EM against the generic optimiser"),
+    "bayes": ("bayes_speed.py", "the Bayesian comparison's time and PSIS-LOO against ArviZ's"),
 }
 """The other benchmark scripts ``make bench`` runs after the main table, by switch (each can be
 turned off with ``--no-<switch>``): script and what it measures."""

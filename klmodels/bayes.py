@@ -676,6 +676,24 @@ class _Outcome:
     distinct_loo: Any = None  # PSIS-LOO over the distinct values, before expansion by counts
 
 
+def _psis_loo(posterior: Any, name: str = "y") -> Any:
+    """PSIS-LOO of the observed variable ``name``: :func:`klmodels.psis.psis_loo`, ArviZ's result.
+
+    The relative efficiency is ArviZ's: the mean bulk ESS of the posterior's variables over the
+    number of draws (1 with one chain).
+    """
+    from klmodels.psis import psis_loo
+
+    log_lik = np.asarray(posterior.log_likelihood[name])
+    chains, draws = log_lik.shape[:2]
+    r_eff = 1.0
+    if chains > 1:
+        ess = posterior.posterior.azstats.ess(method="mean")
+        r_eff = float(np.hstack([np.ravel(ess[v].values) for v in ess.data_vars]).mean())
+        r_eff /= chains * draws
+    return psis_loo(log_lik.reshape(chains * draws, -1), r_eff, (chains, draws))
+
+
 def _lppd(posterior: Any, name: str = "y") -> np.ndarray:
     r"""Each distinct value's log pointwise predictive density, :math:`\ln \frac1S \sum_s p(y_j \mid \theta_s)`."""
     from scipy.special import logsumexp
@@ -1056,7 +1074,7 @@ def _sample_posterior(
             "every draw is one point (the likelihood allows no other): LOO is its log-likelihood"
         )
         return outcome
-    loo = az.loo(posterior, pointwise=True)
+    loo = _psis_loo(posterior, observed.name)
     outcome.distinct_loo = loo
     outcome.elpd = _pointwise_elpd(az, loo, counts, _lppd(posterior, observed.name))
     outcome.notes += _diagnose(az, posterior, loo)
@@ -1236,7 +1254,7 @@ def _sample_censored(
     outcome.seconds = time.perf_counter() - start
     _one_log_likelihood(posterior, [g for g, _, _ in groups])
     outcome.posterior = posterior
-    loo = az.loo(posterior, pointwise=True)
+    loo = _psis_loo(posterior)
     counts = np.concatenate([c for _, _, c in groups])
     outcome.elpd = _pointwise_elpd(az, loo, counts, _lppd(posterior))
     outcome.notes += _diagnose(az, posterior, loo)

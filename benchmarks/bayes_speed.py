@@ -1,0 +1,67 @@
+"""Bayesian comparison speed: five continuous families on 5,000 values, 4 chains x 1,000 draws.
+
+The comparison runs twice in one process (the first compiles the models; the second is the warm
+time users see in a session), and on the warm run's posteriors the PSIS-LOO step is timed both
+ways: ArviZ's ``az.loo`` (one observation at a time) and ``klmodels.psis.psis_loo`` (all at once),
+with their largest difference. Quote ratios: the machines are shared. Needs the bayes extra.
+
+Usage::
+
+    python benchmarks/bayes_speed.py [--n 5000] [--draws 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+
+FAMILIES = ["gamma", "lognorm", "weibull_min", "expon", "invgauss"]
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=5_000)
+    parser.add_argument("--draws", type=int, default=1_000)
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+    import arviz as az
+    import numpy as np
+    from scipy import stats
+
+    from klmodels import bayes
+    from klmodels.bayes import _psis_loo
+
+    x = stats.gamma(2.0, scale=3.0).rvs(args.n, random_state=np.random.default_rng(1))
+    options = {"draws": args.draws, "tune": args.draws, "chains": 4, "random_seed": 1}
+    times = []
+    for _ in range(2):
+        start = time.perf_counter()
+        result = bayes.compare(x, FAMILIES, **options)
+        times.append(time.perf_counter() - start)
+    arviz_s = ours_s = 0.0
+    largest = 0.0
+    for posterior in result.posteriors.values():
+        start = time.perf_counter()
+        reference = az.loo(posterior, pointwise=True)
+        arviz_s += time.perf_counter() - start
+        start = time.perf_counter()
+        ours = _psis_loo(posterior)
+        ours_s += time.perf_counter() - start
+        largest = max(
+            largest, float(np.max(np.abs(np.asarray(reference.elpd_i) - np.asarray(ours.elpd_i))))
+        )
+    lines = [
+        f"Bayesian comparison: {len(FAMILIES)} families, {args.n:,} values, 4 chains x {args.draws:,} draws",
+        f"first run (compiling): {times[0]:.1f} s; warm run: {times[1]:.1f} s "
+        f"(sampling {float(result.table['sampling_s'].sum()):.1f} s)",
+        f"PSIS-LOO of the {len(FAMILIES)} posteriors: ArviZ az.loo {arviz_s:.1f} s, klmodels {ours_s:.1f} s "
+        f"({arviz_s / ours_s:.1f}x); largest elpd_i difference {largest:.1e} nats",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    return text
+
+
+if __name__ == "__main__":
+    main()
