@@ -691,7 +691,7 @@ def _psis_loo(posterior: Any, name: str = "y") -> Any:
         ess = posterior.posterior.azstats.ess(method="mean")
         r_eff = float(np.hstack([np.ravel(ess[v].values) for v in ess.data_vars]).mean())
         r_eff /= chains * draws
-    return psis_loo(log_lik.reshape(chains * draws, -1), r_eff, (chains, draws))
+    return psis_loo(log_lik.reshape(chains * draws, -1), r_eff)
 
 
 def _lppd(posterior: Any, name: str = "y") -> np.ndarray:
