@@ -877,6 +877,8 @@ def _family_model(
         if reparametrised is not None:
             params.update(reparametrised[1](pm, y))
             notes.append(reparametrised[2])
+            if priors.get(label) or priors.get(family.name):
+                notes.append("priors= not used for it: its ends are sampled as gaps")
         else:
             for name in fit.params:
                 params[name] = _prior(pm, family, label, name, summary, priors)

@@ -176,3 +176,14 @@ def test_values_with_high_pareto_k_are_refitted_and_their_loo_becomes_exact():
     psis_total = float(np.dot(counts, np.asarray(psis.elpd_i)))
     assert abs(row["elpd"] - exact) < 0.15
     assert abs(row["elpd"] - exact) < abs(psis_total - exact)
+
+
+def test_the_gap_parametrisation_says_when_it_leaves_priors_unused():
+    x = stats.uniform(2.0, 5.0).rvs(100, random_state=np.random.default_rng(1))
+    fit = klm.fit(x, "uniform")
+    asked = {"uniform": {"loc": ("Normal", {"mu": 0.0, "sigma": 1.0})}}
+    built = bayes._family_model("uniform", fit, fit.observations, asked)
+    assert "priors= not used for it" in " ".join(built.notes)
+    assert "priors=" not in " ".join(
+        bayes._family_model("uniform", fit, fit.observations, {}).notes
+    )
