@@ -137,3 +137,22 @@ def _nelder_mead_polished(objective, domains, start, *, what, rough=None):
     from klmodels.optimize import maximise
 
     return maximise(objective, domains, start, what=what, polish=True)
+
+
+def test_a_hurdle_without_zeros_is_its_zero_truncated_base_and_never_beats_the_data():
+    """pi = 0 (no zeros observed): the frozen model is the zero-truncated base, not the base; and a
+    rate near 0 on data of 0s and 1s keeps kl >= 0 (1 - exp(-mu) is computed without cancellation)."""
+    values = np.arange(11)
+    weights = np.array([0, 3, 5, 8, 9, 7, 5, 3, 2, 1, 1], dtype=float)
+    fit = klm.fit(values, "hurdle_poisson", weights=weights)
+    assert fit.params["pi"] == 0.0
+    frozen = fit.freeze()
+    assert frozen.pmf(0) == 0.0
+    np.testing.assert_allclose(
+        np.log(frozen.pmf(values[1:])), fit.logpdf(values[1:].astype(float)), rtol=1e-10
+    )
+    assert fit.loglik == pytest.approx(
+        float(np.dot(weights, frozen.logpmf(values).clip(-1e300))), rel=1e-10
+    )
+    table = klm.compare(np.array([True, False, True, True, False, True, True, True, False, True]))
+    assert table["kl_bits"].min() > -1e-12

@@ -40,7 +40,21 @@ __all__ = [
     "ScipyFamily",
     "Support",
     "format_support",
+    "log1mexp",
 ]
+
+
+def log1mexp(x: Any) -> Any:
+    r""":math:`\ln(1 - e^{x})` for x <= 0 without cancellation (Maechler 2012).
+
+    ``log(-expm1(x))`` near 0 (x > -ln 2), where ``log1p(-exp(x))`` would lose all digits of a
+    tiny :math:`1 - e^{x}`; ``log1p(-exp(x))`` below.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(x > -math.log(2.0), np.log(-np.expm1(x)), np.log1p(-np.exp(x)))
+    return float(out) if out.ndim == 0 else out
+
 
 Kind = Literal["discrete", "continuous"]
 Support = tuple[float, float | None]

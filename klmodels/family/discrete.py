@@ -33,7 +33,7 @@ import numpy as np
 from scipy import optimize, special, stats
 
 from klmodels.errors import FitError, ParameterError
-from klmodels.family.base import Family, Parameter, ScipyFamily, Support
+from klmodels.family.base import Family, Parameter, ScipyFamily, Support, log1mexp
 from klmodels.optimize import argmax_integer, maximise
 from klmodels.protocols import ObservationsLike
 
@@ -548,7 +548,7 @@ class LogSeries(_Discrete):
     def logcdf(self, x, params):
         """Log cdf from scipy's closed-form survival function (its generic cdf is a long sum)."""
         with np.errstate(all="ignore"):
-            return np.log1p(-np.exp(self.logsf(x, params)))
+            return log1mexp(self.logsf(x, params))
 
     def _mle(self, y, prob, fixed, free):
         if not free:
@@ -590,7 +590,7 @@ class Zipf(_Discrete):
     def logcdf(self, x, params):
         """Log cdf from the survival function (without cancellation below the median)."""
         with np.errstate(all="ignore"):
-            return np.log1p(-np.exp(self.logsf(x, params)))
+            return log1mexp(self.logsf(x, params))
 
     def _mle(self, y, prob, fixed, free):
         if not free:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from klmodels.errors import FitError
-from klmodels.family.base import Family, Parameter
+from klmodels.family.base import Family, Parameter, log1mexp
 from klmodels.optimize import maximise_smooth
 from klmodels.protocols import ObservationsLike
 
@@ -95,7 +95,7 @@ class _ZeroModel(Family):
 
     def _log_positive(self, base_params: Mapping[str, float]) -> float:
         r""":math:`\ln(1 - p(0))`, the base's log probability of a positive count."""
-        return math.log1p(-math.exp(self._base_log_zero(base_params)))
+        return log1mexp(self._base_log_zero(base_params))
 
     def _base_start(
         self, obs: ObservationsLike, fixed: Mapping[str, float]
@@ -140,8 +140,8 @@ class _ZeroModel(Family):
 
         base_params, pi = self._split(params)
         base = self.base.freeze(base_params)
-        if pi <= 0:
-            return base
+        if pi <= 0:  # no zeros: the base itself, or (hurdle) its zero-truncated part
+            return self._positive_part(base, base_params)
         return mixture([stats.randint(0, 1), self._positive_part(base, base_params)], [pi, 1 - pi],
                        name=self.name)  # fmt: skip
 
@@ -232,7 +232,7 @@ class Hurdle(_ZeroModel):
 
     def logcdf(self, x: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
         r""":math:`\ln(\pi + (1 - \pi)(F(y) - p(0)) / (1 - p(0)))` for y >= 0."""
-        return np.log1p(-np.exp(self.logsf(x, params)))
+        return log1mexp(self.logsf(x, params))
 
     def logsf(self, x: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
         r""":math:`\ln((1 - \pi) S(y) / (1 - p(0)))` for y >= 0."""
