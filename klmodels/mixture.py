@@ -210,33 +210,41 @@ class _ZeroTruncated(stats.rv_discrete):
     def __new__(cls, *args: Any, **kwargs: Any) -> _ZeroTruncated:
         return super().__new__(cls)  # rv_discrete's __new__ reads its own keywords only
 
-    def __init__(self, base: Any = None, p0: float = 0.0, **kwargs: Any):
+    def __init__(
+        self, base: Any = None, p0: float = 0.0, positive: float | None = None, **kwargs: Any
+    ):
         super().__init__(**{"name": "zero_truncated", **kwargs, "a": 1})
         self._base, self._p0 = base, p0
+        self._positive = 1 - p0 if positive is None else positive
 
     def _updated_ctor_param(self) -> dict[str, Any]:
-        return {**super()._updated_ctor_param(), "base": self._base, "p0": self._p0}
+        return {
+            **super()._updated_ctor_param(),
+            "base": self._base,
+            "p0": self._p0,
+            "positive": self._positive,
+        }
 
     def _pmf(self, k: np.ndarray) -> np.ndarray:
-        return np.asarray(self._base.pmf(k)) / (1 - self._p0)
+        return np.asarray(self._base.pmf(k)) / self._positive
 
     def _logpmf(self, k: np.ndarray) -> np.ndarray:
-        return np.asarray(self._base.logpmf(k)) - math.log1p(-self._p0)
+        return np.asarray(self._base.logpmf(k)) - math.log(self._positive)
 
     def _cdf(self, k: np.ndarray) -> np.ndarray:
-        return (np.asarray(self._base.cdf(k)) - self._p0) / (1 - self._p0)
+        return 1 - self._sf(k)  # not (F - p0) / (1 - p0): F(1) - p0 cancels when p0 is near 1
 
     def _sf(self, k: np.ndarray) -> np.ndarray:
-        return np.asarray(self._base.sf(k)) / (1 - self._p0)
+        return np.asarray(self._base.sf(k)) / self._positive
 
     def _ppf(self, q: np.ndarray) -> np.ndarray:
-        return np.maximum(np.asarray(self._base.ppf(self._p0 + q * (1 - self._p0))), 1.0)
+        return np.maximum(np.asarray(self._base.ppf(self._p0 + q * self._positive)), 1.0)
 
     def _isf(self, q: np.ndarray) -> np.ndarray:
-        return np.maximum(np.asarray(self._base.isf(q * (1 - self._p0))), 1.0)
+        return np.maximum(np.asarray(self._base.isf(q * self._positive)), 1.0)
 
     def _stats(self) -> tuple[float, float, None, None]:
-        positive = 1 - self._p0
+        positive = self._positive
         mean = float(self._base.mean()) / positive
         second = (float(self._base.var()) + float(self._base.mean()) ** 2) / positive
         return mean, second - mean**2, None, None
@@ -246,6 +254,9 @@ class _ZeroTruncated(stats.rv_discrete):
         return self._ppf(u)
 
 
-def zero_truncated(base: Any, p0: float) -> Any:
-    """The frozen count distribution ``base`` given that it is positive (``p0`` = its P(0))."""
-    return _ZeroTruncated(base=base, p0=p0)()
+def zero_truncated(base: Any, p0: float, positive: float | None = None) -> Any:
+    """The frozen count distribution ``base`` given that it is positive (``p0`` = its P(0)).
+
+    ``positive`` = 1 - p0 computed by the caller without cancellation, when p0 is near 1.
+    """
+    return _ZeroTruncated(base=base, p0=p0, positive=positive)()

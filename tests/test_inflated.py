@@ -154,5 +154,9 @@ def test_a_hurdle_without_zeros_is_its_zero_truncated_base_and_never_beats_the_d
     assert fit.loglik == pytest.approx(
         float(np.dot(weights, frozen.logpmf(values).clip(-1e300))), rel=1e-10
     )
-    table = klm.compare(np.array([True, False, True, True, False, True, True, True, False, True]))
+    zeros_and_ones = np.array([True, False, True, True, False, True, True, True, False, True])
+    table = klm.compare(zeros_and_ones)
     assert table["kl_bits"].min() > -1e-12
+    near_zero_rate = table.fits["hurdle_poisson"]  # mu ~ 1e-16: P(0) = 1 - 1e-16 in the base
+    frozen_loglik = float(np.sum(near_zero_rate.freeze().logpmf(zeros_and_ones.astype(float))))
+    assert frozen_loglik == pytest.approx(near_zero_rate.loglik, rel=1e-12)

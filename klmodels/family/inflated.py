@@ -288,7 +288,11 @@ class Hurdle(_ZeroModel):
     def _positive_part(self, base: Any, base_params: Mapping[str, float]) -> Any:
         from klmodels.mixture import zero_truncated
 
-        return zero_truncated(base, math.exp(self._base_log_zero(base_params)))
+        return zero_truncated(
+            base,
+            math.exp(self._base_log_zero(base_params)),
+            math.exp(self._log_positive(base_params)),
+        )
 
 
 def inflated_families(bases: Mapping[str, Family]) -> list[Family]:
