@@ -72,6 +72,7 @@ __all__ = [
     "npmle",
     "parse_truncation",
     "saturated_loglik",
+    "turnbull_estimate",
 ]
 
 _LOG_HALF = math.log(0.5)
@@ -883,10 +884,21 @@ def saturated_loglik(obs: CensoredObservations, *, discrete: bool) -> float:
         return math.nan
     if not discrete and obs.counts["interval"] == 0:
         return _current_status_loglik(obs)
+    *_, loglik, converged = turnbull_estimate(obs, discrete=discrete, tol=1e-12)
+    return loglik if converged else math.nan
+
+
+def turnbull_estimate(
+    obs: CensoredObservations, *, discrete: bool = False, tol: float = 1e-10
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, bool]:
+    """Turnbull's estimate within a work budget of about 2e8 row-steps of its EM iteration.
+
+    Returns the innermost intervals' ends, their masses, the log-likelihood (nats) and whether
+    the iteration converged (see :func:`_turnbull`).
+    """
     bounds = _turnbull_bounds(obs, discrete=discrete)
     budget = max(200, min(20_000, int(_TURNBULL_WORK // max(bounds[0].size, 1))))
-    *_, loglik, converged = _turnbull(bounds, tol=1e-12, max_iter=budget)
-    return loglik if converged else math.nan
+    return _turnbull(bounds, tol=tol, max_iter=budget)
 
 
 def _current_status_loglik(obs: CensoredObservations) -> float:

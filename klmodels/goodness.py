@@ -34,14 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from klmodels.censored import (
-    _TURNBULL_WORK,
-    CensoredFit,
-    CensoredObservations,
-    _log_mass_between,
-    _turnbull,
-    _turnbull_bounds,
-)
+from klmodels.censored import CensoredFit, _log_mass_between, turnbull_estimate
 from klmodels.checks import check_rng, check_whole
 from klmodels.data import Observations
 from klmodels.errors import FitError, ParameterError
@@ -121,29 +114,16 @@ def npmle_statistics(
     return ks, cvm, ad
 
 
-def turnbull_estimate(
-    obs: CensoredObservations,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
-    """Turnbull's estimate of continuous censored data: innermost intervals, masses, convergence.
-
-    Within the work budget of :func:`klmodels.censored.saturated_loglik` (about 2e8 row-steps).
-    """
-    bounds = _turnbull_bounds(obs, discrete=False)
-    budget = max(200, min(20_000, int(_TURNBULL_WORK // max(bounds[0].size, 1))))
-    q, p, mass, _, converged = _turnbull(bounds, tol=1e-10, max_iter=budget)
-    return q, p, mass, converged
-
-
 def censored_statistics(
-    fit: CensoredFit, estimate: tuple[np.ndarray, np.ndarray, np.ndarray, bool]
+    fit: CensoredFit, estimate: tuple[np.ndarray, np.ndarray, np.ndarray, float, bool]
 ) -> tuple[tuple[float, float, float], str]:
     """The three distances of a continuous censored fit from Turnbull's ``estimate``, and a note.
 
-    ``estimate`` is :func:`turnbull_estimate` of the fit's observations. The model is truncated
-    as in the likelihood.
+    ``estimate`` is :func:`klmodels.censored.turnbull_estimate` of the fit's observations. The
+    model is truncated as in the likelihood.
     """
     obs = fit.observations
-    q, p, mass, converged = estimate
+    q, p, mass, _, converged = estimate
     if not converged:
         return (math.nan,) * 3, (
             "no goodness-of-fit statistics: Turnbull's estimate did not converge within its budget"

@@ -53,6 +53,7 @@ from klmodels.censored import (
     CensoredObservations,
     compare_censored,
     parse_truncation,
+    turnbull_estimate,
 )
 from klmodels.checks import check_rng
 from klmodels.data import NanPolicy, Observations
@@ -72,7 +73,7 @@ from klmodels.fitting import (
     validate_support,
     with_kl_se,
 )
-from klmodels.goodness import censored_statistics, goodness_of_fit, turnbull_estimate
+from klmodels.goodness import censored_statistics, goodness_of_fit
 from klmodels.information import as_log_base, unit_name
 from klmodels.optimize import small_blas
 from klmodels.options import Criterion, FitOptions
