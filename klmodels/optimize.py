@@ -13,7 +13,7 @@ Families with closed forms never come here. The others maximise the mean log-lik
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -120,23 +120,19 @@ def maximise(
     FitError
         If no starting point or optimum gives a finite objective.
     """
-    names: Sequence[str] = list(domains)
-
-    def unpack(z: np.ndarray) -> dict[str, float]:
-        return {name: domains[name].from_free(float(zi)) for name, zi in zip(names, z, strict=True)}
 
     def loss(z: np.ndarray) -> float:
         if not np.all(np.isfinite(z)):
             return _PENALTY
         with np.errstate(all="ignore"):
-            value = objective(unpack(z))
+            value = objective(_from_free(domains, z))
         return -value if math.isfinite(value) else _PENALTY
 
-    z0 = np.array([domains[name].to_free(float(start[name])) for name in names])
+    z0 = _to_free(domains, start)
     best_z, best_loss = z0, loss(z0)
     if best_loss >= _PENALTY:
         with np.errstate(all="ignore"):
-            at_start = objective(unpack(z0))
+            at_start = objective(_from_free(domains, z0))
         if math.isnan(at_start):
             raise FitError(
                 f"cannot fit {what}: the log-likelihood is NaN at the starting values "
@@ -160,7 +156,7 @@ def maximise(
         raise FitError(
             f"cannot fit {what}: the optimiser found no parameters that describe the data"
         )
-    return unpack(best_z), -best_loss
+    return _from_free(domains, best_z), -best_loss
 
 
 def maximise_smooth(
@@ -183,22 +179,20 @@ def maximise_smooth(
     Hessian that seeds the Newton steps use it, and only the Newton steps (with BFGS updates)
     pass over all the data.
     """
-    names: Sequence[str] = list(domains)
     params, value = maximise(rough or objective, domains, start, what=what, polish=False)
 
     def in_free(function: Callable[[dict[str, float]], float]) -> Callable[[np.ndarray], float]:
         def at(z: np.ndarray) -> float:
             if not np.all(np.isfinite(z)):
                 return -math.inf
-            unpacked = {n: domains[n].from_free(float(zi)) for n, zi in zip(names, z, strict=True)}
             with np.errstate(all="ignore"):
-                out = function(unpacked)
+                out = function(_from_free(domains, z))
             return out if math.isfinite(out) else -math.inf
 
         return at
 
     full = in_free(objective)
-    z = np.array([domains[n].to_free(float(params[n])) for n in names])
+    z = _to_free(domains, params)
     if rough is not None:
         value = full(z)
     seed = in_free(rough or objective)
@@ -216,7 +210,17 @@ def maximise_smooth(
         return maximise(objective, domains, params, what=what, polish=True)
     if best < value:
         return params, value
-    return {n: domains[n].from_free(float(zi)) for n, zi in zip(names, z_best, strict=True)}, best
+    return _from_free(domains, z_best), best
+
+
+def _from_free(domains: Mapping[str, Domain], z: np.ndarray) -> dict[str, float]:
+    """Parameters (by name, in the order of ``domains``) from their free, unbounded coordinates."""
+    return {name: domains[name].from_free(float(zi)) for name, zi in zip(domains, z, strict=True)}
+
+
+def _to_free(domains: Mapping[str, Domain], params: Mapping[str, float]) -> np.ndarray:
+    """The free, unbounded coordinates of ``params``, in the order of ``domains``."""
+    return np.array([domains[name].to_free(float(params[name])) for name in domains])
 
 
 def argmax_integer(
