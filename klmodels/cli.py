@@ -354,7 +354,12 @@ def read_inputs(
     """The data (a column, censored bounds or times with events), their weights, the family names."""
     frame = read_table(file)
     data, w = observations_of(frame, column, weights, left, right, event)
-    return data, w, [n.strip() for n in families.split(",")] if families else None
+    return data, w, family_names(families)
+
+
+def family_names(families: str | None) -> list[str] | None:
+    """``--families a,b`` as a list of names (None: chosen by the data)."""
+    return [n.strip() for n in families.split(",")] if families else None
 
 
 @cli.command(epilog=EXAMPLES)
@@ -431,7 +436,7 @@ def compare(
         raise click.UsageError(
             "--gof needs the data in memory (its resamples refit each value); drop --dask or --gof"
         )
-    names = [n.strip() for n in families.split(",")] if families else None
+    names = family_names(families)
     with data_source(file, scheduler) as frame:
         data, w = observations_of(frame, column, weights, left_column, right_column, event_column)
         table = klm.compare(
@@ -619,7 +624,7 @@ def quantiles(
     if not levels and not thresholds:
         raise click.UsageError("give at least one -q LEVEL or --exceed T")
     frame = read_table(file)
-    names = [n.strip() for n in families.split(",")] if families else None
+    names = family_names(families)
     result = klm.bootstrap(
         column_of(frame, column, "data"), names, weights=column_of(frame, weights, "weights"),
         n_boot=n_boot, rng=seed, quantiles=list(levels), exceedance=list(thresholds),

@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from klmodels.censored import CensoredFit, CensoredObservations
@@ -77,19 +76,15 @@ def _summary(table: ComparisonTable) -> pd.DataFrame:
         if (low, high) != (-math.inf, math.inf):
             rows["truncation"] = f"({low:g}, {high:g})"
         return pd.DataFrame({"value": pd.Series(rows, dtype=object)})
-    values, prob = obs.distinct()
-    mean = float(np.dot(values, prob))
-    sd = math.sqrt(max(float(np.dot(prob, (values - mean) ** 2)), 0.0))
-    cdf = np.cumsum(prob)
-    median = float(values[np.searchsorted(cdf, 0.5)])
+    sample = obs.sample  # the library's own weighted reductions
     rows = {
         "observations": obs.n_obs if obs.n_obs is not None else "relative frequencies",
-        "distinct values": values.size,
-        "minimum": float(values[0]),
-        "median": median,
-        "maximum": float(values[-1]),
-        "mean": mean,
-        "standard deviation": sd,
+        "distinct values": obs.distinct()[0].size,
+        "minimum": float(obs.min),
+        "median": float(sample.median),
+        "maximum": float(obs.max),
+        "mean": float(sample.mean),
+        "standard deviation": float(sample.sd),
         "kind": table.attrs.get("kind", ""),
     }
     shown = {k: f"{v:.6g}" if isinstance(v, float) else v for k, v in rows.items()}
