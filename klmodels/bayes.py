@@ -694,22 +694,12 @@ def _psis_loo(posterior: Any, name: str = "y") -> Any:
     return psis_loo(log_lik.reshape(chains * draws, -1), r_eff)
 
 
-def _lppd(posterior: Any, name: str = "y") -> np.ndarray:
-    r"""Each distinct value's log pointwise predictive density, :math:`\ln \frac1S \sum_s p(y_j \mid \theta_s)`."""
-    from scipy.special import logsumexp
-
-    loglik = np.asarray(posterior.log_likelihood[name])
-    loglik = loglik.reshape(-1, loglik.shape[-1])
-    return np.asarray(logsumexp(loglik, axis=0) - math.log(loglik.shape[0]))
-
-
-def _pointwise_elpd(
-    az: Any, loo: Any, counts: np.ndarray | None, lppd: np.ndarray | None = None
-) -> Any:
+def _pointwise_elpd(az: Any, loo: Any, counts: np.ndarray | None) -> Any:
     r"""LOO over every observation from LOO over distinct values (each counted c_v times).
 
-    The effective number of parameters is :math:`p = \sum_j c_j (\mathrm{lppd}_j - \mathrm{elpd}_j)`
-    from each distinct value's ``lppd`` (ArviZ's own ``p`` counts each distinct value once).
+    The effective number of parameters is :math:`p = \sum_j c_j p_j` from each distinct value's
+    :math:`p_j = \mathrm{lppd}_j - \mathrm{elpd}_j` (``p_loo_i``; ``p`` itself counts each distinct
+    value once).
     """
     if counts is None:
         return loo
@@ -719,7 +709,9 @@ def _pointwise_elpd(
     pareto_k = np.asarray(loo.pareto_k).ravel()
     expanded = np.repeat(elpd_i, counts)
     n = expanded.size
-    p_loo = float(np.dot(counts, lppd - elpd_i)) if lppd is not None else loo.p
+    p_loo = (
+        float(np.dot(counts, np.asarray(loo.p_loo_i).ravel())) if loo.p_loo_i is not None else loo.p
+    )
     return dataclasses.replace(
         loo,
         elpd=float(expanded.sum()),
@@ -961,10 +953,7 @@ def _refit_flagged(
             outcome.notes.append(f"exact refits for high Pareto k failed: {refit}")
             return
         with refit.model:
-            if refit.counts is not None and np.any(refit.counts > 1):
-                pm.Potential(
-                    "copies", pm.math.sum((refit.counts - 1) * pm.logp(refit.observed, refit.y))
-                )
+            _add_copies(pm, refit.observed, refit.y, refit.counts)
             posterior = pm.sample(**sampling)
         draws = {n: np.asarray(posterior.posterior[n]).ravel() for n in fit.params}
         point = np.array([y[j] + built.shift])
@@ -976,7 +965,8 @@ def _refit_flagged(
     pareto_k = np.asarray(loo.pareto_k, dtype=float).ravel().copy()
     pareto_k[flagged] = 0.0  # exact: nothing left to smooth
     weights = counts if counts is not None else np.ones(elpd_i.size)
-    lppd = _lppd(outcome.posterior, built.observed.name)
+    # lppd_j = elpd_j + p_j is the same for the refitted values: only their elpd changes
+    lppd = np.asarray(loo.elpd_i, dtype=float).ravel() + np.asarray(loo.p_loo_i).ravel()
     exact = dataclasses.replace(
         loo,
         elpd=float(np.dot(weights, elpd_i)),
@@ -984,10 +974,11 @@ def _refit_flagged(
         p=float(np.dot(weights, lppd - elpd_i)),
         elpd_i=loo.elpd_i.copy(data=elpd_i.reshape(np.shape(loo.elpd_i))),
         pareto_k=loo.pareto_k.copy(data=pareto_k.reshape(np.shape(loo.pareto_k))),
+        p_loo_i=loo.p_loo_i.copy(data=(lppd - elpd_i).reshape(np.shape(loo.p_loo_i))),
         warning=False,
     )
     outcome.distinct_loo = exact
-    outcome.elpd = _pointwise_elpd(az, exact, counts, lppd)
+    outcome.elpd = _pointwise_elpd(az, exact, counts)
     outcome.notes = [n for n in outcome.notes if "Pareto k >" not in n]
     outcome.notes.append(
         f"{flagged.size} value(s) with Pareto k > {loo.good_k:.2f} left out and refitted: exact LOO "
@@ -1048,6 +1039,18 @@ def _sample_saturated(obs: Observations, sampling: Mapping[str, Any]) -> _Outcom
     return _sample_posterior(_Outcome(), model, observed, index, counts, sampling, start)
 
 
+def _add_copies(
+    pm: Any, observed: Any, values: np.ndarray, counts: np.ndarray | None, name: str = "copies"
+) -> None:
+    """The other c - 1 copies of each distinct value, as a potential in the current model.
+
+    The observed variable sees each distinct value once; the potential adds the rest of its
+    weight, so the posterior is that of all the copies at O(distinct values) per step.
+    """
+    if counts is not None and np.any(counts > 1):
+        pm.Potential(name, pm.math.sum((counts - 1) * pm.logp(observed, values)))
+
+
 def _sample_posterior(
     outcome: _Outcome,
     model: Any,
@@ -1060,9 +1063,7 @@ def _sample_posterior(
     """Count repeated values, sample the model, and estimate its ELPD by PSIS-LOO."""
     pm, az = _imports()
     with model:
-        if counts is not None and np.any(counts > 1):
-            # the other c - 1 copies of each distinct value: same posterior, O(distinct values)
-            pm.Potential("copies", pm.math.sum((counts - 1) * pm.logp(observed, y)))
+        _add_copies(pm, observed, y, counts)
         posterior = pm.sample(**sampling)
         pm.compute_log_likelihood(posterior, model=model, progressbar=False)
     outcome.seconds = time.perf_counter() - start
@@ -1078,7 +1079,7 @@ def _sample_posterior(
         return outcome
     loo = _psis_loo(posterior, observed.name)
     outcome.distinct_loo = loo
-    outcome.elpd = _pointwise_elpd(az, loo, counts, _lppd(posterior, observed.name))
+    outcome.elpd = _pointwise_elpd(az, loo, counts)
     outcome.notes += _diagnose(az, posterior, loo)
     return outcome
 
@@ -1249,8 +1250,7 @@ def _sample_censored(
                 observed=observed,
                 dtype="int64" if discrete else "floatX",
             )
-            if np.any(counts > 1):
-                pm.Potential(f"copies_{group}", pm.math.sum((counts - 1) * pm.logp(rv, observed)))
+            _add_copies(pm, rv, observed, counts, name=f"copies_{group}")
         posterior = pm.sample(**sampling)
         pm.compute_log_likelihood(posterior, model=model, progressbar=False)
     outcome.seconds = time.perf_counter() - start
@@ -1258,7 +1258,7 @@ def _sample_censored(
     outcome.posterior = posterior
     loo = _psis_loo(posterior)
     counts = np.concatenate([c for _, _, c in groups])
-    outcome.elpd = _pointwise_elpd(az, loo, counts, _lppd(posterior))
+    outcome.elpd = _pointwise_elpd(az, loo, counts)
     outcome.notes += _diagnose(az, posterior, loo)
     return outcome
 

@@ -105,8 +105,8 @@ def _smoothed_tails(log_lik: np.ndarray, r_eff: float) -> dict[str, np.ndarray]:
         smoothed = np.log(_gpd_quantiles(p, kappa, sigma, np.exp(cutoff)))
     smoothed = np.where(smoothed > max_tail, max_tail, smoothed)
     smoothed = np.where(np.isfinite(kappa), smoothed, in_tail)  # no estimate: the raw ratios
-    return {"ratios": ratios, "shift": shift, "index": index, "raw": in_tail,
-            "smoothed": smoothed, "kappa": kappa}  # fmt: skip
+    return {"ratios": ratios, "shift": shift, "index": index, "smoothed": smoothed,
+            "kappa": kappa}  # fmt: skip
 
 
 def psis_loo(log_lik: np.ndarray, r_eff: float) -> Any:
@@ -142,4 +142,5 @@ def psis_loo(log_lik: np.ndarray, r_eff: float) -> Any:
         good_k=good_k,
         elpd_i=xr.DataArray(elpd_i, dims=["obs"]),
         pareto_k=xr.DataArray(pareto_k, dims=["obs"]),
+        p_loo_i=xr.DataArray(p_loo_i, dims=["obs"]),
     )
