@@ -201,10 +201,11 @@ def mixture(components: Sequence[Any], weights: Any, *, name: str = "model_avera
 class _ZeroTruncated(stats.rv_discrete):
     r"""A frozen count distribution given that it is positive: :math:`p(y) / (1 - p(0))`, y >= 1.
 
-    Every method comes from the base's own in O(1) (cdf :math:`(F(y) - p_0) / (1 - p_0)`,
-    survival :math:`S(y) / (1 - p_0)`, quantile :math:`F^{-1}(p_0 + q (1 - p_0))`, mean
-    :math:`\mu / (1 - p_0)`, second moment :math:`(\sigma^2 + \mu^2) / (1 - p_0)`), never by
-    summing over the support, which may be astronomically long.
+    Every method comes from the base's own in O(1): survival :math:`S(y) / (1 - p_0)`, cdf one
+    minus it (not :math:`(F(y) - p_0) / (1 - p_0)`, which cancels when :math:`p_0` is near 1),
+    quantile :math:`F^{-1}(p_0 + q (1 - p_0))`, mean :math:`\mu / (1 - p_0)`, second moment
+    :math:`(\sigma^2 + \mu^2) / (1 - p_0)`; never by summing over the support, which may be
+    astronomically long. ``1 - p_0`` is given by the caller, computed without cancellation.
     """
 
     def __new__(cls, *args: Any, **kwargs: Any) -> _ZeroTruncated:

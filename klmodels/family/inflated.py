@@ -288,11 +288,8 @@ class Hurdle(_ZeroModel):
     def _positive_part(self, base: Any, base_params: Mapping[str, float]) -> Any:
         from klmodels.mixture import zero_truncated
 
-        return zero_truncated(
-            base,
-            math.exp(self._base_log_zero(base_params)),
-            math.exp(self._log_positive(base_params)),
-        )
+        log_zero = self._base_log_zero(base_params)
+        return zero_truncated(base, math.exp(log_zero), math.exp(log1mexp(log_zero)))
 
 
 def inflated_families(bases: Mapping[str, Family]) -> list[Family]:
