@@ -61,9 +61,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib.util
 import itertools
 import logging
 import math
+import os
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -676,22 +678,24 @@ class _Outcome:
     distinct_loo: Any = None  # PSIS-LOO over the distinct values, before expansion by counts
 
 
-def _psis_loo(posterior: Any, name: str = "y") -> Any:
-    """PSIS-LOO of the observed variable ``name``: :func:`klmodels.psis.psis_loo`, ArviZ's result.
+def _relative_efficiency(posterior: Any) -> float:
+    """ArviZ's relative efficiency of the draws: mean bulk ESS of the variables over the draws (1 with one chain)."""
+    posterior_group = posterior.posterior
+    chains, draws = posterior_group.sizes["chain"], posterior_group.sizes["draw"]
+    if chains == 1:
+        return 1.0
+    ess = posterior_group.azstats.ess(method="mean")
+    r_eff = float(np.hstack([np.ravel(ess[v].values) for v in ess.data_vars]).mean())
+    return r_eff / (chains * draws)
 
-    The relative efficiency is ArviZ's: the mean bulk ESS of the posterior's variables over the
-    number of draws (1 with one chain).
-    """
+
+def _psis_loo(posterior: Any, name: str = "y") -> Any:
+    """PSIS-LOO of the observed variable ``name``: :func:`klmodels.psis.psis_loo`, ArviZ's result."""
     from klmodels.psis import psis_loo
 
     log_lik = np.asarray(posterior.log_likelihood[name])
     chains, draws = log_lik.shape[:2]
-    r_eff = 1.0
-    if chains > 1:
-        ess = posterior.posterior.azstats.ess(method="mean")
-        r_eff = float(np.hstack([np.ravel(ess[v].values) for v in ess.data_vars]).mean())
-        r_eff /= chains * draws
-    return psis_loo(log_lik.reshape(chains * draws, -1), r_eff)
+    return psis_loo(log_lik.reshape(chains * draws, -1), _relative_efficiency(posterior))
 
 
 def _pointwise_elpd(az: Any, loo: Any, counts: np.ndarray | None) -> Any:
@@ -884,8 +888,9 @@ def _sample_family(
     obs: Observations,
     priors: Mapping,
     sampling: Mapping[str, Any],
+    plan: _LooPlan | None = None,
 ) -> _Outcome:
-    """Sample one family's posterior and compute its LOO over every observation."""
+    """Sample one family's posterior and compute its LOO (over every observation, or ``plan``'s subsample)."""
     if fit.family.saturated:
         return _sample_saturated(obs, sampling)
     start = time.perf_counter()
@@ -894,7 +899,7 @@ def _sample_family(
         return _Outcome(notes=[f"not sampled: {built}"])
     outcome = _Outcome(notes=list(built.notes))
     outcome = _sample_posterior(
-        outcome, built.model, built.observed, built.y, built.counts, sampling, start
+        outcome, built.model, built.observed, built.y, built.counts, sampling, start, plan
     )
     if outcome.distinct_loo is not None:
         _refit_flagged(outcome, label, fit, built, priors, sampling)
@@ -903,6 +908,102 @@ def _sample_family(
 
 _MAX_REFITS = 10
 """The most observations with high Pareto k whose LOO is recomputed by leaving each out and refitting."""
+
+_FOLDS = 10
+"""Folds of the K-fold cross-validation that replaces PSIS-LOO when more values are flagged."""
+
+
+def _predictive_log_density(fit: Fit, posterior: Any, points: np.ndarray) -> np.ndarray:
+    r""":math:`\ln \frac1S \sum_s p(x \mid \theta_s)` at each point x (nats), from the posterior's draws."""
+    from scipy.special import logsumexp
+
+    draws = {n: np.asarray(posterior.posterior[n]).ravel() for n in fit.params}
+    n_draws = next(iter(draws.values())).size
+    logp = np.array([
+        fit.family.logpdf(points, {**fit.all_params, **{n: v[s] for n, v in draws.items()}})
+        for s in range(n_draws)
+    ])  # fmt: skip
+    return logsumexp(logp.reshape(n_draws, -1), axis=0) - math.log(n_draws)
+
+
+def _sample_on(
+    label: str,
+    fit: Fit,
+    built: _FamilyModel,
+    weights: np.ndarray,
+    priors: Mapping,
+    sampling: Mapping[str, Any],
+) -> Any:
+    """A cross-validation posterior: ``built``'s model on its values counted ``weights`` times.
+
+    Values with weight 0 are left out; the priors stay the full data's.
+    """
+    pm, _ = _imports()
+    kept = weights > 0
+    rest = Observations.from_data(built.y[kept] + built.shift, weights=weights[kept])
+    refit = _family_model(label, fit, rest, priors, summary=built.summary)
+    if isinstance(refit, str):
+        raise FitError(refit)
+    with refit.model:
+        _add_copies(pm, refit.observed, refit.y, refit.counts)
+        return _draw(pm, refit.model, sampling)
+
+
+def _folds(n_obs: int, k: int, seed: int | None) -> np.ndarray:
+    """The fold (0 .. k - 1) of each observation: a random split into folds of equal size (within one)."""
+    return np.random.default_rng(seed).permutation(np.arange(n_obs) % k)
+
+
+def _kfold(
+    outcome: _Outcome,
+    label: str,
+    fit: Fit,
+    built: _FamilyModel,
+    priors: Mapping,
+    sampling: Mapping[str, Any],
+) -> None:
+    r"""K-fold cross-validation in place of PSIS-LOO (``_FOLDS`` folds of the observations).
+
+    Each observation (a copy of a distinct value) falls in one random fold; for each fold the
+    model is sampled on the others (the full data's priors) and each held-out observation
+    scores :math:`\ln \frac1S \sum_s p(y_i \mid \theta^{(-f)}_s)`. As ArviZ's ``loo_kfold``:
+    elpd is their sum, se :math:`\sqrt{N\,\mathrm{Var}(\mathrm{elpd}_i)}`, and
+    :math:`p = \mathrm{lppd} - \mathrm{elpd}` with lppd from the full posterior.
+    """
+    import xarray as xr
+    from arviz_stats.utils import ELPDDataLOOKFold
+
+    loo = outcome.distinct_loo
+    y, counts = built.y, built.counts
+    weights = counts if counts is not None else np.ones(y.size, dtype=np.int64)
+    column = np.repeat(np.arange(y.size), weights)  # the distinct value of each observation
+    n_obs = column.size
+    k = min(_FOLDS, n_obs)
+    fold = _folds(n_obs, k, sampling.get("random_seed"))
+    held = np.zeros((k, y.size), dtype=np.int64)
+    np.add.at(held, (fold, column), 1)
+    elpd_i = np.empty(n_obs)
+    for f in range(k):
+        posterior = _sample_on(label, fit, built, weights - held[f], priors, sampling)
+        out = np.flatnonzero(held[f])
+        by_value = np.full(y.size, np.nan)
+        by_value[out] = _predictive_log_density(fit, posterior, y[out] + built.shift)
+        elpd_i[fold == f] = by_value[column[fold == f]]
+    lppd = (np.asarray(loo.elpd_i, dtype=float) + np.asarray(loo.p_loo_i, dtype=float)).ravel()
+    p_i = lppd[column] - elpd_i
+    outcome.elpd = ELPDDataLOOKFold(
+        elpd=float(elpd_i.sum()),
+        se=float(math.sqrt(n_obs * elpd_i.var(ddof=1))),
+        p=float(p_i.sum()),
+        n_samples=loo.n_samples,
+        n_data_points=n_obs,
+        scale="log",
+        warning=False,
+        good_k=loo.good_k,
+        elpd_i=xr.DataArray(elpd_i, dims=["obs"]),
+        n_folds=k,
+        p_kfold_i=xr.DataArray(p_i, dims=["obs"]),
+    )
 
 
 def _refit_flagged(
@@ -918,53 +1019,48 @@ def _refit_flagged(
     For each flagged distinct value :math:`y_j`, one copy is left out, the model is sampled again
     on the rest (with the full data's priors) and
     :math:`\mathrm{elpd}_j = \ln \frac1S \sum_s p(y_j \mid \theta^{(-j)}_s)` replaces the PSIS
-    estimate (for every copy of the value). At most ``_MAX_REFITS`` values; beyond, or for
-    families sampled in another parametrisation, the row keeps PSIS and says so.
+    estimate (for every copy of the value). With more than ``_MAX_REFITS`` flagged values the
+    ELPD becomes ``_FOLDS``-fold cross-validation (:func:`_kfold`); families sampled in another
+    parametrisation keep PSIS and say so.
     """
-    pm, az = _imports()
+    _, az = _imports()
     loo = outcome.distinct_loo
     flagged = np.flatnonzero(np.asarray(loo.pareto_k).ravel() > loo.good_k)
     if flagged.size == 0:
         return
     family = fit.family
-    if (
-        flagged.size > _MAX_REFITS
-        or family.name in _REPARAMETRISED
-        or isinstance(family, FiniteMixture)
-    ):
-        why = f"more than {_MAX_REFITS}" if flagged.size > _MAX_REFITS else "not for this family"
-        outcome.notes.append(f"exact refits for high Pareto k: {why}; K-fold would be the remedy")
+    if family.name in _REPARAMETRISED or isinstance(family, FiniteMixture):
+        outcome.notes.append("exact refits for high Pareto k: not for this family")
         return
-    from scipy.special import logsumexp
-
     start = time.perf_counter()
+    outcome.notes = [n for n in outcome.notes if "Pareto k >" not in n]
+    if flagged.size > _MAX_REFITS:
+        try:
+            _kfold(outcome, label, fit, built, priors, sampling)
+        except FitError as exc:
+            outcome.notes.append(f"K-fold cross-validation for high Pareto k failed: {exc}")
+            return
+        outcome.notes.append(
+            f"{flagged.size} values with Pareto k > {loo.good_k:.2f}, more than {_MAX_REFITS} "
+            f"to refit one by one: ELPD by {outcome.elpd.n_folds}-fold cross-validation "
+            f"instead of PSIS-LOO ({time.perf_counter() - start:.1f} s)"
+        )
+        return
+
     y, counts = built.y, built.counts
+    weights = counts if counts is not None else np.ones(y.size, dtype=np.int64)
     elpd_i = np.asarray(loo.elpd_i, dtype=float).ravel().copy()
     for j in flagged:
-        if counts is None:
-            rest = Observations.from_data(np.delete(y, j) + built.shift)
-        else:
-            left = counts.copy()
-            left[j] -= 1
-            kept = left > 0
-            rest = Observations.from_data(y[kept] + built.shift, weights=left[kept])
-        refit = _family_model(label, fit, rest, priors, summary=built.summary)
-        if isinstance(refit, str):
-            outcome.notes.append(f"exact refits for high Pareto k failed: {refit}")
+        left = weights.copy()
+        left[j] -= 1
+        try:
+            posterior = _sample_on(label, fit, built, left, priors, sampling)
+        except FitError as exc:
+            outcome.notes.append(f"exact refits for high Pareto k failed: {exc}")
             return
-        with refit.model:
-            _add_copies(pm, refit.observed, refit.y, refit.counts)
-            posterior = pm.sample(**sampling)
-        draws = {n: np.asarray(posterior.posterior[n]).ravel() for n in fit.params}
-        point = np.array([y[j] + built.shift])
-        logp = np.array([
-            float(family.logpdf(point, {**fit.all_params, **{n: v[s] for n, v in draws.items()}})[0])
-            for s in range(next(iter(draws.values())).size)
-        ])  # fmt: skip
-        elpd_i[j] = float(logsumexp(logp) - math.log(logp.size))
+        elpd_i[j] = float(_predictive_log_density(fit, posterior, y[j : j + 1] + built.shift)[0])
     pareto_k = np.asarray(loo.pareto_k, dtype=float).ravel().copy()
     pareto_k[flagged] = 0.0  # exact: nothing left to smooth
-    weights = counts if counts is not None else np.ones(elpd_i.size)
     # lppd_j = elpd_j + p_j is the same for the refitted values: only their elpd changes
     lppd = np.asarray(loo.elpd_i, dtype=float).ravel() + np.asarray(loo.p_loo_i).ravel()
     exact = dataclasses.replace(
@@ -979,7 +1075,6 @@ def _refit_flagged(
     )
     outcome.distinct_loo = exact
     outcome.elpd = _pointwise_elpd(az, exact, counts)
-    outcome.notes = [n for n in outcome.notes if "Pareto k >" not in n]
     outcome.notes.append(
         f"{flagged.size} value(s) with Pareto k > {loo.good_k:.2f} left out and refitted: exact LOO "
         f"for them ({time.perf_counter() - start:.1f} s)"
@@ -1039,6 +1134,26 @@ def _sample_saturated(obs: Observations, sampling: Mapping[str, Any]) -> _Outcom
     return _sample_posterior(_Outcome(), model, observed, index, counts, sampling, start)
 
 
+def _draw(pm: Any, model: Any, sampling: Mapping[str, Any]) -> Any:
+    """``pm.sample`` of ``model`` (the current model), with nutpie's chains on every core.
+
+    PyMC picks nutpie when it is installed and every parameter is continuous; nutpie runs its
+    chains in threads, so they get the machine's cores (``cores=1`` would run them one after
+    another). PyMC's own sampler keeps one process: starting processes costs it more than
+    the chains of these small models gain.
+    """
+    options = dict(sampling)
+    continuous = all(str(v.dtype).startswith("float") for v in model.free_RVs)
+    if options.get("nuts_sampler") in (None, "nutpie") and continuous and _nutpie_installed():
+        options["nuts_sampler"] = "nutpie"
+        options["cores"] = max(1, min(options.get("chains", 4), os.cpu_count() or 1))
+    return pm.sample(**options)
+
+
+def _nutpie_installed() -> bool:
+    return importlib.util.find_spec("nutpie") is not None
+
+
 def _add_copies(
     pm: Any, observed: Any, values: np.ndarray, counts: np.ndarray | None, name: str = "copies"
 ) -> None:
@@ -1051,6 +1166,113 @@ def _add_copies(
         pm.Potential(name, pm.math.sum((counts - 1) * pm.logp(observed, values)))
 
 
+_FULL_LOO_BYTES = 2**30
+"""Above this size of the pointwise log-likelihood matrix (float64, draws x values), LOO is subsampled."""
+
+_SUBSAMPLE_SIZE = 2_000
+"""Observations in the subsample of subsampled PSIS-LOO, unless ``loo_subsample=`` says otherwise."""
+
+
+@dataclass(frozen=True)
+class _LooPlan:
+    """How LOO is computed: over every value, or on one random subsample shared by every family.
+
+    ``subsample`` is ``loo_subsample=`` of :func:`compare`: None (automatic: subsample when the
+    pointwise log-likelihood matrix would exceed ``_FULL_LOO_BYTES``), False (never), True
+    (always) or the subsample size.
+    """
+
+    subsample: int | bool | None = None
+    seed: int = 0
+
+    def indices(self, n_obs: int, n_columns: int, n_draws: int) -> np.ndarray | None:
+        """The sampled observation indices, or None for LOO over every value."""
+        from klmodels.subsample import observation_sample
+
+        size = self.subsample
+        if size is False or (size is None and 8.0 * n_columns * n_draws <= _FULL_LOO_BYTES):
+            return None
+        m = _SUBSAMPLE_SIZE if size is None or size is True else int(size)
+        return observation_sample(n_obs, m, self.seed) if m < n_obs else None
+
+
+def _log_likelihood_function(
+    model: Any, observed: Any
+) -> tuple[Callable[[np.ndarray], Any], list[str]]:
+    """``f(*draws, values)``: the observed variable's pointwise log-likelihood at any values.
+
+    Returns the compiled function, vectorised over draws (one array per entry of the returned
+    names, the model's free variables on their own scale, as stored in the posterior; output
+    shape (draws, values)), and those names. Constants the model took from the data (the
+    uniform's observed ends) stay the full data's.
+    """
+    pm, _ = _imports()
+    pt = _pt()
+    from pymc.distributions.shape_utils import change_dist_size
+    from pymc.model.transform.conditioning import remove_value_transforms
+    from pytensor.graph.replace import vectorize_graph
+
+    untransformed = remove_value_transforms(model)
+    variable = untransformed[observed.name]
+    values = pt.tensor("values", shape=(None,), dtype=variable.dtype)
+    pointwise = untransformed.replace_rvs_by_values(
+        [pm.logp(change_dist_size(variable, values.shape), values)]
+    )[0]
+    inputs = untransformed.value_vars
+    batched = {
+        v: pt.tensor(f"{v.name}_draws", shape=(None, *v.type.shape), dtype=v.dtype) for v in inputs
+    }
+    function = untransformed.compile_fn(
+        vectorize_graph(pointwise, replace=batched),
+        inputs=[*batched.values(), values],
+        on_unused_input="ignore",
+        point_fn=False,
+    )
+    return function, [v.name for v in inputs]
+
+
+def _subsampled_outcome(
+    outcome: _Outcome,
+    model: Any,
+    observed: Any,
+    y: np.ndarray,
+    counts: np.ndarray | None,
+    indices: np.ndarray,
+) -> _Outcome:
+    """Subsampled PSIS-LOO (:mod:`klmodels.subsample`) from the posterior in ``outcome``."""
+    from klmodels.subsample import columns_of, subsampled_loo
+
+    _, az = _imports()
+    posterior = outcome.posterior
+    function, names = _log_likelihood_function(model, observed)
+    draws = [np.asarray(posterior.posterior[n]).reshape(-1) for n in names]
+    mean = [
+        np.rint(d.mean(keepdims=True)).astype(d.dtype)
+        if d.dtype.kind in "iu"
+        else d.mean(keepdims=True)
+        for d in draws
+    ]
+    approx = np.asarray(function(*mean, y))[0]  # log density at the posterior mean: plpd
+    if all(np.all(d == d[0]) for d in draws):  # one point: LOO is its log-likelihood
+        outcome.elpd = _exact_elpd(np.repeat(approx, counts) if counts is not None else approx)
+        outcome.notes.append(
+            "every draw is one point (the likelihood allows no other): LOO is its log-likelihood"
+        )
+        return outcome
+    columns = columns_of(indices, counts)
+    distinct, inverse = np.unique(columns, return_inverse=True)
+    log_lik = np.asarray(function(*draws, y[distinct]))
+    loo = subsampled_loo(log_lik, inverse, approx, indices, counts, _relative_efficiency(posterior))
+    outcome.elpd = loo
+    outcome.notes.append(
+        f"PSIS-LOO on a random sample of {indices.size:,} of {loo.n_data_points:,} observations "
+        f"(difference estimator around the log density at the posterior mean; subsampling "
+        f"SE {loo.subsampling_se:.2g} nats)"
+    )
+    outcome.notes += _diagnose(az, posterior, loo)
+    return outcome
+
+
 def _sample_posterior(
     outcome: _Outcome,
     model: Any,
@@ -1059,15 +1281,27 @@ def _sample_posterior(
     counts: np.ndarray | None,
     sampling: Mapping[str, Any],
     start: float,
+    plan: _LooPlan | None = None,
 ) -> _Outcome:
-    """Count repeated values, sample the model, and estimate its ELPD by PSIS-LOO."""
+    """Count repeated values, sample the model, and estimate its ELPD by PSIS-LOO.
+
+    LOO covers every value, or (``plan``) a random subsample of the observations when the
+    pointwise log-likelihood of every value would not fit in memory.
+    """
     pm, az = _imports()
+    n_obs = int(counts.sum()) if counts is not None else y.size
+    indices = (plan or _LooPlan(False)).indices(
+        n_obs, y.size, sampling["draws"] * sampling["chains"]
+    )
     with model:
         _add_copies(pm, observed, y, counts)
-        posterior = pm.sample(**sampling)
-        pm.compute_log_likelihood(posterior, model=model, progressbar=False)
+        posterior = _draw(pm, model, sampling)
+        if indices is None:
+            pm.compute_log_likelihood(posterior, model=model, progressbar=False)
     outcome.seconds = time.perf_counter() - start
     outcome.posterior = posterior
+    if indices is not None:
+        return _subsampled_outcome(outcome, model, observed, y, counts, indices)
     loglik = np.asarray(posterior.log_likelihood[observed.name]).reshape(-1, y.size)
     if np.all(loglik == loglik[0]):  # every draw the same point: PSIS has nothing to smooth
         outcome.elpd = _exact_elpd(
@@ -1251,7 +1485,7 @@ def _sample_censored(
                 dtype="int64" if discrete else "floatX",
             )
             _add_copies(pm, rv, observed, counts, name=f"copies_{group}")
-        posterior = pm.sample(**sampling)
+        posterior = _draw(pm, model, sampling)
         pm.compute_log_likelihood(posterior, model=model, progressbar=False)
     outcome.seconds = time.perf_counter() - start
     _one_log_likelihood(posterior, [g for g, _, _ in groups])
@@ -1304,18 +1538,26 @@ class BayesComparison:
     ----------
     table : pandas.DataFrame
         ArviZ's comparison (rank, elpd, se, p, elpd_diff, dse, p_worse, diag_diff, diag_elpd,
-        weight) beside ``elpd_<unit>`` (ELPD per observation), ``loo_cross_entropy_<unit>``
-        (its negative), the plug-in ``kl_<unit>``, ``aicc`` and ``aicc_rank`` of
-        :func:`klmodels.compare`, the seconds spent sampling, and a ``note`` per row.
+        weight; with subsampled LOO also subsampling_dse) beside ``elpd_<unit>`` (ELPD per
+        observation), ``loo_cross_entropy_<unit>`` (its negative), the plug-in ``kl_<unit>``,
+        ``aicc`` and ``aicc_rank`` of :func:`klmodels.compare`, ``subsampling_se`` (NaN for
+        LOO over every value), the seconds spent sampling, and a ``note`` per row. The weights
+        are stacking weights, or pseudo-BMA weights when LOO was subsampled (stacking needs
+        every observation's pointwise ELPD): ``table.attrs["weights"]`` says which.
     posteriors : Mapping[str, xarray.DataTree]
-        Each sampled family's posterior (with its log-likelihood group).
+        Each sampled family's posterior (with its log-likelihood group, unless LOO was
+        subsampled).
     plugin : ComparisonTable
         The maximum-likelihood comparison of the same families on the same data.
+    loo : Mapping[str, arviz_stats.ELPDData]
+        Each family's LOO result over every observation, as :func:`arviz.compare` took it
+        (an ``ELPDDataLOOSubsample`` when subsampled).
     """
 
     table: pd.DataFrame
     posteriors: Mapping[str, Any]
     plugin: Any
+    loo: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def _repr_html_(self) -> str:
         return str(self.table.to_html())
@@ -1340,6 +1582,7 @@ def compare(
     random_seed: int | None = None,
     priors: Mapping[str, Mapping[str, PriorSpec]] | None = None,
     nuts_sampler: str | None = None,
+    loo_subsample: int | bool | None = None,
     base: float = 2.0,
     nan_policy: NanPolicy = "raise",
     registry: Mapping[str, Family] | None = None,
@@ -1368,6 +1611,16 @@ def compare(
         ``{family: {parameter: (PyMC distribution name, kwargs)}}`` replacing the defaults.
     nuts_sampler
         ``"pymc"`` or ``"nutpie"``; default: nutpie when it is installed (PyMC's choice).
+    loo_subsample
+        PSIS-LOO on a simple random sample of the observations (Magnusson et al. 2019; see
+        :mod:`klmodels.subsample`), for data too large for the pointwise log-likelihood of every
+        value at every draw. None (default): subsample 2,000 observations when that matrix would
+        exceed 1 GiB (about 33,000 distinct values at 4,000 draws; whole numbers count their
+        distinct values, so large counted data keep exact LOO); True: always; False: never;
+        an integer: that many observations. Every family uses the same subsample, so
+        :func:`arviz.compare` differences them on it (``subsampling_dse``); each row's
+        ``subsampling_se`` is the part of its ``se`` due to subsampling. Subsampled posteriors
+        carry no ``log_likelihood`` group.
     base
         Logarithm base of the per-observation columns: 2 (bits, default).
     progress
@@ -1386,13 +1639,21 @@ def compare(
     MissingExtraError
         Without ``klmodels[bayes]``.
     ParameterError
-        For relative frequencies without ``n_obs`` (LOO is per observation).
+        For relative frequencies without ``n_obs`` (LOO is per observation), or a
+        ``loo_subsample`` that is neither None, a bool nor a whole number of at least 2.
     """
     opts = FitOptions.of(
         options, support=support, fixed=fixed or {}, kind=kind, base=base,
         nan_policy=nan_policy, registry=registry,
     )  # fmt: skip
     base = opts.base
+    if not (loo_subsample is None or isinstance(loo_subsample, (bool, int, np.integer))) or (
+        not isinstance(loo_subsample, bool) and loo_subsample is not None and loo_subsample < 2
+    ):
+        raise ParameterError(
+            f"loo_subsample={loo_subsample!r}: give None (automatic), True, False or a number "
+            "of observations of at least 2"
+        )
     censored_data = as_censored(
         data, weights, truncation, n_obs=n_obs, support=support, nan_policy=opts.nan_policy
     )
@@ -1421,6 +1682,12 @@ def compare(
                 "cores": 1, "progressbar": progress, "compute_convergence_checks": False}  # fmt: skip
     if nuts_sampler is not None:
         sampling["nuts_sampler"] = nuts_sampler
+    plan = _LooPlan(
+        loo_subsample,
+        seed=random_seed
+        if random_seed is not None
+        else int(np.random.default_rng().integers(2**31)),
+    )
     priors = dict(priors or {})
     outcomes: dict[str, _Outcome] = {}
     with _quiet_pymc(progress):
@@ -1442,12 +1709,15 @@ def compare(
                     if isinstance(obs, CensoredObservations):
                         outcomes[label] = _sample_censored(label, fit, obs, priors, sampling)
                     else:
-                        outcomes[label] = _sample_family(label, fit, obs, priors, sampling)
+                        outcomes[label] = _sample_family(label, fit, obs, priors, sampling, plan)
                 except ParameterError:
                     raise  # a mistake in the call (e.g. priors=), not a property of the family
                 except (FitError, ValueError, RuntimeError, NotImplementedError) as exc:
                     outcomes[label] = _Outcome(notes=[f"sampling failed: {exc}"])
-            refitted = any("refitted" in note for note in outcomes[label].notes)
+            refitted = any(
+                "refitted" in note or "-fold cross-validation" in note
+                for note in outcomes[label].notes
+            )
             outcomes[label].notes += sorted(
                 {
                     f"warning: {w.message}"
@@ -1476,11 +1746,16 @@ def compare(
             outcome.elpd = _exact_elpd(pointwise)
 
     compared = {label: o.elpd for label, o in outcomes.items() if o.elpd is not None}
+    weighting = "stacking"
     table = pd.DataFrame(index=pd.Index(list(plugin.index), name="family"))
     if len(compared) >= 2:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            arviz_table = az.compare(compared, round_to="none")
+            # stacking needs every observation's elpd_i; on a subsample its weights are noisy
+            # (0.45-0.94 for a model that takes 1.0 on all 20,000 values): pseudo-BMA instead
+            if any(hasattr(e, "loo_subsample_observations") for e in compared.values()):
+                weighting = "pseudo-bma"
+            arviz_table = az.compare(compared, method=weighting, round_to="none")
         table = arviz_table.reindex(table.index)
         shared_notes = sorted({str(w.message) for w in caught})
     elif compared:
@@ -1507,6 +1782,9 @@ def compare(
     table[f"plugin_kl_{unit}"] = plugin.get(f"kl_{unit}", np.nan)
     table["plugin_aicc"] = plugin["aicc"]
     table["plugin_aicc_rank"] = plugin["aicc"].rank(method="min").astype("Int64")
+    table["subsampling_se"] = pd.Series(
+        {k: getattr(o.elpd, "subsampling_se", np.nan) for k, o in outcomes.items()}
+    )
     table["sampling_s"] = pd.Series({k: o.seconds for k, o in outcomes.items()})
     table["note"] = (
         pd.Series({k: "; ".join(o.notes) for k, o in outcomes.items()})
@@ -1520,6 +1798,7 @@ def compare(
         "arviz_warnings": shared_notes,
         "draws": draws,
         "chains": chains,
+        "weights": weighting,
     }
     posteriors = {k: o.posterior for k, o in outcomes.items() if o.posterior is not None}
-    return BayesComparison(table, posteriors, plugin)
+    return BayesComparison(table, posteriors, plugin, compared)

@@ -46,7 +46,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ),
     ("fitting", {"fitting", "divergence"}),
     ("comparison", {"paired", "censored", "goodness", "selection", "uncertainty"}),
-    ("integrations", {"scaleout", "plotting", "bayes", "psis"}),
+    ("integrations", {"scaleout", "plotting", "bayes", "psis", "subsample"}),
     ("front doors", {"accessor", "cli", "reporting", ""}),  # "" is the package itself
 ]
 LAYER_OF = {module: rank for rank, (_, modules) in enumerate(LAYERS) for module in modules}
