@@ -378,6 +378,7 @@ SIDE_SCRIPTS = {
     "goodness": ("goodness.py", "calibrated goodness of fit against scipy.stats.goodness_of_fit"),
     "mixtures": ("mixtures.py", "mixtures: EM against the generic optimiser"),
     "bayes": ("bayes_speed.py", "the Bayesian comparison's time and PSIS-LOO against ArviZ's"),
+    "bayes-large": ("bayes_large.py", "the Bayesian comparison on 10^6 values (subsampled LOO)"),
 }
 """The other benchmark scripts ``make bench`` runs after the main table, by switch (each can be
 turned off with ``--no-<switch>``): script and what it measures."""
