@@ -690,13 +690,20 @@ def bootstrap_command(
 @click.option("--tune", type=click.IntRange(min=10), default=1000, show_default=True)
 @click.option("--chains", type=click.IntRange(min=1), default=4, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--loo-subsample",
+    type=click.IntRange(min=0),
+    help="LOO on a random sample of this many observations (0: never; default: when the "
+    "pointwise log-likelihoods of every value would pass 1 GiB).",
+)
 @model_options
 @digits_option
 @format_option
 def bayes_command(
     file: str, column: str | None, weights: str | None, families: str | None,
     left_column: str | None, right_column: str | None, event_column: str | None, draws: int,
-    tune: int, chains: int, seed: int, truncation: tuple[float, float] | None,
+    tune: int, chains: int, seed: int, loo_subsample: int | None,
+    truncation: tuple[float, float] | None,
     support: tuple[float, float] | None, kind: Kind | None, digits: int, fmt: str,
 ) -> None:  # fmt: skip
     """Compare families by Bayesian leave-one-out cross-validation (PyMC, ArviZ), beside AICc."""
@@ -706,11 +713,14 @@ def bayes_command(
     result = klm.bayes.compare(
         data, names, weights=w, draws=draws, tune=tune, chains=chains, random_seed=seed,
         kind=kind, truncation=truncation_bounds(truncation), support=support_option(support),
+        loo_subsample=False if loo_subsample == 0 else loo_subsample,
         progress=sys.stderr.isatty(),
     )  # fmt: skip
+    sizes = {int(e.subsample_size) for e in result.loo.values() if hasattr(e, "subsample_size")}
+    sampled = f" on a random sample of {sizes.pop():,} observations" if sizes else ""
     header = (
-        f"PSIS-LOO, {chains} chains x {draws} draws; elpd and loo_cross_entropy per observation "
-        "beside the plug-in kl and AICc"
+        f"PSIS-LOO{sampled}, {chains} chains x {draws} draws; elpd and loo_cross_entropy per "
+        "observation beside the plug-in kl and AICc"
     )
     if fmt == "table":
         click.echo(f"{header}\n{render(rounded(result.table, digits), fmt)}")

@@ -253,6 +253,17 @@ def test_bayes_command_prints_loo_beside_the_plug_in_view():
         assert row["elpd_bits"] == pytest.approx(
             -plugin.loc[family, "cross_entropy_bits"], abs=0.05
         )
+    sampled = klmodels("bayes", beef, "-c", "serving", "-f", "gamma,lognorm", "--draws", "60",
+                       "--tune", "60", "--chains", "2", "--loo-subsample", "100",
+                       "--format", "json")  # fmt: skip
+    assert sampled.returncode == 0, sampled.stderr
+    document = json.loads(sampled.stdout)
+    assert document["header"].startswith("PSIS-LOO on a random sample of 100 observations")
+    for row in document["rows"]:
+        assert row["subsampling_se"] > 0
+        assert row["elpd"] == pytest.approx(
+            rows[row["family"]]["elpd"], abs=4 * row["subsampling_se"]
+        )
 
 
 @pytest.mark.dask
