@@ -58,6 +58,14 @@ def _format_params(params: Mapping[str, float]) -> str:
     return ", ".join(f"{k}={v:.6g}" for k, v in params.items())
 
 
+def _as_dict(mapping: Mapping[str, float]) -> Mapping[str, float]:
+    """The dict behind a FrozenMapping, or the mapping itself.
+
+    Merged at C speed: the saturated model has a parameter per distinct value.
+    """
+    return mapping._data if isinstance(mapping, FrozenMapping) else mapping
+
+
 @dataclass(frozen=True, repr=False, eq=False)
 class Fit:
     r"""A fitted model and how much information it loses about the data (immutable).
@@ -120,8 +128,11 @@ class Fit:
 
     @property
     def all_params(self) -> dict[str, float]:
-        """Every parameter needed to evaluate the model: fixed (including defaults) and estimated."""
-        return {**self.family.default_fixed, **self.fixed, **self.params}
+        """Every parameter needed to evaluate the model: fixed (including defaults) and estimated.
+
+        A new dict on every call (changing it does not change the fit).
+        """
+        return {**self.family.default_fixed, **_as_dict(self.fixed), **_as_dict(self.params)}
 
     def freeze(self) -> Any:
         """The fitted model as a frozen ``scipy.stats`` distribution."""

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import stats
 
 import klmodels as klm
@@ -183,6 +187,11 @@ def test_fast_trigamma_equals_scipys():
 
     x = np.concatenate((np.geomspace(1e-8, 1e10, 3000), np.linspace(0.01, 30, 3000)))
     np.testing.assert_allclose(fast_trigamma(x), special.polygamma(1, x), rtol=2e-14)
+    np.testing.assert_allclose(fast_trigamma(x[:50]), special.polygamma(1, x[:50]), rtol=2e-14)
+    scalars = np.array([fast_trigamma(float(v)) for v in x[::7]])  # the plain-float path
+    assert all(isinstance(fast_trigamma(v), float) for v in (0.5, np.float64(3.0), 40))
+    np.testing.assert_allclose(scalars, special.polygamma(1, x[::7]), rtol=2e-14)
+    assert np.isnan(fast_trigamma(float("nan"))) and fast_trigamma(0.0) == special.polygamma(1, 0.0)
 
 
 def test_zipfian_and_empirical_cdfs_equal_scipys():
@@ -251,12 +260,42 @@ def test_wide_range_counts_by_hashing_equal_sorting():
         np.testing.assert_allclose(totals, expected, rtol=1e-12)
 
 
-def test_the_empirical_table_is_parsed_once_per_parameter_mapping():
+def test_the_empirical_table_is_parsed_once_per_parameter_names():
     family = klm.families["empirical"]
     params = {family.key_of(v): p for v, p in [(0.0, 0.25), (3.0, 0.5), (7.0, 0.25)]}
-    first = family._table(params)
-    assert family._table(params) is first  # the same mapping: not parsed again
-    other = dict(params)
-    assert family._table(other) is not first
-    np.testing.assert_array_equal(family._table(other)[0], [0.0, 3.0, 7.0])
+    values, probabilities = family._table(params)
+    copy = dict(params)  # what Fit.all_params gives on every call: the same names, a new dict
+    assert family._table(copy)[0] is values  # the names were not parsed again
+    np.testing.assert_array_equal(probabilities, [0.25, 0.5, 0.25])
+    changed = {family.key_of(v): p for v, p in [(0.0, 0.5), (4.0, 0.5)]}
+    np.testing.assert_array_equal(family._table(changed)[0], [0.0, 4.0])  # new names: parsed
+    np.testing.assert_array_equal(family._table(changed)[1], [0.5, 0.5])
     np.testing.assert_allclose(family.logpdf(np.array([3.0, 4.0]), params), [np.log(0.5), -np.inf])
+    fit = klm.fit(np.array([0, 3, 3, 7]), "empirical")
+    assert fit.all_params is not fit.all_params and fit.all_params == dict(fit.params)
+
+
+@given(
+    low=st.integers(0, 10**6),
+    width=st.integers(0, 10**7),
+    offset=st.floats(-0.5, 1.5),
+    power=st.sampled_from([1.0, 2.0, 0.5]),
+)
+def test_integer_search_finds_the_maximum_of_any_unimodal_profile(low, width, offset, power):
+    """The golden-section search over the integers equals the exhaustive argmax (here in closed
+    form: the integer nearest the peak, or the end of the range it lies beyond)."""
+    from klmodels.optimize import argmax_integer
+
+    cap = low + width
+    peak = low + offset * width + 0.37  # between integers: one maximiser
+    calls = []
+
+    def f(n):
+        calls.append(n)
+        return -(abs(n - peak) ** power)
+
+    best, value, at_cap = argmax_integer(f, low, cap)
+    expected = min(max(round(peak), low), cap)
+    assert best == expected and value == f(expected)
+    assert at_cap == (expected == cap)
+    assert len(set(calls)) <= 3 * math.log2(width + 2) + 12  # logarithmic, not a scan

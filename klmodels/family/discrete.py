@@ -430,9 +430,15 @@ def fast_trigamma(x: Any) -> Any:
 
     The recurrence :math:`\psi'(x) = \psi'(x + 1) + 1/x^2` lifts arguments to at least 10, where
     the asymptotic series to :math:`x^{-13}` is accurate to about 1e-15 relative (tested against
-    ``scipy.special.polygamma(1, x)``).
+    ``scipy.special.polygamma(1, x)``). A scalar takes the same steps in plain floats, and fewer
+    than 64 values go to scipy's :math:`\zeta(2, x)` in one call (NumPy's per-call cost would
+    be most of the time: Newton's steps ask for four scalars and two small arrays each).
     """
+    if np.ndim(x) == 0:
+        return _scalar_trigamma(float(x))
     x = np.asarray(x, dtype=np.float64)
+    if x.size < 64:  # few values: scipy's Hurwitz zeta, zeta(2, x), in one call
+        return special.zeta(2.0, x)
     total = np.zeros(x.shape)
     shifted = x.copy()
     for _ in range(10):
@@ -450,6 +456,22 @@ def fast_trigamma(x: Any) -> Any:
     series = inv + inv2 * (0.5 + inv * (1 / 6 + bernoulli))
     out = total + series
     return float(out) if out.ndim == 0 else out
+
+
+def _scalar_trigamma(x: float) -> float:
+    """:func:`fast_trigamma` of one float (scipy's for x <= 0 and NaN)."""
+    if not x > 0.0:
+        return float(special.polygamma(1, x))
+    total = 0.0
+    while x < 10.0:
+        total += 1.0 / (x * x)
+        x += 1.0
+    inv = 1.0 / x
+    inv2 = inv * inv
+    bernoulli = inv2 * (
+        -1 / 30 + inv2 * (1 / 42 + inv2 * (-1 / 30 + inv2 * (5 / 66 - inv2 * 691 / 2730)))
+    )
+    return total + inv + inv2 * (0.5 + inv * (1 / 6 + bernoulli))
 
 
 class Poisson(_Discrete):
@@ -756,17 +778,22 @@ class Empirical(Family):
             raise ParameterError(f"empirical parameters are named p[<value>]; got {key!r}")
         return float(key[2:-1])
 
-    _last_table: tuple[Any, tuple[np.ndarray, np.ndarray]] | None = None
+    _last_keys: tuple[list[str], np.ndarray] | None = None
 
     def _table(self, params: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
-        """The values and probabilities in ``params`` (the last mapping's are kept: one parse per fit)."""
-        last = self._last_table
-        if last is not None and last[0] is params:
-            return last[1]
-        values = np.array([float(key[2:-1]) for key in params], dtype=np.float64)
-        table = values, np.array(list(params.values()), dtype=np.float64)
-        self._last_table = (params, table)  # one assignment: safe across fitting threads
-        return table
+        """The values and probabilities in ``params``.
+
+        The values parsed from the last names are kept: a fit's parameters, copied into a new
+        mapping for each evaluation, are parsed once (the names compare equal by identity).
+        """
+        keys = list(params)
+        last = self._last_keys
+        if last is not None and last[0] == keys:
+            values = last[1]
+        else:
+            values = np.array([float(key[2:-1]) for key in keys], dtype=np.float64)
+            self._last_keys = (keys, values)  # one assignment: safe across fitting threads
+        return values, np.fromiter(params.values(), dtype=np.float64, count=len(keys))
 
     def resolve_fixed(self, support: Support | None, fixed: Mapping[str, Any]) -> dict[str, float]:
         """The empirical model has nothing to fix."""
