@@ -912,6 +912,13 @@ _MAX_REFITS = 10
 _FOLDS = 10
 """Folds of the K-fold cross-validation that replaces PSIS-LOO when more values are flagged."""
 
+_REFITS_DONE = "left out and refitted: exact LOO for them"
+_KFOLD_DONE = "cross-validation instead of PSIS-LOO"
+"""How a row says its high Pareto k were remedied (and PSIS's warnings about them are dropped)."""
+
+_REMEDY_FAILED = (FitError, ValueError, RuntimeError)
+"""What a refit may raise; the row then keeps PSIS-LOO and says the remedy failed."""
+
 
 def _predictive_log_density(fit: Fit, posterior: Any, points: np.ndarray) -> np.ndarray:
     r""":math:`\ln \frac1S \sum_s p(x \mid \theta_s)` at each point x (nats), from the posterior's draws."""
@@ -966,9 +973,12 @@ def _kfold(
 
     Each observation (a copy of a distinct value) falls in one random fold; for each fold the
     model is sampled on the others (the full data's priors) and each held-out observation
-    scores :math:`\ln \frac1S \sum_s p(y_i \mid \theta^{(-f)}_s)`. As ArviZ's ``loo_kfold``:
-    elpd is their sum, se :math:`\sqrt{N\,\mathrm{Var}(\mathrm{elpd}_i)}`, and
-    :math:`p = \mathrm{lppd} - \mathrm{elpd}` with lppd from the full posterior.
+    scores :math:`\ln \frac1S \sum_s p(y_i \mid \theta^{(-f)}_s)`. As ArviZ's ``loo_kfold``,
+    elpd is their sum and :math:`p = \mathrm{lppd} - \mathrm{elpd}` with lppd from the full
+    posterior; se is :math:`\sqrt{N\,s^2}` with the sample variance of the elpd_i, as for the
+    PSIS rows (ArviZ's K-fold divides by N). Leaving out a tenth of the data instead of one value
+    makes K-fold slightly pessimistic against the LOO rows (about :math:`p / (2(K-1))` nats for a
+    regular model).
     """
     import xarray as xr
     from arviz_stats.utils import ELPDDataLOOKFold
@@ -1033,17 +1043,19 @@ def _refit_flagged(
         outcome.notes.append("exact refits for high Pareto k: not for this family")
         return
     start = time.perf_counter()
-    outcome.notes = [n for n in outcome.notes if "Pareto k >" not in n]
     if flagged.size > _MAX_REFITS:
         try:
             _kfold(outcome, label, fit, built, priors, sampling)
-        except FitError as exc:
-            outcome.notes.append(f"K-fold cross-validation for high Pareto k failed: {exc}")
+        except _REMEDY_FAILED as exc:
+            outcome.notes.append(
+                f"K-fold cross-validation for high Pareto k failed ({exc}); PSIS kept"
+            )
             return
+        outcome.notes = [n for n in outcome.notes if "Pareto k >" not in n]
         outcome.notes.append(
             f"{flagged.size} values with Pareto k > {loo.good_k:.2f}, more than {_MAX_REFITS} "
-            f"to refit one by one: ELPD by {outcome.elpd.n_folds}-fold cross-validation "
-            f"instead of PSIS-LOO ({time.perf_counter() - start:.1f} s)"
+            f"to refit one by one: ELPD by {outcome.elpd.n_folds}-fold {_KFOLD_DONE} "
+            f"({time.perf_counter() - start:.1f} s)"
         )
         return
 
@@ -1055,8 +1067,8 @@ def _refit_flagged(
         left[j] -= 1
         try:
             posterior = _sample_on(label, fit, built, left, priors, sampling)
-        except FitError as exc:
-            outcome.notes.append(f"exact refits for high Pareto k failed: {exc}")
+        except _REMEDY_FAILED as exc:
+            outcome.notes.append(f"exact refits for high Pareto k failed ({exc}); PSIS kept")
             return
         elpd_i[j] = float(_predictive_log_density(fit, posterior, y[j : j + 1] + built.shift)[0])
     pareto_k = np.asarray(loo.pareto_k, dtype=float).ravel().copy()
@@ -1075,9 +1087,10 @@ def _refit_flagged(
     )
     outcome.distinct_loo = exact
     outcome.elpd = _pointwise_elpd(az, exact, counts)
+    outcome.notes = [n for n in outcome.notes if "Pareto k >" not in n]
     outcome.notes.append(
-        f"{flagged.size} value(s) with Pareto k > {loo.good_k:.2f} left out and refitted: exact LOO "
-        f"for them ({time.perf_counter() - start:.1f} s)"
+        f"{flagged.size} value(s) with Pareto k > {loo.good_k:.2f} {_REFITS_DONE} "
+        f"({time.perf_counter() - start:.1f} s)"
     )
 
 
@@ -1137,21 +1150,32 @@ def _sample_saturated(obs: Observations, sampling: Mapping[str, Any]) -> _Outcom
 def _draw(pm: Any, model: Any, sampling: Mapping[str, Any]) -> Any:
     """``pm.sample`` of ``model`` (the current model), with nutpie's chains on every core.
 
-    PyMC picks nutpie when it is installed and every parameter is continuous; nutpie runs its
-    chains in threads, so they get the machine's cores (``cores=1`` would run them one after
-    another). PyMC's own sampler keeps one process: starting processes costs it more than
-    the chains of these small models gain.
+    When every parameter is continuous and a nutpie PyMC accepts is installed, nutpie samples
+    (PyMC's own default there, unless its numba/JAX linker or other options rule nutpie out:
+    ``nuts_sampler="pymc"`` keeps PyMC's sampler) with one thread per chain up to the cores
+    (``cores=1`` would run the chains one after another). PyMC's own sampler keeps one
+    process: starting processes costs it more than the chains of these small models gain.
     """
     options = dict(sampling)
     continuous = all(str(v.dtype).startswith("float") for v in model.free_RVs)
-    if options.get("nuts_sampler") in (None, "nutpie") and continuous and _nutpie_installed():
+    if options.get("nuts_sampler") in (None, "nutpie") and continuous and _nutpie_usable():
         options["nuts_sampler"] = "nutpie"
         options["cores"] = max(1, min(options.get("chains", 4), os.cpu_count() or 1))
     return pm.sample(**options)
 
 
-def _nutpie_installed() -> bool:
-    return importlib.util.find_spec("nutpie") is not None
+def _nutpie_usable() -> bool:
+    """Whether nutpie is installed in a version this PyMC accepts (else PyMC's own sampler)."""
+    if importlib.util.find_spec("nutpie") is None:
+        return False
+    try:
+        from pymc.sampling.mcmc import _nutpie_meets_min_version
+    except ImportError:  # PyMC no longer says: let it decide itself
+        return False
+    try:
+        return bool(_nutpie_meets_min_version())
+    except Exception:  # a nutpie that does not import
+        return False
 
 
 def _add_copies(
@@ -1302,6 +1326,8 @@ def _sample_posterior(
     outcome.posterior = posterior
     if indices is not None:
         return _subsampled_outcome(outcome, model, observed, y, counts, indices)
+    if plan is not None and plan.subsample not in (None, False):
+        outcome.notes.append(f"loo_subsample: only {n_obs:,} observations; LOO over every value")
     loglik = np.asarray(posterior.log_likelihood[observed.name]).reshape(-1, y.size)
     if np.all(loglik == loglik[0]):  # every draw the same point: PSIS has nothing to smooth
         outcome.elpd = _exact_elpd(
@@ -1524,7 +1550,8 @@ def _diagnose(az: Any, posterior: Any, loo: Any) -> list[str]:
     bad = int((k > loo.good_k).sum())
     if bad:
         notes.append(
-            f"{bad} distinct values with Pareto k > {loo.good_k:.2f}: LOO unreliable for them"
+            f"{bad} {'sampled observations' if hasattr(loo, 'subsample_size') else 'distinct values'} "
+            f"with Pareto k > {loo.good_k:.2f}: LOO unreliable for them"
         )
     return notes
 
@@ -1617,10 +1644,15 @@ def compare(
         value at every draw. None (default): subsample 2,000 observations when that matrix would
         exceed 1 GiB (about 33,000 distinct values at 4,000 draws; whole numbers count their
         distinct values, so large counted data keep exact LOO); True: always; False: never;
-        an integer: that many observations. Every family uses the same subsample, so
-        :func:`arviz.compare` differences them on it (``subsampling_dse``); each row's
-        ``subsampling_se`` is the part of its ``se`` due to subsampling. Subsampled posteriors
-        carry no ``log_likelihood`` group.
+        an integer: that many observations (with no more observations than that, every value).
+        Every family uses the same subsample, so :func:`arviz.compare` differences them on it
+        (``subsampling_dse``). As in ArviZ, ``se`` estimates the usual standard error of the
+        ELPD (the spread of the pointwise values) and ``subsampling_se`` the error the
+        subsample adds: the total is about :math:`\sqrt{se^2 + subsampling\_se^2}`
+        (ArviZ's ``p_worse`` uses ``dse`` alone). Subsampled posteriors carry no
+        ``log_likelihood`` group, and their flagged values are not refitted. The saturated
+        ``empirical`` model, families with nothing to estimate and censored data keep LOO
+        over every value.
     base
         Logarithm base of the per-observation columns: 2 (bits, default).
     progress
@@ -1715,8 +1747,7 @@ def compare(
                 except (FitError, ValueError, RuntimeError, NotImplementedError) as exc:
                     outcomes[label] = _Outcome(notes=[f"sampling failed: {exc}"])
             refitted = any(
-                "refitted" in note or "-fold cross-validation" in note
-                for note in outcomes[label].notes
+                _REFITS_DONE in note or _KFOLD_DONE in note for note in outcomes[label].notes
             )
             outcomes[label].notes += sorted(
                 {

@@ -14,7 +14,7 @@ import io
 import json
 import math
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -152,7 +152,7 @@ def column_of(frame: pd.DataFrame, name: str | None, what: str) -> pd.Series | N
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {k: _jsonable(v) for k, v in value.items()}
     if value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
@@ -167,9 +167,9 @@ def render(frame: pd.DataFrame, fmt: str, header: str | None = None) -> str:
     """A DataFrame as a text table, CSV, JSON records or a Markdown table."""
     flat = frame.copy()
     for column in flat.columns:
-        if flat[column].map(lambda v: isinstance(v, dict)).any():
+        if flat[column].map(lambda v: isinstance(v, Mapping)).any():
             flat[column] = flat[column].map(
-                lambda v: json.dumps(_jsonable(v)) if isinstance(v, dict) else v
+                lambda v: json.dumps(_jsonable(v)) if isinstance(v, Mapping) else v
             )
     if fmt == "csv":
         return flat.to_csv()
@@ -710,6 +710,10 @@ def bayes_command(
     data, w, names = read_inputs(
         file, column, weights, families, left_column, right_column, event_column
     )
+    if loo_subsample == 1:
+        raise click.BadParameter(
+            "give 0 (never) or at least 2 observations", param_hint="--loo-subsample"
+        )
     result = klm.bayes.compare(
         data, names, weights=w, draws=draws, tune=tune, chains=chains, random_seed=seed,
         kind=kind, truncation=truncation_bounds(truncation), support=support_option(support),
@@ -719,8 +723,8 @@ def bayes_command(
     sizes = {int(e.subsample_size) for e in result.loo.values() if hasattr(e, "subsample_size")}
     sampled = f" on a random sample of {sizes.pop():,} observations" if sizes else ""
     header = (
-        f"PSIS-LOO{sampled}, {chains} chains x {draws} draws; elpd and loo_cross_entropy per "
-        "observation beside the plug-in kl and AICc"
+        f"PSIS-LOO{sampled} (exact refits or K-fold where a note says), {chains} chains x {draws} "
+        "draws; elpd and loo_cross_entropy per observation beside the plug-in kl and AICc"
     )
     if fmt == "table":
         click.echo(f"{header}\n{render(rounded(result.table, digits), fmt)}")

@@ -15,6 +15,7 @@ cross-entropy :math:`H(\hat p, q_\theta)` and the information loss
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -56,6 +57,13 @@ NO_N_OBS_NOTE = (
 
 def _format_params(params: Mapping[str, float]) -> str:
     return ", ".join(f"{k}={v:.6g}" for k, v in params.items())
+
+
+def merged(fixed: Mapping[str, float], params: Mapping[str, float]) -> dict[str, float]:
+    """``{**fixed, **params}``; an immutable table of shares alone is returned as it is."""
+    if not fixed and getattr(params, "immutable", False):
+        return params  # type: ignore[return-value]
+    return {**fixed, **_as_dict(params)}
 
 
 def _as_dict(mapping: Mapping[str, float]) -> Mapping[str, float]:
@@ -130,9 +138,10 @@ class Fit:
     def all_params(self) -> dict[str, float]:
         """Every parameter needed to evaluate the model: fixed (including defaults) and estimated.
 
-        A new dict on every call (changing it does not change the fit).
+        A new dict on every call (changing it does not change the fit); for a model whose
+        only parameters are an immutable table (the empirical model's shares), that table.
         """
-        return {**self.family.default_fixed, **_as_dict(self.fixed), **_as_dict(self.params)}
+        return merged({**self.family.default_fixed, **_as_dict(self.fixed)}, self.params)
 
     def freeze(self) -> Any:
         """The fitted model as a frozen ``scipy.stats`` distribution."""
@@ -256,7 +265,7 @@ class Fit:
         n = "unknown" if self.n_obs is None else f"{self.n_obs:g}"
         fixed = f"; fixed {_format_params(self.fixed)}" if self.fixed else ""
         note = f"; note: {self.note}" if self.note else ""
-        shown = dict(list(self.params.items())[:6])
+        shown = dict(itertools.islice(self.params.items(), 6))
         more = f", ... ({len(self.params) - 6} more)" if len(self.params) > 6 else ""
         return (
             f"<Fit {self.name}: {_format_params(shown)}{more}{fixed}; k={self.k}, n_obs={n}, "
@@ -280,7 +289,7 @@ def _to_frame(
 ) -> tuple[np.ndarray, dict[str, float]]:
     x = np.asarray(x, dtype=np.float64)
     if frame == (0.0, 1.0):
-        return x, dict(params)
+        return x, merged({}, params)
     shift, scale = frame
     return (x - shift) / scale, params_in_frame(params, frame)
 
@@ -388,7 +397,12 @@ def validate_support(support: Any, obs: ObservationsLike) -> Support | None:
 
 
 def _whole_numbers_as_int(family: Family, params: Mapping[str, float]) -> dict[str, float]:
-    """Show whole-number parameters (a binomial n, a shift) as int, the others as float."""
+    """Show whole-number parameters (a binomial n, a shift) as int, the others as float.
+
+    An immutable table of shares (the empirical model's) is returned as it is.
+    """
+    if getattr(params, "immutable", False):
+        return params  # type: ignore[return-value]
     integer = {p.name for p in family.parameters if p.integer}
     return {k: int(v) if k in integer else float(v) for k, v in params.items()}
 
@@ -503,7 +517,7 @@ class Estimated:
     @property
     def all_params(self) -> dict[str, float]:
         """Every parameter: fixed (including defaults) and estimated."""
-        return {**self.all_fixed, **self.params}
+        return merged(self.all_fixed, self.params)
 
 
 def estimate(
@@ -533,7 +547,7 @@ def _estimate(
     raw_estimate, frame = _estimate_parameters(obs, family, all_fixed)
     estimated = _whole_numbers_as_int(family, raw_estimate)
     all_fixed = _whole_numbers_as_int(family, all_fixed)
-    params = {**all_fixed, **estimated}
+    params = merged(all_fixed, estimated)
     shown_fixed = {
         k: v for k, v in all_fixed.items() if k in fixed or family.default_fixed.get(k) != v
     }
@@ -720,7 +734,7 @@ def finish(obs: Any, est: Estimated, entropy: EntropyEstimate | None = None) -> 
         notes.append(f"AICc undefined: n_obs={obs.n_obs:g} <= k + 1 = {k + 1}")
     return Fit(
         family=family,
-        params=FrozenMapping(est.params),
+        params=est.params if getattr(est.params, "immutable", False) else FrozenMapping(est.params),
         fixed=FrozenMapping(est.shown_fixed),
         k=k,
         n_obs=obs.n_obs,

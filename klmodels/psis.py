@@ -146,13 +146,19 @@ def psis_loo(log_lik: np.ndarray, r_eff: float) -> Any:
 
     n_draws, n_obs = log_lik.shape
     starts = range(0, n_obs, _COLUMNS_PER_TASK)
-    blocks = [np.ascontiguousarray(log_lik[:, s : s + _COLUMNS_PER_TASK]) for s in starts]
-    workers = min(len(blocks), os.cpu_count() or 1)
+
+    def block(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # copied in the task: one block at a time per core, never a second full matrix
+        return _pointwise(
+            np.ascontiguousarray(log_lik[:, start : start + _COLUMNS_PER_TASK]), r_eff
+        )
+
+    workers = min(len(starts), os.cpu_count() or 1)
     if workers > 1:
         with ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(_pointwise, blocks, [r_eff] * len(blocks)))
+            parts = list(pool.map(block, starts))
     else:
-        parts = [_pointwise(b, r_eff) for b in blocks]
+        parts = [block(s) for s in starts]
     elpd_i, p_loo_i, pareto_k = (np.concatenate(column) for column in zip(*parts, strict=True))
     good_k = min(1 - 1 / np.log10(n_draws), 0.7) if n_draws > 1 else 0.7
     return ELPDDataLOO(

@@ -366,6 +366,14 @@ def _akaike_weights(delta: np.ndarray) -> np.ndarray:
     return out
 
 
+def _cell(params: Mapping[str, float]) -> Mapping[str, float]:
+    """A fit's parameters for the table: a dict, or an immutable table as it is.
+
+    The empirical model's shares (millions for many distinct counts) are not copied.
+    """
+    return params if getattr(params, "immutable", False) else dict(params)
+
+
 def _row(
     label: str,
     result: Fit | FitError,
@@ -385,7 +393,7 @@ def _row(
         }
     row: dict[str, Any] = {
         "family": label,
-        "params": dict(result.params),
+        "params": _cell(result.params),
         "fixed": dict(result.fixed),
         "k": result.k,
         "loglik": result.loglik,
@@ -662,7 +670,9 @@ def compare(
         ========================  =======  ==================================================
         column                    dtype    meaning
         ========================  =======  ==================================================
-        params                    object   dict of estimated parameters
+        params                    object   dict of estimated parameters (the empirical
+                                           row: a read-only Mapping ``p[<value>]`` of its
+                                           shares, held as two arrays)
         fixed                     object   dict of parameters held fixed
         k                         Int64    number of estimated parameters
         loglik                    float64  maximised log-likelihood, nats (NaN without n_obs)

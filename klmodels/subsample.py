@@ -14,9 +14,11 @@ estimator
 
 is unbiased, and its subsampling variance
 :math:`N^2 (1 - m/N)\, s^2_{\mathrm{elpd} - \tilde\pi} / m` is small because the approximation
-is close: ArviZ's ``diff_srs_estimator`` computes both, and the usual standard error of the ELPD
-(the spread of the pointwise values) with the subsampling part added. :func:`arviz.compare`
-then takes differences between models on the same subsample (the ``subsampling_dse`` column).
+is close. ArviZ's ``diff_srs_estimator`` computes both the estimate and ``subsampling_se``, and
+``se``, an estimate from the sample of the usual standard error of the ELPD (the spread of the
+pointwise values over all N); the two are separate, the total error being about
+:math:`\sqrt{se^2 + subsampling\_se^2}`. :func:`arviz.compare` then takes differences between
+models on the same subsample (the ``subsampling_dse`` column).
 
 This is :func:`arviz_stats.loo_subsample` with ``method="plpd"``, without the full
 log-likelihood group ArviZ 1 still asks for (tested equal to it where that group fits in memory).
@@ -75,7 +77,7 @@ def subsampled_loo(
     Returns
     -------
     arviz_stats.ELPDDataLOOSubsample
-        ``elpd``, ``se`` (with the subsampling part), ``subsampling_se``, ``p`` (its simple-
+        ``elpd``, ``se`` (the full data's, estimated), ``subsampling_se``, ``p`` (its simple-
         random-sampling estimate), ``elpd_i``/``pareto_k`` for every observation (NaN outside the
         sample), ``elpd_loo_approx`` and the sampled indices.
     """

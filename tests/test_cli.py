@@ -243,7 +243,9 @@ def test_bayes_command_prints_loo_beside_the_plug_in_view():
                       "--tune", "60", "--chains", "2", "--format", "json")  # fmt: skip
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
-    assert document["header"].startswith("PSIS-LOO, 2 chains x 60 draws")
+    assert document["header"].startswith(
+        "PSIS-LOO (exact refits or K-fold where a note says), 2 chains x 60"
+    )
     rows = {row["family"]: row for row in document["rows"]}
     assert set(rows) == {"gamma", "lognorm"}
     plugin = klm.compare(pd.read_csv(beef)["serving"], ["gamma", "lognorm"])

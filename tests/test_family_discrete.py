@@ -241,3 +241,43 @@ def test_registry_order_and_kinds():
         "empirical",
     ]
     assert all(f.kind == "discrete" for f in discrete_families())
+
+
+def test_the_empirical_shares_behave_as_the_dict_of_names_they_replace(tmp_path):
+    """The empirical model's parameters are two arrays behind the ``p[<value>]`` mapping: the same
+    names, order, look-ups and equality as the dict, immutable, picklable, and never expanded into
+    one Python entry per value by a comparison."""
+    import pickle
+
+    from klmodels.family.discrete import ObservedFrequencies
+    from klmodels.tablefile import read_frame, write_comparison
+
+    x = np.array([0, 3, 3, 7, 7, 7, 12])
+    fit = klm.fit(x, "empirical")
+    shares = fit.params
+    assert isinstance(shares, ObservedFrequencies)
+    expected = {"p[0]": 1 / 7, "p[3]": 2 / 7, "p[7]": 3 / 7, "p[12]": 1 / 7}
+    assert list(shares) == list(expected) and len(shares) == 4
+    assert shares == expected and dict(shares) == pytest.approx(expected)
+    assert shares["p[7]"] == pytest.approx(3 / 7)
+    for missing in ("p[5]", "p[7.5]", "q[7]", "p[", 7):
+        with pytest.raises(KeyError):
+            shares[missing]
+    assert "p[3]" in shares and "p[4]" not in shares
+    with pytest.raises((AttributeError, TypeError)):
+        shares.values = np.zeros(4)
+    with pytest.raises(ValueError):
+        shares.prob[0] = 1.0  # read-only arrays
+    assert pickle.loads(pickle.dumps(shares)) == shares
+    assert fit.all_params is shares  # nothing else to merge
+    np.testing.assert_allclose(fit.logpdf(np.array([3, 4])), [np.log(2 / 7), -np.inf])
+
+    many = np.random.default_rng(0).negative_binomial(2, 2e-5, 200_000)  # ~100,000 distinct
+    table = klm.compare(many, ["empirical", "nbinom"])
+    cell = table.loc["empirical", "params"]
+    assert isinstance(cell, ObservedFrequencies) and len(cell) == np.unique(many).size
+    from klmodels.display import _params_text
+
+    assert _params_text(cell).endswith(f"... ({len(cell) - 4} more)")  # shown by its first shares
+    path = write_comparison(table, tmp_path / "t.json")
+    assert read_frame(path).loc["empirical", "params"] == pytest.approx(dict(cell))

@@ -70,7 +70,11 @@ def test_dtypes_are_documented_ones(worm_teeth_100):
         "weight",
     ):
         assert table[column].dtype == np.float64, column
-    assert table["params"].map(type).eq(dict).all()
+    from klmodels.family.discrete import ObservedFrequencies
+
+    shares = table["params"].map(lambda p: isinstance(p, ObservedFrequencies))
+    assert list(table.index[shares]) == ["empirical"]
+    assert table.loc[~shares, "params"].map(type).eq(dict).all()
 
 
 def test_ranking_by_aicc_with_weights(worm_teeth_100):

@@ -26,7 +26,7 @@ empirical      the observed frequencies                 itself (KL = 0, k = dist
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -751,6 +751,64 @@ def _log_harmonic(n: float, a: float) -> float:
     return float(np.log(_harmonic(np.array([float(n)]), a))[0])
 
 
+class ObservedFrequencies(Mapping[str, float]):
+    """The empirical model's parameters: each distinct value's share, named ``p[<value>]``.
+
+    Held as two arrays (values ascending, shares), not one Python entry per value: data with
+    millions of distinct counts would otherwise spend hundreds of megabytes and seconds on
+    the names alone. Names are made when iterated; look-up parses the name. Immutable.
+    """
+
+    immutable = True  # Fit keeps it as it is (no copy into a FrozenMapping)
+    __slots__ = ("prob", "values")
+
+    def __init__(self, values: np.ndarray, prob: np.ndarray):
+        values = np.array(values, dtype=np.float64)
+        prob = np.array(prob, dtype=np.float64)
+        values.flags.writeable = prob.flags.writeable = False
+        object.__setattr__(self, "values", values)
+        object.__setattr__(self, "prob", prob)
+
+    def __getitem__(self, key: str) -> float:
+        try:
+            value = Empirical.value_of(key)
+        except (ParameterError, ValueError, TypeError, AttributeError):
+            raise KeyError(key) from None
+        i = int(np.searchsorted(self.values, value))
+        if i >= self.values.size or self.values[i] != value:
+            raise KeyError(key)
+        return float(self.prob[i])
+
+    def __iter__(self) -> Iterator[str]:
+        return (Empirical.key_of(v) for v in self.values.tolist())
+
+    def __len__(self) -> int:
+        return int(self.values.size)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("ObservedFrequencies cannot be changed; copy it with dict(...)")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.values, self.prob))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ObservedFrequencies):
+            return bool(
+                np.array_equal(self.values, other.values) and np.array_equal(self.prob, other.prob)
+            )
+        return Mapping.__eq__(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{Empirical.key_of(v)}: {p:.4g}"
+            for v, p in zip(self.values[:4], self.prob[:4], strict=True)
+        )
+        more = f", ... ({self.values.size - 4:,} more)" if self.values.size > 4 else ""
+        return f"ObservedFrequencies({{{shown}{more}}})"
+
+
 class Empirical(Family):
     r"""The saturated model: the observed frequencies themselves, :math:`q = \hat p` (KL = 0).
 
@@ -783,9 +841,11 @@ class Empirical(Family):
     def _table(self, params: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
         """The values and probabilities in ``params``.
 
-        The values parsed from the last names are kept: a fit's parameters, copied into a new
-        mapping for each evaluation, are parsed once (the names compare equal by identity).
+        A fit's own :class:`ObservedFrequencies` give their arrays; for another mapping the
+        values parsed from the last names are kept (a copy of the same names is parsed once).
         """
+        if isinstance(params, ObservedFrequencies):
+            return params.values, params.prob
         keys = list(params)
         last = self._last_keys
         if last is not None and last[0] == keys:
@@ -808,7 +868,7 @@ class Empirical(Family):
                 "empirical is the saturated model of discrete data; for continuous data it has no density"
             )
         values, prob = obs.distinct()
-        return {self.key_of(v): float(p) for v, p in zip(values, prob, strict=True)}
+        return ObservedFrequencies(values, prob)  # type: ignore[return-value]
 
     def logpdf(self, x: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
         """Log p̂(x) at observed values, -inf elsewhere."""
