@@ -32,8 +32,8 @@ CHUNK = 1 << 18
 """Values per chunk when a function is averaged over a large sample (2 MiB of float64)."""
 
 
-_KNOWN: contextvars.ContextVar[dict[tuple[Any, ...], float] | None] = contextvars.ContextVar(
-    "klmodels_known", default=None
+_KNOWN: contextvars.ContextVar[dict[tuple[Any, ...], tuple[float, Any]] | None] = (
+    contextvars.ContextVar("klmodels_known", default=None)
 )
 
 
@@ -53,6 +53,8 @@ def remembering() -> Iterator[None]:
 
 
 def _key(sample: Any, params: Mapping[str, float]) -> tuple[Any, ...]:
+    if getattr(params, "immutable", False):  # a table of shares, millions long: by identity
+        return (id(sample), id(params))
     return (id(sample), tuple(sorted((k, float(v)) for k, v in params.items())))
 
 
@@ -60,13 +62,16 @@ def remember_mean(sample: Any, params: Mapping[str, float], value: float) -> Non
     """Remember the mean log density of ``sample`` at ``params`` (inside :func:`remembering`)."""
     known = _KNOWN.get()
     if known is not None and math.isfinite(value):
-        known[_key(sample, params)] = value
+        known[_key(sample, params)] = (value, params)  # params kept alive: its id stays its own
 
 
 def known_mean(sample: Any, params: Mapping[str, float]) -> float | None:
     """A mean remembered for exactly this sample and these parameters, or None."""
     known = _KNOWN.get()
-    return None if known is None else known.get(_key(sample, params))
+    hit = None if known is None else known.get(_key(sample, params))
+    if hit is None or (getattr(params, "immutable", False) and hit[1] is not params):
+        return None
+    return hit[0]
 
 
 def _pairs(quantities: Quantities) -> Iterable[tuple[Any, np.ndarray]]:
