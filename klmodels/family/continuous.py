@@ -1927,6 +1927,21 @@ class Lomax(_Positive):
             out = math.log(c / sigma) - (c + 1) * np.log1p(y)
         return np.where(y >= 0, out, -np.inf)
 
+    def _score(self, x, params):
+        r"""Analytic score: c :math:`1/c - \ln(1 + y)`, scale :math:`(-1 + (c + 1)\,y/(1 + y))/s`.
+
+        loc: :math:`(c + 1)/(s(1 + y))`.
+        """
+        c, sigma = params["c"], params["scale"]
+        y = (x - params["loc"]) / sigma
+        with np.errstate(all="ignore"):
+            inverse = 1 / (1 + y)
+            return {
+                "c": 1 / c - np.log1p(y),
+                "scale": (-1 + (c + 1) * y * inverse) / sigma,
+                "loc": (c + 1) * inverse / sigma,
+            }
+
     def _exact(self, y, fixed):
         base = y.mean or 1.0
 
@@ -2012,6 +2027,26 @@ class GenPareto(_Positive):
             out = out - math.log(sigma)
         inside = (y >= 0) & ((c >= 0) | (c * y > -1))
         return np.where(inside, out, -np.inf)
+
+    def _score(self, x, params):
+        r"""Analytic score with :math:`w = cy`, :math:`u = 1 + w`.
+
+        c: :math:`(\ln u - w/u)/c^2 - y/u`, the first term by its series
+        :math:`y^2(1/2 - 2w/3 + 3w^2/4 - 4w^3/5)` where :math:`|w| < 10^{-3}`; scale:
+        :math:`(-1 + (c + 1) y/u)/s`; loc: :math:`(c + 1)/(s u)`.
+        """
+        c, sigma = params["c"], params["scale"]
+        y = (x - params["loc"]) / sigma
+        with np.errstate(all="ignore"):
+            w = c * y
+            u = 1 + w
+            series = y * y * (0.5 + w * (-2 / 3 + w * (0.75 - w * 0.8)))
+            exact = (np.log1p(w) - w / u) / (c * c) if c != 0 else series
+            return {
+                "c": np.where(np.abs(w) < 1e-3, series, exact) - y / u,
+                "scale": (-1 + (c + 1) * y / u) / sigma,
+                "loc": (c + 1) / (sigma * u),
+            }
 
     def _exact(self, y, fixed):
         """Quasi-Newton from Hosking & Wallis' moment estimates and two other starts; the best."""
