@@ -1220,9 +1220,7 @@ class _LooPlan:
         return observation_sample(n_obs, m, self.seed) if m < n_obs else None
 
 
-def _log_likelihood_function(
-    model: Any, observed: Any
-) -> tuple[Callable[[np.ndarray], Any], list[str]]:
+def _log_likelihood_function(model: Any, observed: Any) -> tuple[Callable[..., Any], list[str]]:
     """``f(*draws, values)``: the observed variable's pointwise log-likelihood at any values.
 
     Returns the compiled function, vectorised over draws (one array per entry of the returned

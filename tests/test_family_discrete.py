@@ -264,10 +264,12 @@ def test_the_empirical_shares_behave_as_the_dict_of_names_they_replace(tmp_path)
         with pytest.raises(KeyError):
             shares[missing]
     assert "p[3]" in shares and "p[4]" not in shares
+    assert list(shares.values()) == pytest.approx(list(expected.values()))  # Mapping's methods
+    assert dict(shares.items()) == pytest.approx(expected)
     with pytest.raises((AttributeError, TypeError)):
-        shares.values = np.zeros(4)
+        shares.points = np.zeros(4)
     with pytest.raises(ValueError):
-        shares.prob[0] = 1.0  # read-only arrays
+        shares.shares[0] = 1.0  # read-only arrays
     assert pickle.loads(pickle.dumps(shares)) == shares
     assert fit.all_params is shares  # nothing else to merge
     np.testing.assert_allclose(fit.logpdf(np.array([3, 4])), [np.log(2 / 7), -np.inf])

@@ -760,41 +760,46 @@ class ObservedFrequencies(Mapping[str, float]):
     """
 
     immutable = True  # Fit keeps it as it is (no copy into a FrozenMapping)
-    __slots__ = ("prob", "values")
+    __slots__ = ("points", "shares")
+    points: np.ndarray
+    """The distinct values, ascending (read-only)."""
+    shares: np.ndarray
+    """Each value's share (read-only)."""
 
-    def __init__(self, values: np.ndarray, prob: np.ndarray):
-        values = np.array(values, dtype=np.float64)
-        prob = np.array(prob, dtype=np.float64)
-        values.flags.writeable = prob.flags.writeable = False
-        object.__setattr__(self, "values", values)
-        object.__setattr__(self, "prob", prob)
+    def __init__(self, points: np.ndarray, shares: np.ndarray):
+        points = np.array(points, dtype=np.float64)
+        shares = np.array(shares, dtype=np.float64)
+        points.flags.writeable = shares.flags.writeable = False
+        object.__setattr__(self, "points", points)
+        object.__setattr__(self, "shares", shares)
 
     def __getitem__(self, key: str) -> float:
         try:
             value = Empirical.value_of(key)
         except (ParameterError, ValueError, TypeError, AttributeError):
             raise KeyError(key) from None
-        i = int(np.searchsorted(self.values, value))
-        if i >= self.values.size or self.values[i] != value:
+        i = int(np.searchsorted(self.points, value))
+        if i >= self.points.size or self.points[i] != value:
             raise KeyError(key)
-        return float(self.prob[i])
+        return float(self.shares[i])
 
     def __iter__(self) -> Iterator[str]:
-        return (Empirical.key_of(v) for v in self.values.tolist())
+        return (Empirical.key_of(v) for v in self.points.tolist())
 
     def __len__(self) -> int:
-        return int(self.values.size)
+        return int(self.points.size)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("ObservedFrequencies cannot be changed; copy it with dict(...)")
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.values, self.prob))
+        return (type(self), (self.points, self.shares))
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, ObservedFrequencies):
             return bool(
-                np.array_equal(self.values, other.values) and np.array_equal(self.prob, other.prob)
+                np.array_equal(self.points, other.points)
+                and np.array_equal(self.shares, other.shares)
             )
         return Mapping.__eq__(self, other)
 
@@ -803,9 +808,9 @@ class ObservedFrequencies(Mapping[str, float]):
     def __repr__(self) -> str:
         shown = ", ".join(
             f"{Empirical.key_of(v)}: {p:.4g}"
-            for v, p in zip(self.values[:4], self.prob[:4], strict=True)
+            for v, p in zip(self.points[:4], self.shares[:4], strict=True)
         )
-        more = f", ... ({self.values.size - 4:,} more)" if self.values.size > 4 else ""
+        more = f", ... ({self.points.size - 4:,} more)" if self.points.size > 4 else ""
         return f"ObservedFrequencies({{{shown}{more}}})"
 
 
@@ -845,7 +850,7 @@ class Empirical(Family):
         values parsed from the last names are kept (a copy of the same names is parsed once).
         """
         if isinstance(params, ObservedFrequencies):
-            return params.values, params.prob
+            return params.points, params.shares
         keys = list(params)
         last = self._last_keys
         if last is not None and last[0] == keys:
