@@ -329,3 +329,19 @@ def test_beta_log_cdf_and_survival_equal_scipys_into_the_tails(a, b):
     np.testing.assert_allclose(family.logcdf(x, params), frozen.logcdf(x), rtol=1e-11, atol=1e-300)
     outside = family.logsf(np.array([-2.0, 1.5]), params)
     assert outside[0] == 0.0 and outside[1] == -np.inf
+
+
+def test_unchecked_binomial_and_beta_binomial_log_pmfs_equal_scipys():
+    from klmodels.family.discrete import betabinom_logpmf, binom_logpmf
+
+    rng = np.random.default_rng(8)
+    for n in (1, 7, 60, 10**6, 10**11):
+        k = np.unique(np.append(rng.integers(0, n + 1, 50), [0, n])).astype(float)
+        for p in (1e-9, 0.3, 1 - 1e-9, 1.0):
+            np.testing.assert_allclose(
+                binom_logpmf(k, n, p), stats.binom.logpmf(k, n, p), rtol=1e-13
+            )
+        for a, b in ((0.5, 2.0), (30.0, 0.2), (1e6, 3e6)):
+            np.testing.assert_allclose(
+                betabinom_logpmf(k, n, a, b), stats.betabinom.logpmf(k, n, a, b), rtol=1e-13
+            )

@@ -243,7 +243,7 @@ class Binomial(_Discrete):
             p = fixed["p"]
 
             def profile(n: int) -> float:
-                return float(np.dot(prob, stats.binom.logpmf(y, n, p)))
+                return float(np.dot(prob, binom_logpmf(y, n, p)))
         else:
             variance = float(np.dot(prob, (y - mean) ** 2))
             if not variance < mean:
@@ -254,7 +254,7 @@ class Binomial(_Discrete):
                 )
 
             def profile(n: int) -> float:
-                return float(np.dot(prob, stats.binom.logpmf(y, n, mean / n)))
+                return float(np.dot(prob, binom_logpmf(y, n, mean / n)))
 
         n, _, at_cap = argmax_integer(profile, int(y[-1]), _MAX_TRIALS)
         if at_cap:
@@ -313,7 +313,7 @@ class BetaBinomial(_Discrete):
 
         def binomial_limit() -> tuple[None, float]:
             with np.errstate(invalid="ignore", divide="ignore"):
-                return None, float(np.dot(prob, stats.binom.logpmf(y, n, mean / n)))
+                return None, float(np.dot(prob, binom_logpmf(y, n, mean / n)))
 
         if var <= binomial_var:
             return binomial_limit()
@@ -353,7 +353,7 @@ class BetaBinomial(_Discrete):
                 break
         a, b = math.exp(la), math.exp(lb)
         with np.errstate(all="ignore"):
-            value = float(np.dot(prob, stats.betabinom.logpmf(y, n, a, b)))
+            value = float(np.dot(prob, betabinom_logpmf(y, n, a, b)))
         limit = binomial_limit()
         if not math.isfinite(value) or value < limit[1]:
             return limit
@@ -423,6 +423,22 @@ class BetaBinomial(_Discrete):
                 "itself is the better model"
             )
         return ab
+
+
+def binom_logpmf(k: np.ndarray, n: float, p: float) -> np.ndarray:
+    """The binomial log pmf by scipy's formula, for whole numbers 0 <= k <= n, without its checks.
+
+    The profile searches over n call it a hundred times on the same values; scipy's checks and
+    broadcasting cost more than the formula there.
+    """
+    combiln = special.gammaln(n + 1) - (special.gammaln(k + 1) + special.gammaln(n - k + 1))
+    return combiln + special.xlogy(k, p) + special.xlog1py(n - k, -p)
+
+
+def betabinom_logpmf(k: np.ndarray, n: float, a: float, b: float) -> np.ndarray:
+    """The beta-binomial log pmf by scipy's formula, for whole numbers 0 <= k <= n, a, b > 0, unchecked."""
+    combiln = -math.log(n + 1) - special.betaln(n - k + 1, k + 1)
+    return combiln + special.betaln(k + a, n - k + b) - special.betaln(a, b)
 
 
 def fast_trigamma(x: Any) -> Any:
