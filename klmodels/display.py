@@ -212,7 +212,7 @@ def fit_html(fit: Any) -> str:
     """A small HTML summary of a Fit for notebooks."""
     rows = [
         ("family", fit.name),
-        ("estimated", _params_text(dict(fit.params)) or "(nothing)"),
+        ("estimated", _params_text(fit.params) or "(nothing)"),
         ("fixed", _params_text(dict(fit.fixed)) or "(nothing)"),
         ("k", fit.k),
         ("n_obs", "unknown" if fit.n_obs is None else f"{fit.n_obs:g}"),

@@ -59,10 +59,10 @@ def _format_params(params: Mapping[str, float]) -> str:
     return ", ".join(f"{k}={v:.6g}" for k, v in params.items())
 
 
-def merged(fixed: Mapping[str, float], params: Mapping[str, float]) -> dict[str, float]:
+def merged(fixed: Mapping[str, float], params: Mapping[str, float]) -> Mapping[str, float]:
     """``{**fixed, **params}``; an immutable table of shares alone is returned as it is."""
     if not fixed and getattr(params, "immutable", False):
-        return params  # type: ignore[return-value]
+        return params
     return {**fixed, **_as_dict(params)}
 
 
@@ -135,7 +135,7 @@ class Fit:
         return self.family.kind
 
     @property
-    def all_params(self) -> dict[str, float]:
+    def all_params(self) -> Mapping[str, float]:
         """Every parameter needed to evaluate the model: fixed (including defaults) and estimated.
 
         A new dict on every call (changing it does not change the fit); for a model whose
@@ -286,7 +286,7 @@ def params_in_frame(params: Mapping[str, float], frame: tuple[float, float]) -> 
 
 def _to_frame(
     family: Family, params: Mapping[str, float], frame: tuple[float, float], x: Any
-) -> tuple[np.ndarray, dict[str, float]]:
+) -> tuple[np.ndarray, Mapping[str, float]]:
     x = np.asarray(x, dtype=np.float64)
     if frame == (0.0, 1.0):
         return x, merged({}, params)
@@ -515,7 +515,7 @@ class Estimated:
     frame: tuple[float, float] = (0.0, 1.0)
 
     @property
-    def all_params(self) -> dict[str, float]:
+    def all_params(self) -> Mapping[str, float]:
         """Every parameter: fixed (including defaults) and estimated."""
         return merged(self.all_fixed, self.params)
 

@@ -29,6 +29,7 @@ times, follow-up), which the data do not carry: they are left out, with a note.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -215,7 +216,9 @@ def _weibull_shapes(log_y: np.ndarray) -> np.ndarray:
     return c
 
 
-def _standard_draws(name: str, params: dict[str, float], shape: tuple[int, int], rng: Any) -> Any:
+def _standard_draws(
+    name: str, params: Mapping[str, float], shape: tuple[int, int], rng: Any
+) -> Any:
     """Simulated samples whose refitted statistics have the fit's null distribution, or None.
 
     The refits below are equivariant, so the statistics of a (log-)location-scale family do not
@@ -300,7 +303,7 @@ def _batched_log_tails(name: str, draws: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def _statistics_at(
-    family: Any, params: dict[str, float], x_sorted: np.ndarray
+    family: Any, params: Mapping[str, float], x_sorted: np.ndarray
 ) -> tuple[float, float, float]:
     with np.errstate(all="ignore"):
         log_cdf = np.asarray(family.logcdf(x_sorted, params), dtype=np.float64)

@@ -279,10 +279,28 @@ def argmax_integer(
         if m1 >= m2:
             m2 = m1 + 1
         v1, v2 = value(m1), value(m2)
-        if abs(v1 - v2) <= max(flat, 1e-13) * max(1.0, abs(v1)):
-            # flat to rounding: the optimiser's noise, not the profile, would decide from here
-            best = max((m1, m2, previous, n), key=value)
-            return best, value(best), best == cap
+        if v1 == v2 == -math.inf:  # both outside where f is finite: towards the finite end
+            if value(right) == value(left) == -math.inf:
+                break
+            if value(right) > value(left):
+                left = m2
+            else:
+                right = m1
+            m1 = right - round(shrink * (right - left))
+            m2 = left + round(shrink * (right - left))
+            continue
+        tied = math.isfinite(v1) and math.isfinite(v2)
+        if tied and abs(v1 - v2) <= max(flat, 1e-13) * max(1.0, abs(v1)):
+            # equal values on a unimodal f: the maximum lies between them; stop early only on a
+            # plateau (flat to rounding: the optimiser's noise, not the profile, would decide)
+            middle = (m1 + m2) // 2
+            if m1 < middle < m2 and abs(value(middle) - v1) <= max(flat, 1e-13) * max(1.0, abs(v1)):
+                best = max((m1, middle, m2), key=value)
+                return best, value(best), best == cap
+            left, right = m1, m2
+            m1 = right - round(shrink * (right - left))
+            m2 = left + round(shrink * (right - left))
+            continue
         if v1 < v2:  # the maximum is in [m1, right]
             left, m1 = m1, m2
             m2 = left + round(shrink * (right - left))

@@ -672,7 +672,8 @@ def compare(
         ========================  =======  ==================================================
         params                    object   dict of estimated parameters (the empirical
                                            row: a read-only Mapping ``p[<value>]`` of its
-                                           shares, held as two arrays)
+                                           shares, held as two arrays; pandas' exports write
+                                           them all, ``dict(cell)`` gives the dict)
         fixed                     object   dict of parameters held fixed
         k                         Int64    number of estimated parameters
         loglik                    float64  maximised log-likelihood, nats (NaN without n_obs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 
@@ -263,7 +264,7 @@ def test_the_empirical_shares_behave_as_the_dict_of_names_they_replace(tmp_path)
     for missing in ("p[5]", "p[7.5]", "q[7]", "p[", 7):
         with pytest.raises(KeyError):
             shares[missing]
-    assert "p[3]" in shares and "p[4]" not in shares
+    assert "p[3]" in shares and "p[4]" not in shares and "p[3.0]" not in shares  # only its names
     assert list(shares.values()) == pytest.approx(list(expected.values()))  # Mapping's methods
     assert dict(shares.items()) == pytest.approx(expected)
     with pytest.raises((AttributeError, TypeError)):
@@ -281,5 +282,10 @@ def test_the_empirical_shares_behave_as_the_dict_of_names_they_replace(tmp_path)
     from klmodels.display import _params_text
 
     assert _params_text(cell).endswith(f"... ({len(cell) - 4} more)")  # shown by its first shares
+    small = klm.compare(x, ["empirical", "poisson"])  # pandas' own exports write every share
+    exported = json.loads(small.to_json(orient="index"))["empirical"]["params"]
+    assert exported == pytest.approx(expected)
+    csv_row = next(line for line in small.to_csv().splitlines() if line.startswith("empirical"))
+    assert all(name in csv_row for name in expected)
     path = write_comparison(table, tmp_path / "t.json")
     assert read_frame(path).loc["empirical", "params"] == pytest.approx(dict(cell))

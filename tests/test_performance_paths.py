@@ -202,6 +202,7 @@ def test_fast_trigamma_equals_scipys():
     assert all(isinstance(fast_trigamma(v), float) for v in (0.5, np.float64(3.0), 40))
     np.testing.assert_allclose(scalars, special.polygamma(1, x[::7]), rtol=2e-14)
     assert np.isnan(fast_trigamma(float("nan"))) and fast_trigamma(0.0) == special.polygamma(1, 0.0)
+    assert fast_trigamma(1e-200) == special.polygamma(1, 1e-200) == np.inf  # x * x underflows
 
 
 def test_zipfian_and_empirical_cdfs_equal_scipys():
@@ -293,26 +294,46 @@ def test_the_empirical_table_is_parsed_once_per_parameter_names():
     low=st.integers(0, 10**6),
     width=st.integers(0, 10**7),
     offset=st.floats(-0.5, 1.5),
+    half=st.sampled_from([0.37, 0.5, 0.0]),
     power=st.sampled_from([1.0, 2.0, 0.5]),
+    plateau=st.sampled_from([0, 0, 3, 40]),
 )
-def test_integer_search_finds_the_maximum_of_any_unimodal_profile(low, width, offset, power):
+def test_integer_search_finds_the_maximum_of_any_unimodal_profile(
+    low, width, offset, half, power, plateau
+):
     """The golden-section search over the integers equals the exhaustive argmax (here in closed
-    form: the integer nearest the peak, or the end of the range it lies beyond)."""
+    form): peaks between integers, on an integer, half-way (two maximisers, symmetric values) and
+    flat tops of several integers; and a region where f is -inf below the peak."""
     from klmodels.optimize import argmax_integer
 
     cap = low + width
-    peak = low + offset * width + 0.37  # between integers: one maximiser
+    peak = low + offset * width + half
     calls = []
 
     def f(n):
         calls.append(n)
-        return -(abs(n - peak) ** power)
+        return -(max(abs(n - peak) - plateau, 0.0) ** power)
 
     best, value, at_cap = argmax_integer(f, low, cap)
-    expected = min(max(round(peak), low), cap)
-    assert best == expected and value == f(expected)
-    assert at_cap == (expected == cap)
-    assert len(set(calls)) <= 3 * math.log2(width + 2) + 12  # logarithmic, not a scan
+    grid = np.arange(
+        max(low, math.floor(peak) - plateau - 2), min(cap, math.ceil(peak) + plateau + 2) + 1
+    )
+    top = max(f(n) for n in [low, cap, *grid.tolist()])
+    assert value == top and f(best) == top and low <= best <= cap
+    assert at_cap == (best == cap)
+    assert len(set(calls)) <= 3 * math.log2(width + 2) + 12 + grid.size  # logarithmic, not a scan
+
+
+def test_integer_search_steps_over_a_region_where_the_profile_is_minus_infinity():
+    from klmodels.optimize import argmax_integer
+
+    def f(n):
+        return -math.inf if n < 60 else -((n - 70.3) ** 2)
+
+    assert argmax_integer(f, 0, 200)[0] == 70
+    assert argmax_integer(lambda n: -abs(n - 5.0), 0, 8)[0] == 5  # equal probes around the peak
+    top = argmax_integer(lambda n: -max(abs(n - 5000) - 50, 0) * 1e-3 - 1.0, 0, 10**6, flat=1e-10)
+    assert 4950 <= top[0] <= 5050 and top[1] == -1.0  # a flat top: stops anywhere on it
 
 
 @pytest.mark.parametrize(("a", "b"), [(2.0, 5.0), (0.4, 0.7), (1.0, 100.0), (60.0, 1.5)])
@@ -329,6 +350,12 @@ def test_beta_log_cdf_and_survival_equal_scipys_into_the_tails(a, b):
     np.testing.assert_allclose(family.logcdf(x, params), frozen.logcdf(x), rtol=1e-11, atol=1e-300)
     outside = family.logsf(np.array([-2.0, 1.5]), params)
     assert outside[0] == 0.0 and outside[1] == -np.inf
+    # one value and a 2-D array keep their shape (the tails are picked out by position)
+    for point in (0.9, -0.9):
+        assert family.logcdf(point, params) == pytest.approx(float(frozen.logcdf(point)), rel=1e-12)
+        assert np.shape(family.logsf(point, params)) == ()
+    grid = np.array([[-0.9, -0.2], [0.4, 0.95]])
+    np.testing.assert_allclose(family.logsf(grid, params), frozen.logsf(grid), rtol=1e-11)
 
 
 def test_unchecked_binomial_and_beta_binomial_log_pmfs_equal_scipys():

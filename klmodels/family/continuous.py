@@ -2093,12 +2093,14 @@ def _log_incomplete_beta(a: float, b: float, y: np.ndarray, complement: np.ndarr
     y: recomputing 1 - (1 - y) would lose the digits of a small y).
     """
     with np.errstate(divide="ignore"):
-        value = special.betainc(a, b, y)
+        value = np.atleast_1d(special.betainc(a, b, y))
         out = np.log(value)
-        large = np.flatnonzero(value > 0.5)
-        if large.size:
-            out[large] = np.log1p(-special.betainc(b, a, complement[large]))
-    return out
+        large = value > 0.5
+        if large.any():
+            out[large] = np.log1p(
+                -special.betainc(b, a, np.broadcast_to(complement, value.shape)[large])
+            )
+    return out.reshape(np.shape(y))
 
 
 class Beta(_Continuous):

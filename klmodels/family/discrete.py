@@ -476,7 +476,7 @@ def fast_trigamma(x: Any) -> Any:
 
 def _scalar_trigamma(x: float) -> float:
     """:func:`fast_trigamma` of one float (scipy's for x <= 0 and NaN)."""
-    if not x > 0.0:
+    if not x > 1e-150:  # x * x would underflow; and x <= 0, NaN: scipy's values
         return float(special.polygamma(1, x))
     total = 0.0
     while x < 10.0:
@@ -795,12 +795,19 @@ class ObservedFrequencies(Mapping[str, float]):
         except (ParameterError, ValueError, TypeError, AttributeError):
             raise KeyError(key) from None
         i = int(np.searchsorted(self.points, value))
-        if i >= self.points.size or self.points[i] != value:
-            raise KeyError(key)
+        if i >= self.points.size or self.points[i] != value or key != Empirical.key_of(value):
+            raise KeyError(key)  # only the names iteration gives ("p[7]", not "p[7.0]")
         return float(self.shares[i])
 
     def __iter__(self) -> Iterator[str]:
-        return (Empirical.key_of(v) for v in self.points.tolist())
+        return (Empirical.key_of(float(v)) for v in self.points)
+
+    def toDict(self) -> dict[str, float]:  # noqa: N802 (pandas' JSON writer calls this name)
+        """The names and shares as a dict (what ``DataFrame.to_json`` writes)."""
+        return dict(zip(self, self.shares.tolist(), strict=True))
+
+    def __str__(self) -> str:
+        return str(self.toDict())  # CSV and text exports: every share, as the dict printed
 
     def __len__(self) -> int:
         return int(self.points.size)
