@@ -1647,7 +1647,10 @@ def compare(
         (``subsampling_dse``). As in ArviZ, ``se`` estimates the usual standard error of the
         ELPD (the spread of the pointwise values) and ``subsampling_se`` the error the
         subsample adds: the total is about :math:`\sqrt{se^2 + subsampling\_se^2}`
-        (ArviZ's ``p_worse`` uses ``dse`` alone). Subsampled posteriors carry no
+        (ArviZ's ``p_worse`` uses ``dse`` alone); ``p`` is estimated from the sample too. The
+        subsampling SE is itself estimated from the sample, and understates the error when a
+        few values dominate the differences and the sample misses them: a larger subsample is
+        the remedy. Subsampled posteriors carry no
         ``log_likelihood`` group, and their flagged values are not refitted. The saturated
         ``empirical`` model, families with nothing to estimate and censored data keep LOO
         over every value.
@@ -1668,6 +1671,9 @@ def compare(
     ------
     MissingExtraError
         Without ``klmodels[bayes]``.
+    NotInMemoryError
+        For Dask data that stay on the cluster: more than 50,000 values that are not whole
+        numbers (smaller data, and whole numbers as their value counts, come into memory).
     ParameterError
         For relative frequencies without ``n_obs`` (LOO is per observation), or a
         ``loo_subsample`` that is neither None, a bool nor a whole number of at least 2.

@@ -724,7 +724,8 @@ def bayes_command(
     sampled = f" on a random sample of {sizes.pop():,} observations" if sizes else ""
     header = (
         f"PSIS-LOO{sampled} (exact refits or K-fold where a note says), {chains} chains x {draws} "
-        "draws; elpd and loo_cross_entropy per observation beside the plug-in kl and AICc"
+        "draws; elpd and loo_cross_entropy per observation beside the plug-in kl and AICc; "
+        f"{result.table.attrs.get('weights', 'stacking')} weights"
     )
     if fmt == "table":
         click.echo(f"{header}\n{render(rounded(result.table, digits), fmt)}")

@@ -261,6 +261,7 @@ def test_bayes_command_prints_loo_beside_the_plug_in_view():
     assert sampled.returncode == 0, sampled.stderr
     document = json.loads(sampled.stdout)
     assert document["header"].startswith("PSIS-LOO on a random sample of 100 observations")
+    assert document["header"].endswith("pseudo-bma weights")
     for row in document["rows"]:
         assert row["subsampling_se"] > 0
         assert row["elpd"] == pytest.approx(
