@@ -29,7 +29,7 @@ from klmodels.entropy_estimators import EntropyEstimate, differential_entropy, p
 from klmodels.errors import DataError, FitError, KLModelsError, NotInMemoryError, ParameterError
 from klmodels.family import Candidate, Family, check_registry, default_registry, resolve
 from klmodels.family.base import Support
-from klmodels.frozen import FrozenMapping
+from klmodels.frozen import FrozenMapping, kept_as_is, plain
 from klmodels.optimize import small_blas
 from klmodels.protocols import ObservationsLike
 from klmodels.statistics import WeightedSample
@@ -61,17 +61,9 @@ def _format_params(params: Mapping[str, float]) -> str:
 
 def merged(fixed: Mapping[str, float], params: Mapping[str, float]) -> Mapping[str, float]:
     """``{**fixed, **params}``; an immutable table of shares alone is returned as it is."""
-    if not fixed and getattr(params, "immutable", False):
+    if not fixed and kept_as_is(params):
         return params
-    return {**fixed, **_as_dict(params)}
-
-
-def _as_dict(mapping: Mapping[str, float]) -> Mapping[str, float]:
-    """The dict behind a FrozenMapping, or the mapping itself.
-
-    Merged at C speed: the saturated model has a parameter per distinct value.
-    """
-    return mapping._data if isinstance(mapping, FrozenMapping) else mapping
+    return {**fixed, **plain(params)}
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -141,7 +133,7 @@ class Fit:
         A new dict on every call (changing it does not change the fit); for a model whose
         only parameters are an immutable table (the empirical model's shares), that table.
         """
-        return merged({**self.family.default_fixed, **_as_dict(self.fixed)}, self.params)
+        return merged({**self.family.default_fixed, **plain(self.fixed)}, self.params)
 
     def freeze(self) -> Any:
         """The fitted model as a frozen ``scipy.stats`` distribution."""
@@ -401,7 +393,7 @@ def _whole_numbers_as_int(family: Family, params: Mapping[str, float]) -> dict[s
 
     An immutable table of shares (the empirical model's) is returned as it is.
     """
-    if getattr(params, "immutable", False):
+    if kept_as_is(params):
         return params  # type: ignore[return-value]
     integer = {p.name for p in family.parameters if p.integer}
     return {k: int(v) if k in integer else float(v) for k, v in params.items()}
@@ -734,7 +726,7 @@ def finish(obs: Any, est: Estimated, entropy: EntropyEstimate | None = None) -> 
         notes.append(f"AICc undefined: n_obs={obs.n_obs:g} <= k + 1 = {k + 1}")
     return Fit(
         family=family,
-        params=est.params if getattr(est.params, "immutable", False) else FrozenMapping(est.params),
+        params=est.params if kept_as_is(est.params) else FrozenMapping(est.params),
         fixed=FrozenMapping(est.shown_fixed),
         k=k,
         n_obs=obs.n_obs,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar
 
-__all__ = ["FrozenMapping"]
+__all__ = ["FrozenMapping", "kept_as_is", "plain"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -49,3 +49,17 @@ class FrozenMapping(Mapping[K, V]):
 
     def __hash__(self) -> int:
         return hash(frozenset(self._data.items()))
+
+
+def kept_as_is(mapping: Mapping[Any, Any]) -> bool:
+    """Whether results keep ``mapping`` as it is instead of copying it.
+
+    True for an immutable table that says so (``immutable = True``), such as the empirical
+    model's shares: a parameter per distinct value, millions of them on large counts.
+    """
+    return bool(getattr(mapping, "immutable", False))
+
+
+def plain(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The dict behind a :class:`FrozenMapping` (to merge at C speed; not to be changed), or the mapping."""
+    return mapping._data if isinstance(mapping, FrozenMapping) else mapping

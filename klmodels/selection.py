@@ -73,6 +73,7 @@ from klmodels.fitting import (
     validate_support,
     with_kl_se,
 )
+from klmodels.frozen import kept_as_is
 from klmodels.goodness import censored_statistics, goodness_of_fit
 from klmodels.information import as_log_base, unit_name
 from klmodels.optimize import small_blas
@@ -371,7 +372,7 @@ def _cell(params: Mapping[str, float]) -> Mapping[str, float]:
 
     The empirical model's shares (millions for many distinct counts) are not copied.
     """
-    return params if getattr(params, "immutable", False) else dict(params)
+    return params if kept_as_is(params) else dict(params)
 
 
 def _row(

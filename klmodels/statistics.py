@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from klmodels.frozen import kept_as_is
 from klmodels.protocols import Quantities
 
 __all__ = ["CHUNK", "WeightedSample", "known_mean", "remember_mean", "remembering"]
@@ -32,8 +33,8 @@ CHUNK = 1 << 18
 """Values per chunk when a function is averaged over a large sample (2 MiB of float64)."""
 
 
-_KNOWN: contextvars.ContextVar[dict[tuple[Any, ...], tuple[float, Any]] | None] = (
-    contextvars.ContextVar("klmodels_known", default=None)
+_KNOWN: contextvars.ContextVar[dict[tuple[Any, ...], float] | None] = contextvars.ContextVar(
+    "klmodels_known", default=None
 )
 
 
@@ -53,8 +54,6 @@ def remembering() -> Iterator[None]:
 
 
 def _key(sample: Any, params: Mapping[str, float]) -> tuple[Any, ...]:
-    if getattr(params, "immutable", False):  # a table of shares, millions long: by identity
-        return (id(sample), id(params))
     return (id(sample), tuple(sorted((k, float(v)) for k, v in params.items())))
 
 
@@ -62,16 +61,15 @@ def remember_mean(sample: Any, params: Mapping[str, float], value: float) -> Non
     """Remember the mean log density of ``sample`` at ``params`` (inside :func:`remembering`)."""
     known = _KNOWN.get()
     if known is not None and math.isfinite(value):
-        known[_key(sample, params)] = (value, params)  # params kept alive: its id stays its own
+        known[_key(sample, params)] = value
 
 
 def known_mean(sample: Any, params: Mapping[str, float]) -> float | None:
     """A mean remembered for exactly this sample and these parameters, or None."""
     known = _KNOWN.get()
-    hit = None if known is None else known.get(_key(sample, params))
-    if hit is None or (getattr(params, "immutable", False) and hit[1] is not params):
+    if known is None or kept_as_is(params):  # no estimator ends at a table: never sorted into a key
         return None
-    return hit[0]
+    return known.get(_key(sample, params))
 
 
 def _pairs(quantities: Quantities) -> Iterable[tuple[Any, np.ndarray]]:
