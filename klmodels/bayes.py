@@ -806,6 +806,11 @@ class _FamilyModel:
     notes: list[str]
     summary: Mapping[str, float]
 
+    @property
+    def weights(self) -> np.ndarray:
+        """How many observations each value of ``y`` stands for (1 each without counts)."""
+        return self.counts if self.counts is not None else np.ones(self.y.size, dtype=np.int64)
+
 
 @contextlib.contextmanager
 def _quiet_pymc(progress: bool) -> Iterator[None]:
@@ -984,8 +989,7 @@ def _kfold(
     from arviz_stats.utils import ELPDDataLOOKFold
 
     loo = outcome.distinct_loo
-    y, counts = built.y, built.counts
-    weights = counts if counts is not None else np.ones(y.size, dtype=np.int64)
+    y, weights = built.y, built.weights
     column = np.repeat(np.arange(y.size), weights)  # the distinct value of each observation
     n_obs = column.size
     k = min(_FOLDS, n_obs)
@@ -1051,16 +1055,15 @@ def _refit_flagged(
                 f"K-fold cross-validation for high Pareto k failed ({exc}); PSIS kept"
             )
             return
-        outcome.notes = [n for n in outcome.notes if "Pareto k >" not in n]
-        outcome.notes.append(
+        _remedied(
+            outcome,
             f"{flagged.size} values with Pareto k > {loo.good_k:.2f}, more than {_MAX_REFITS} "
             f"to refit one by one: ELPD by {outcome.elpd.n_folds}-fold {_KFOLD_DONE} "
-            f"({time.perf_counter() - start:.1f} s)"
+            f"({time.perf_counter() - start:.1f} s)",
         )
         return
 
-    y, counts = built.y, built.counts
-    weights = counts if counts is not None else np.ones(y.size, dtype=np.int64)
+    y, counts, weights = built.y, built.counts, built.weights
     elpd_i = np.asarray(loo.elpd_i, dtype=float).ravel().copy()
     for j in flagged:
         left = weights.copy()
@@ -1087,11 +1090,17 @@ def _refit_flagged(
     )
     outcome.distinct_loo = exact
     outcome.elpd = _pointwise_elpd(az, exact, counts)
-    outcome.notes = [n for n in outcome.notes if "Pareto k >" not in n]
-    outcome.notes.append(
+    _remedied(
+        outcome,
         f"{flagged.size} value(s) with Pareto k > {loo.good_k:.2f} {_REFITS_DONE} "
-        f"({time.perf_counter() - start:.1f} s)"
+        f"({time.perf_counter() - start:.1f} s)",
     )
+
+
+def _remedied(outcome: _Outcome, how: str) -> None:
+    """Replace the row's high-Pareto-k warning by what was done about it."""
+    outcome.notes = [n for n in outcome.notes if "Pareto k >" not in n]
+    outcome.notes.append(how)
 
 
 def prior_draws(
@@ -1253,6 +1262,15 @@ def _log_likelihood_function(model: Any, observed: Any) -> tuple[Callable[..., A
     return function, [v.name for v in inputs]
 
 
+def _one_point(outcome: _Outcome, loglik: np.ndarray, counts: np.ndarray | None) -> _Outcome:
+    """A posterior that never leaves one point: LOO is that point's log-likelihood (per value)."""
+    outcome.elpd = _exact_elpd(np.repeat(loglik, counts) if counts is not None else loglik)
+    outcome.notes.append(
+        "every draw is one point (the likelihood allows no other): LOO is its log-likelihood"
+    )
+    return outcome
+
+
 def _subsampled_outcome(
     outcome: _Outcome,
     model: Any,
@@ -1276,11 +1294,7 @@ def _subsampled_outcome(
     ]
     approx = np.asarray(function(*mean, y))[0]  # log density at the posterior mean: plpd
     if all(np.all(d == d[0]) for d in draws):  # one point: LOO is its log-likelihood
-        outcome.elpd = _exact_elpd(np.repeat(approx, counts) if counts is not None else approx)
-        outcome.notes.append(
-            "every draw is one point (the likelihood allows no other): LOO is its log-likelihood"
-        )
-        return outcome
+        return _one_point(outcome, approx, counts)
     columns = columns_of(indices, counts)
     distinct, inverse = np.unique(columns, return_inverse=True)
     log_lik = np.asarray(function(*draws, y[distinct]))
@@ -1328,13 +1342,7 @@ def _sample_posterior(
         outcome.notes.append(f"loo_subsample: only {n_obs:,} observations; LOO over every value")
     loglik = np.asarray(posterior.log_likelihood[observed.name]).reshape(-1, y.size)
     if np.all(loglik == loglik[0]):  # every draw the same point: PSIS has nothing to smooth
-        outcome.elpd = _exact_elpd(
-            np.repeat(loglik[0], counts) if counts is not None else loglik[0]
-        )
-        outcome.notes.append(
-            "every draw is one point (the likelihood allows no other): LOO is its log-likelihood"
-        )
-        return outcome
+        return _one_point(outcome, loglik[0], counts)
     loo = _psis_loo(posterior, observed.name)
     outcome.distinct_loo = loo
     outcome.elpd = _pointwise_elpd(az, loo, counts)
