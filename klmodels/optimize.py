@@ -272,8 +272,11 @@ def argmax_integer(
     # golden-section search on the integers: each step keeps one inner point, so it costs one
     # evaluation (a ternary search costs two for a smaller reduction)
     shrink = (math.sqrt(5.0) - 1.0) / 2.0
-    m1 = right - round(shrink * (right - left))
-    m2 = left + round(shrink * (right - left))
+
+    def golden(left: int, right: int) -> tuple[int, int]:
+        return right - round(shrink * (right - left)), left + round(shrink * (right - left))
+
+    m1, m2 = golden(left, right)
     while right - left > 3:
         m1, m2 = min(max(m1, left + 1), right - 2), max(min(m2, right - 1), left + 2)
         if m1 >= m2:
@@ -286,8 +289,7 @@ def argmax_integer(
                 left = m2
             else:
                 right = m1
-            m1 = right - round(shrink * (right - left))
-            m2 = left + round(shrink * (right - left))
+            m1, m2 = golden(left, right)
             continue
         tied = math.isfinite(v1) and math.isfinite(v2)
         if tied and abs(v1 - v2) <= max(flat, 1e-13) * max(1.0, abs(v1)):
@@ -298,15 +300,12 @@ def argmax_integer(
                 best = max((m1, middle, m2), key=value)
                 return best, value(best), best == cap
             left, right = m1, m2
-            m1 = right - round(shrink * (right - left))
-            m2 = left + round(shrink * (right - left))
+            m1, m2 = golden(left, right)
             continue
-        if v1 < v2:  # the maximum is in [m1, right]
-            left, m1 = m1, m2
-            m2 = left + round(shrink * (right - left))
-        else:  # in [left, m2]
-            right, m2 = m2, m1
-            m1 = right - round(shrink * (right - left))
+        if v1 < v2:  # the maximum is in [m1, right]; m2 stays an inner point
+            left, m1, m2 = m1, m2, golden(m1, right)[1]
+        else:  # in [left, m2]; m1 stays an inner point
+            right, m1, m2 = m2, golden(left, m2)[0], m1
     best_n = max(range(left, right + 1), key=value)
     return best_n, value(best_n), best_n == cap
 
