@@ -1691,8 +1691,9 @@ def compare(
         nan_policy=nan_policy, registry=registry,
     )  # fmt: skip
     base = opts.base
-    if not (loo_subsample is None or isinstance(loo_subsample, (bool, int, np.integer))) or (
-        not isinstance(loo_subsample, bool) and loo_subsample is not None and loo_subsample < 2
+    whole = isinstance(loo_subsample, (int, np.integer)) and not isinstance(loo_subsample, bool)
+    if not (
+        loo_subsample is None or isinstance(loo_subsample, bool) or (whole and loo_subsample >= 2)
     ):
         raise ParameterError(
             f"loo_subsample={loo_subsample!r}: give None (automatic), True, False or a number "
