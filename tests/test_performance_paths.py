@@ -117,6 +117,33 @@ def test_analytic_scores_equal_finite_differences(name):
     np.testing.assert_allclose(analytic, numeric, atol=1e-7)
 
 
+@pytest.mark.parametrize(
+    "name, params",
+    [
+        ("genextreme", {"c": -0.15, "loc": 1.1, "scale": 2.1}),
+        ("genextreme", {"c": 0.4, "loc": 1.1, "scale": 2.1}),  # bounded above: -inf beyond
+        ("genextreme", {"c": 0.0, "loc": 1.1, "scale": 2.1}),
+        ("genextreme", {"c": 1e-14, "loc": 1.1, "scale": 2.1}),  # logpdf takes t = z there
+        ("genextreme", {"c": 2e-4, "loc": 1.1, "scale": 2.1}),  # the series for dt/dc
+        ("genextreme", {"c": 0.2, "loc": 1.1, "scale": -1.0}),  # invalid scale: NaN
+        ("skewnorm", {"a": 2.5, "loc": 1.2, "scale": 1.9}),
+        ("skewnorm", {"a": -40.0, "loc": 1.2, "scale": 1.9}),  # deep in log_ndtr's tail
+        ("skewnorm", {"a": 0.0, "loc": 1.2, "scale": 1.9}),
+        ("skewnorm", {"a": 1.0, "loc": 1.2, "scale": 0.0}),
+    ],
+)
+def test_fused_log_density_and_score_equal_the_separate_ones(name, params):
+    """A family's one-pass value-and-score equals its logpdf and _score, value for value."""
+    x = np.concatenate([np.linspace(-30, 30, 601), [1.1, 1.2, 1.1 + 1e-9, np.inf, -np.inf]])
+    family = klm.families[name]
+    with np.errstate(all="ignore"):
+        fused = family._logpdf_and_score(x, params)
+        separate = {"value": family.logpdf(x, params), **family._score(x, params)}
+    assert fused.keys() == separate.keys()
+    for key in separate:
+        np.testing.assert_allclose(fused[key], separate[key], rtol=1e-13, atol=0, err_msg=key)
+
+
 def test_integer_shortcut_equals_the_float_path(rng):
     x = rng.negative_binomial(3, 0.3, 100_000)
     a = klm.Observations.from_data(x)

@@ -556,6 +556,13 @@ class _Continuous(ScipyFamily):
         """
         raise NotImplementedError
 
+    def _logpdf_and_score(self, x: np.ndarray, params: Mapping[str, float]) -> dict[str, np.ndarray]:
+        """``{"value": logpdf, **score}`` in one call; families override it to share the work.
+
+        An override must give exactly :meth:`logpdf` and :meth:`_score` (tested for each).
+        """
+        return {"value": self.logpdf(x, params), **self._score(x, params)}
+
     @property
     def has_score(self) -> bool:
         """Whether the family writes out :meth:`_score`."""
@@ -636,11 +643,8 @@ class _Continuous(ScipyFamily):
             params = {**fixed, **dict(zip(names, from_z(z), strict=True))}
             if self.has_score:
 
-                def terms(x: np.ndarray) -> dict[str, np.ndarray]:
-                    return {"value": self.logpdf(x, params), **self._score(x, params)}
-
                 with np.errstate(all="ignore"):
-                    m = sample.average_many(terms)
+                    m = sample.average_many(lambda x: self._logpdf_and_score(x, params))
                 value = m["value"] if math.isfinite(m["value"]) else -math.inf
                 return value, _chain(np.array([m[n] for n in names]), derivative(z))
             steps = finite_difference_steps(z)
@@ -723,6 +727,16 @@ class _Continuous(ScipyFamily):
         )
         if not np.isfinite(result.fun) or result.fun >= 1e100:
             return None
+        if result.nit <= 1 and np.array_equal(result.x, z0):
+            # L-BFGS-B's first trial step (unit length in z) left the data's support and its line
+            # search stopped where it began (seen: genextreme from its moment start on normal
+            # data, "converged" at the start). Newton steps halve until the density is positive.
+            start_params = {**fixed, **dict(zip(names, map(float, from_z(z0)), strict=True))}
+            stepped = self._newton(sample, sample, fixed, start_params)
+            if stepped is not None:
+                value = value_and_gradient(to_z(np.array([stepped[n] for n in names])))[0]
+                if math.isfinite(value) and value > -float(result.fun):
+                    return stepped, value
         params = dict(zip(names, map(float, from_z(np.asarray(result.x))), strict=True))
         return params, -float(result.fun)
 
@@ -1274,6 +1288,35 @@ class GenExtreme(_Continuous):
             "scale": (-1 - d_dt * dt_dz * z) / sigma,
         }
 
+    def _logpdf_and_score(self, x, params):
+        """:meth:`logpdf` and :meth:`_score` sharing t and :math:`e^{-t}` (one log1p and one exp per value)."""
+        x = np.asarray(x, dtype=np.float64)
+        c, sigma = params["c"], params["scale"]
+        if not _valid(sigma) or 0 < abs(c) < 1e-12:  # (logpdf takes t = z there, the score does not)
+            return super()._logpdf_and_score(x, params)
+        z = (x - params["loc"]) / sigma
+        with np.errstate(all="ignore"):
+            cz = c * z
+            one_minus = 1 - cz
+            series = z * z * (0.5 + cz * (2 / 3 + cz * (0.75 + cz * 0.8)))
+            if c == 0:
+                t, dt_dc = z, series
+            else:
+                log1m = np.log1p(-cz)
+                t = -log1m / c
+                dt_dc = np.where(np.abs(cz) < 1e-3, series, (log1m + cz / one_minus) / (c * c))
+            exp_t = np.exp(-t)
+            value = -math.log(sigma) - (1 - c) * t - exp_t
+            d_dt = exp_t - (1 - c)
+            dt_dz = 1 / one_minus
+        inside = (cz < 1) if c != 0 else np.ones(z.shape, dtype=bool)
+        return {
+            "value": np.where(inside & ~np.isnan(value), value, -np.inf),
+            "c": t + d_dt * dt_dc,
+            "loc": -d_dt * dt_dz / sigma,
+            "scale": (-1 - d_dt * dt_dz * z) / sigma,
+        }
+
     def _start(self, sample, fixed):
         s = max(sample.sd * math.sqrt(6) / math.pi, 1e-12)
         return {"c": 0.01, "loc": sample.mean - 0.5772 * s, "scale": s, **fixed}
@@ -1382,6 +1425,24 @@ class SkewNormal(_Continuous):
             "a": z * r,
             "loc": (z - a * r) / sigma,
             "scale": (-1 + z * z - a * z * r) / sigma,
+        }
+
+    def _logpdf_and_score(self, x, params):
+        """:meth:`logpdf` and :meth:`_score` sharing one ``log_ndtr(a z)`` per value."""
+        x = np.asarray(x, dtype=np.float64)
+        a, sigma = params["a"], params["scale"]
+        if not _valid(sigma):
+            return {"value": np.full(x.shape, np.nan), **self._score(x, params)}
+        z = (x - params["loc"]) / sigma
+        az = a * z
+        half_z2 = 0.5 * z * z
+        log_cdf = special.log_ndtr(az)
+        r = np.exp(-0.5 * az * az - _HALF_LOG_2PI - log_cdf)
+        return {
+            "value": math.log(2) - half_z2 - _HALF_LOG_2PI + log_cdf - math.log(sigma),
+            "a": z * r,
+            "loc": (z - a * r) / sigma,
+            "scale": (-1 + 2 * half_z2 - a * z * r) / sigma,
         }
 
     def _start(self, sample, fixed):
