@@ -556,7 +556,9 @@ class _Continuous(ScipyFamily):
         """
         raise NotImplementedError
 
-    def _logpdf_and_score(self, x: np.ndarray, params: Mapping[str, float]) -> dict[str, np.ndarray]:
+    def _logpdf_and_score(
+        self, x: np.ndarray, params: Mapping[str, float]
+    ) -> dict[str, np.ndarray]:
         """``{"value": logpdf, **score}`` in one call; families override it to share the work.
 
         An override must give exactly :meth:`logpdf` and :meth:`_score` (tested for each).
@@ -642,7 +644,6 @@ class _Continuous(ScipyFamily):
         def value_and_gradient(z: np.ndarray) -> tuple[float, np.ndarray]:
             params = {**fixed, **dict(zip(names, from_z(z), strict=True))}
             if self.has_score:
-
                 with np.errstate(all="ignore"):
                     m = sample.average_many(lambda x: self._logpdf_and_score(x, params))
                 value = m["value"] if math.isfinite(m["value"]) else -math.inf
@@ -1292,7 +1293,7 @@ class GenExtreme(_Continuous):
         """:meth:`logpdf` and :meth:`_score` sharing t and :math:`e^{-t}` (one log1p and one exp per value)."""
         x = np.asarray(x, dtype=np.float64)
         c, sigma = params["c"], params["scale"]
-        if not _valid(sigma) or 0 < abs(c) < 1e-12:  # (logpdf takes t = z there, the score does not)
+        if not _valid(sigma) or 0 < abs(c) < 1e-12:  # logpdf takes t = z there; the score does not
             return super()._logpdf_and_score(x, params)
         z = (x - params["loc"]) / sigma
         with np.errstate(all="ignore"):
