@@ -96,6 +96,38 @@ def test_g_test_against_scipy_power_divergence(rng):
     assert result.cells == len(observed)
 
 
+@pytest.mark.parametrize(
+    "name, values",
+    [
+        ("poisson", [0, 1, 2, 3, 5, 8, 13, 40]),
+        ("nbinom", [0, 2, 3, 7, 30, 31, 200]),
+        ("geom", [1, 2, 9, 10, 11, 60]),
+        ("zipf", [1, 2, 3, 50, 10_000]),
+        ("logser", [1, 2, 4, 8, 16]),
+        ("poisson", [30, 31]),  # every cell's upper end above the median but the last
+        ("poisson", [0]),  # one cell: all the mass
+    ],
+)
+def test_g_test_cells_are_the_models_masses_between_the_observed_values(rng, name, values):
+    """Each cell [v_j, v_{j+1} - 1] gets the model's mass there (tails to the end cells), to 1e-12."""
+    from klmodels.paired import _cell_probabilities
+
+    values = np.asarray(values, dtype=float)
+    data = np.repeat(values, rng.integers(1, 5, values.size))
+    fit = klm.fit(data, name) if name != "poisson" or values.size > 1 else klm.fit([0, 1, 1], name)
+    dist = getattr(stats, name)(**dict(fit.all_params))
+    upper = np.append(values[1:] - 1, np.inf)
+    lower_cdf = np.concatenate(([0.0], dist.cdf(upper[:-1])))
+    expected = np.where(
+        dist.cdf(upper) <= 0.5,
+        dist.cdf(upper) - lower_cdf,
+        np.concatenate(([1.0], dist.sf(upper[:-1]))) - dist.sf(upper),
+    )
+    masses = _cell_probabilities(fit, values)
+    np.testing.assert_allclose(masses, expected, rtol=1e-12, atol=1e-300)
+    assert masses.sum() == pytest.approx(1.0, rel=1e-12)
+
+
 def test_g_test_rejects_a_wrong_model_and_accepts_the_right_one(rng):
     x = rng.negative_binomial(2, 0.3, 2000)
     assert klm.g_test(klm.fit(x, "poisson")).p_value < 1e-10
