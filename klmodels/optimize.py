@@ -224,7 +224,12 @@ def _to_free(domains: Mapping[str, Domain], params: Mapping[str, float]) -> np.n
 
 
 def argmax_integer(
-    f: Callable[[int], float], low: int, cap: int, *, flat: float = 0.0
+    f: Callable[[int], float],
+    low: int,
+    cap: int,
+    *,
+    flat: float = 0.0,
+    noise: Callable[[int], float] | None = None,
 ) -> tuple[int, float, bool]:
     """Maximise ``f`` over the integers in [low, cap], assuming f is unimodal there.
 
@@ -241,14 +246,35 @@ def argmax_integer(
     flat
         Gains below ``flat`` times the value count as no gain: the search stops on a plateau
         instead of following rounding noise (a profile that is flat in the parameter).
+    noise
+        The rounding error of ``f`` at n, in its units, where it grows with n (a log-likelihood
+        of a term like log n! carries about n ln n times the machine epsilon): gains below it
+        count as no gain too.
 
     Returns
     -------
     argmax, maximum, at_cap
-        ``at_cap`` is True when the maximum is at ``cap`` (the function may still increase
-        beyond it: the caller decides what that means).
+        ``at_cap`` is True when the maximum is at ``cap``, or the value at ``cap`` equals it
+        to within the flatness and rounding (the function may still increase beyond it: the
+        caller decides what that means).
     """
     cache: dict[int, float] = {}
+
+    def within(gain: float, reference: float, at: int) -> bool:
+        """Whether ``gain`` is no gain: within the relative flatness or the rounding at ``at``."""
+        return gain <= flat * abs(reference) + (noise(at) if noise is not None else 0.0)
+
+    def tie(a: float, b: float, at: int) -> bool:
+        """Whether two values are equal to within the flatness (at least 1e-13) or the rounding."""
+        return abs(a - b) <= max(flat, 1e-13) * max(1.0, abs(a)) + (
+            noise(at) if noise is not None else 0.0
+        )
+
+    def reaches_cap(best: int) -> bool:
+        """Whether the maximum is at the cap, or the cap's value ties it (a rise to the cap)."""
+        if best == cap:
+            return True
+        return cap in cache and math.isfinite(cache[cap]) and tie(cache[cap], cache[best], cap)
 
     def value(n: int) -> float:
         if n not in cache:
@@ -261,7 +287,7 @@ def argmax_integer(
         n = min(low + step, cap)
         if n == best_n:
             return best_n, value(best_n), best_n == cap
-        if value(n) <= value(best_n) + flat * abs(value(best_n)):
+        if within(value(n) - value(best_n), value(best_n), n):
             left, right = previous, n
             break
         previous, best_n = best_n, n
@@ -291,14 +317,12 @@ def argmax_integer(
                 right = m1
             m1, m2 = golden(left, right)
             continue
-        tied = math.isfinite(v1) and math.isfinite(v2)
-        if tied and abs(v1 - v2) <= max(flat, 1e-13) * max(1.0, abs(v1)):
+        if math.isfinite(v1) and math.isfinite(v2) and tie(v1, v2, m2):
             # equal values on a unimodal f: the maximum lies between them; stop early only on a
             # plateau (flat to rounding: the optimiser's noise, not the profile, would decide)
             middle = (m1 + m2) // 2
-            if m1 < middle < m2 and abs(value(middle) - v1) <= max(flat, 1e-13) * max(1.0, abs(v1)):
-                best = max((m1, middle, m2), key=value)
-                return best, value(best), best == cap
+            if m1 < middle < m2 and tie(value(middle), v1, m2):
+                break
             left, right = m1, m2
             m1, m2 = golden(left, right)
             continue
@@ -306,8 +330,11 @@ def argmax_integer(
             left, m1, m2 = m1, m2, golden(m1, right)[1]
         else:  # in [left, m2]; m1 stays an inner point
             right, m1, m2 = m2, golden(left, m2)[0], m1
-    best_n = max(range(left, right + 1), key=value)
-    return best_n, value(best_n), best_n == cap
+    else:  # the bracket is down to a few integers: try each
+        for n in range(left, right + 1):
+            value(n)
+    best_n = max(cache, key=cache.__getitem__)  # the best seen (on a plateau, maybe outside)
+    return best_n, value(best_n), reaches_cap(best_n)
 
 
 def finite_difference_steps(theta: np.ndarray) -> np.ndarray:

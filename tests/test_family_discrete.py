@@ -173,6 +173,50 @@ def test_betabinomial_with_free_n_finds_n(rng):
     assert f.k == 3
 
 
+def test_betabinomial_rising_to_its_negative_binomial_limit_says_so(rng):
+    """Poisson counts and one far value: the profile over n rises to the cap (100 x the largest
+    value) towards the negative binomial; the fit fails with that reason instead of reporting an
+    n that is only the cap's neighbour, and a comparison keeps the row with it."""
+    x = np.append(rng.poisson(4, 2000), 10**9)
+    with pytest.raises(klm.FitError, match=r"keeps rising with n.*negative binomial.*nbinom"):
+        klm.fit(x, "betabinom")
+    table = klm.compare(x, ["betabinom", "nbinom"])
+    assert "keeps rising" in table.loc["betabinom", "note"]
+    assert np.isfinite(table.loc["nbinom", "loglik"])
+
+
+@pytest.fixture(scope="module")
+def many_counts():
+    """100,000 negative-binomial counts with 25,000 distinct values, as distinct values and shares."""
+    x = np.random.default_rng(1).negative_binomial(2, 20.0 / 100_000, 100_000)
+    y, counts = np.unique(x, return_counts=True)
+    return y.astype(float), counts / counts.sum()
+
+
+def test_betabinomial_profile_from_a_poor_start_equals_the_fit_from_the_moments(many_counts):
+    """Found in the n search: from the previous n's (a, b), Newton's 100 steps at twice the n
+    ended short of the maximum (0.39 nats per observation low) and bent the search; now such a
+    fit starts again from the moments."""
+    y, prob = many_counts
+    family = klm.families["betabinom"]
+    n = 4_275_833.0
+    from_moments = family._fit_ab(y, prob, n)
+    from_previous = family._fit_ab(y, prob, n, (2.002854247604928, 436.4628342056514))
+    assert from_previous[1] == pytest.approx(from_moments[1], abs=1e-12)
+    assert from_previous[0]["b"] == pytest.approx(from_moments[0]["b"], rel=1e-8)
+
+
+def test_betabinomial_profile_rounding_bound_covers_the_scatter(many_counts):
+    """Adjacent n on a flat profile differ by rounding only: within the bound the search uses."""
+    y, prob = many_counts
+    family = klm.families["betabinom"]
+    n0 = 3_831_853
+    values = [family._fit_ab(y, prob, float(n))[1] for n in range(n0, n0 + 6)]
+    bound = family.profile_rounding(y, prob, n0)
+    assert 0 < max(values) - min(values) <= 2 * bound
+    assert family.profile_rounding(y, prob, 100) < 1e-12  # small n: no visible rounding
+
+
 # ---------------------------------------------------------------- supports and shifts
 def test_support_shifts_families_that_start_at_one(worm_teeth_100):
     f = klm.fit(worm_teeth_100, "geom", support=(0, 10))
