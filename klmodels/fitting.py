@@ -537,6 +537,7 @@ def _estimate(
     obs: Any, family: Family, fixed: Mapping[str, Any], all_fixed: dict[str, float]
 ) -> Estimated:
     raw_estimate, frame = _estimate_parameters(obs, family, all_fixed)
+    estimate_notes = getattr(raw_estimate, "notes", ())  # a NotedEstimate's, from the search
     estimated = _whole_numbers_as_int(family, raw_estimate)
     all_fixed = _whole_numbers_as_int(family, all_fixed)
     params = merged(all_fixed, estimated)
@@ -567,7 +568,7 @@ def _estimate(
         )
     if family.kind == "continuous" and estimated and math.isfinite(mean_loglik):
         _check_not_collapsed(obs, family, params, frame)
-    notes = list(family.diagnose(obs, params))
+    notes = [*estimate_notes, *family.diagnose(obs, params)]
     notes.extend(family.check_fit(obs, params, mean_loglik))
     return Estimated(
         family,

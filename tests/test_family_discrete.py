@@ -217,6 +217,19 @@ def test_betabinomial_profile_rounding_bound_covers_the_scatter(many_counts):
     assert family.profile_rounding(y, prob, 100) < 1e-12  # small n: no visible rounding
 
 
+def test_betabinomial_search_on_a_subsample_says_so_in_the_row(monkeypatch):
+    """With more distinct values than the search's subsample, n is searched on the subsample and
+    the fit's note says so (the note was made, then dropped before it reached the row)."""
+    family = klm.families["betabinom"]
+    x = stats.betabinom.rvs(5000, 3, 2, size=3000, random_state=np.random.default_rng(5))
+    assert klm.fit(x, "betabinom").note == ""
+    monkeypatch.setattr(type(family), "_SUBSAMPLE", 500)
+    fit = klm.fit(x, "betabinom")
+    assert "n searched on a subsample of 500 observations" in fit.note
+    table = klm.compare(x, ["betabinom", "nbinom"])
+    assert "n searched on a subsample" in table.loc["betabinom", "note"]
+
+
 # ---------------------------------------------------------------- supports and shifts
 def test_support_shifts_families_that_start_at_one(worm_teeth_100):
     f = klm.fit(worm_teeth_100, "geom", support=(0, 10))

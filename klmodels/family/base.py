@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -36,6 +36,7 @@ __all__ = [
     "Family",
     "FrozenModel",
     "Kind",
+    "NotedEstimate",
     "Parameter",
     "ScipyFamily",
     "Support",
@@ -54,6 +55,18 @@ def log1mexp(x: Any) -> Any:
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(x > -math.log(2.0), np.log(-np.expm1(x)), np.log1p(-np.exp(x)))
     return float(out) if out.ndim == 0 else out
+
+
+class NotedEstimate(dict):
+    """A family's estimate (parameter name to value) that carries notes for the fit's row.
+
+    For what only the estimation knows, such as a search made on a subsample; :meth:`Family.diagnose`
+    sees the data and the parameters but not how they were found.
+    """
+
+    def __init__(self, estimate: Mapping[str, float], notes: Sequence[str] = ()) -> None:
+        super().__init__(estimate)
+        self.notes = tuple(note for note in notes if note)
 
 
 Kind = Literal["discrete", "continuous"]

@@ -33,7 +33,14 @@ import numpy as np
 from scipy import optimize, special, stats
 
 from klmodels.errors import FitError, ParameterError
-from klmodels.family.base import Family, Parameter, ScipyFamily, Support, log1mexp
+from klmodels.family.base import (
+    Family,
+    NotedEstimate,
+    Parameter,
+    ScipyFamily,
+    Support,
+    log1mexp,
+)
 from klmodels.optimize import argmax_integer, maximise
 from klmodels.protocols import ObservationsLike
 
@@ -440,8 +447,10 @@ class BetaBinomial(_Discrete):
             if n < 1:
                 raise FitError("betabinom: n must be at least 1 to estimate a and b")
             return self._interior(*self._fit_ab(y, prob, n), n)
-        n, _note = self._search_n(y, prob)
-        return {"n": float(n), **self._interior(*self._fit_ab(y, prob, float(n)), n)}
+        n, note = self._search_n(y, prob)
+        return NotedEstimate(
+            {"n": float(n), **self._interior(*self._fit_ab(y, prob, float(n)), n)}, [note]
+        )
 
     @staticmethod
     def _interior(ab: dict[str, float] | None, _value: float, n: float) -> dict[str, float]:
