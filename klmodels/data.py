@@ -484,9 +484,9 @@ class Observations(SampleSummaries):
         elif w is not None:
             order = np.argsort(values, kind="stable")
             values, w = values[order], w[order]
-            distinct, start = np.unique(values, return_index=True)
-            if distinct.size < values.size:
-                values, w = distinct, np.add.reduceat(w, start)
+            start = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+            if start.size < values.size:  # (np.unique's return_index: 20 times slower)
+                values, w = values[start], np.add.reduceat(w, start)
         return cls(
             values=_readonly(values),
             weights=None if w is None else _readonly(np.asarray(w, dtype=np.float64)),

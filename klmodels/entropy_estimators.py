@@ -65,6 +65,7 @@ from scipy import special
 
 from klmodels.errors import ParameterError
 from klmodels.protocols import ObservationsLike
+from klmodels.statistics import sorted_unique
 
 __all__ = [
     "EntropyEstimate",
@@ -213,6 +214,20 @@ def _terms(n: int) -> tuple[np.ndarray, np.ndarray]:
     else:
         i = np.unique(np.round(np.linspace(0, n - 1, MAX_TERMS)))
     return np.maximum(i - m, 0), np.minimum(i + m, n - 1)
+
+
+@functools.lru_cache(maxsize=8)
+def _rank_union(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct ranks of :func:`_terms` and where each a and b sits among them, read-only.
+
+    The same for every model of one sample, so it is computed once per sample size.
+    """
+    a, b = _terms(n)
+    ranks, where = np.unique(np.concatenate((a, b)), return_inverse=True)
+    out = ranks, where[: a.size], where[a.size :]
+    for array in out:
+        array.flags.writeable = False
+    return out
 
 
 @functools.lru_cache(maxsize=8)
@@ -374,7 +389,7 @@ def _probability_positions(
     values, counts = ordered.values, ordered.counts
     cell, share = ordered.cells(ranks)
     # the log tails at the cells asked for and their neighbours only (not every distinct value)
-    needed = np.unique(
+    needed = sorted_unique(
         np.concatenate((cell, np.maximum(cell - 1, 0), np.minimum(cell + 1, values.size - 1)))
     )
     log_f_n, log_s_n = _log_tails(values[needed], logcdf, logsf)
@@ -432,12 +447,10 @@ def pit_kl_nats(
     ordered = _usable(obs)
     if isinstance(ordered, EntropyEstimate):
         return ordered
-    a, b = _terms(ordered.n)
-    ranks, where = np.unique(np.concatenate((a, b)), return_inverse=True)
+    ranks, at_a, at_b = _rank_union(ordered.n)
     lower, value, tails = _probability_positions(ordered, ranks, logcdf, logsf)
     if np.any(np.isnan(value)):
         return EntropyEstimate(math.nan, math.nan, f"kl: {name}'s cdf is not defined at the data")
-    at_a, at_b = where[: a.size], where[a.size :]
     low_a, low_b, value_a, value_b = lower[at_a], lower[at_b], value[at_a], value[at_b]
 
     def log_spacing(_a: np.ndarray, _b: np.ndarray) -> np.ndarray:
