@@ -41,6 +41,7 @@ partitions again unless they are in the cluster's memory: ``persist()`` data tha
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import pickle
 import threading
@@ -369,7 +370,67 @@ class _Moments:
 
 def _run_jobs(part: Any, index: int, weighted: bool, jobs: list[tuple[Callable, tuple]]) -> list:
     """Several per-partition functions on one partition: one read of it serves them all."""
-    return [func(part, index, weighted, *args) for func, args in jobs]
+    with _heap_kept():
+        return [func(part, index, weighted, *args) for func, args in jobs]
+
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (malloc.h)
+_GLIBC_MMAP_THRESHOLD = 128 * 1024  # glibc's default mmap threshold
+_heap_lock = threading.Lock()
+_heap_users = 0
+
+
+@contextlib.contextmanager
+def _heap_kept() -> Iterator[None]:
+    """While a pass runs on a worker, let glibc keep freed memory for the next temporaries.
+
+    Dask's nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which also fixes glibc's
+    mmap threshold at 128 KiB: every array temporary of a chunk (256 KiB) is then mapped and
+    unmapped, page faults and all, and a log density costs about three times as long as in the
+    client (measured: 0.35 s against 0.10 s for 1,500 logs of 32,768 values, the six-family
+    comparison's worker time 4.9 s against 1.8 s in one process). Within a pass the thresholds
+    are raised (32 MiB mapped, 64 MiB trimmed); after it, Dask's setting is put back and the heap
+    trimmed, so memory goes back to the system as Dask intends. Nothing changes where the
+    variable is not set (glibc then adapts its thresholds itself) or without glibc.
+    """
+    global _heap_users
+    import os
+
+    trim = os.environ.get("MALLOC_TRIM_THRESHOLD_")
+    libc = _glibc() if trim is not None else None
+    if libc is None:
+        yield
+        return
+    with _heap_lock:
+        _heap_users += 1
+        if _heap_users == 1:
+            libc.mallopt(_M_MMAP_THRESHOLD, 32 << 20)
+            libc.mallopt(_M_TRIM_THRESHOLD, 64 << 20)
+    try:
+        yield
+    finally:
+        with _heap_lock:
+            _heap_users -= 1
+            if _heap_users == 0:
+                mmap = os.environ.get("MALLOC_MMAP_THRESHOLD_", str(_GLIBC_MMAP_THRESHOLD))
+                libc.mallopt(_M_MMAP_THRESHOLD, int(mmap))
+                libc.mallopt(_M_TRIM_THRESHOLD, int(trim))
+                libc.malloc_trim(0)
+
+
+@functools.cache
+def _glibc() -> Any:
+    """The C library through ctypes where it is glibc; None elsewhere (musl, macOS, Windows)."""
+    import ctypes
+    import platform
+
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return None
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
 
 
 class _Partitions:

@@ -401,3 +401,58 @@ def test_zero_models_run_on_cluster_data_and_mixtures_say_they_need_memory(clien
         and "EM" in table.loc["mix2:norm", "note"]
     )
     assert table.index[0] == "norm"
+
+
+def test_worker_passes_keep_the_heap_and_put_dasks_setting_back(monkeypatch):
+    """Under Dask's MALLOC_TRIM_THRESHOLD_ a pass raises glibc's thresholds once (however many
+    tasks overlap) and restores them, then trims, when the last task ends; without the variable
+    (or glibc) nothing is touched."""
+
+    class FakeLibc:
+        def __init__(self):
+            self.calls = []
+
+        def mallopt(self, param, value):
+            self.calls.append(("mallopt", param, value))
+            return 1
+
+        def malloc_trim(self, pad):
+            self.calls.append(("trim", pad))
+            return 1
+
+    libc = FakeLibc()
+    monkeypatch.setattr(scaleout, "_glibc", lambda: libc)
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    with scaleout._heap_kept():
+        pass
+    assert libc.calls == []
+
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+    with scaleout._heap_kept():
+        with scaleout._heap_kept():  # a second task on another thread of the worker
+            assert len(libc.calls) == 2
+        assert len(libc.calls) == 2  # not restored while a task still runs
+    assert libc.calls == [
+        ("mallopt", -3, 32 << 20),
+        ("mallopt", -1, 64 << 20),
+        ("mallopt", -3, 128 * 1024),
+        ("mallopt", -1, 65536),
+        ("trim", 0),
+    ]
+    with pytest.raises(ValueError), scaleout._heap_kept():  # restored after a failure too
+        raise ValueError("a job failed")
+    assert libc.calls[-3:] == [("mallopt", -3, 128 * 1024), ("mallopt", -1, 65536), ("trim", 0)]
+    assert scaleout._heap_users == 0
+
+
+def test_worker_heap_setting_runs_on_the_real_glibc(monkeypatch):
+    import platform
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("glibc only")
+    assert scaleout._glibc() is not None
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+    with scaleout._heap_kept():
+        assert np.log(np.arange(1.0, 100_000.0)).sum() > 0
+    assert scaleout._heap_users == 0
