@@ -217,10 +217,11 @@ def _terms(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @functools.lru_cache(maxsize=8)
-def _rank_union(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _rank_union(n: int, max_terms: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The distinct ranks of :func:`_terms` and where each a and b sits among them, read-only.
 
-    The same for every model of one sample, so it is computed once per sample size.
+    The same for every model of one sample, so it is computed once per sample size (and
+    :data:`MAX_TERMS`, ``max_terms``, which the cache key must hold).
     """
     a, b = _terms(n)
     ranks, where = np.unique(np.concatenate((a, b)), return_inverse=True)
@@ -447,7 +448,7 @@ def pit_kl_nats(
     ordered = _usable(obs)
     if isinstance(ordered, EntropyEstimate):
         return ordered
-    ranks, at_a, at_b = _rank_union(ordered.n)
+    ranks, at_a, at_b = _rank_union(ordered.n, MAX_TERMS)
     lower, value, tails = _probability_positions(ordered, ranks, logcdf, logsf)
     if np.any(np.isnan(value)):
         return EntropyEstimate(math.nan, math.nan, f"kl: {name}'s cdf is not defined at the data")
