@@ -261,15 +261,16 @@ def argmax_integer(
     """
     cache: dict[int, float] = {}
 
+    def rounding(at: int) -> float:
+        return noise(at) if noise is not None else 0.0
+
     def within(gain: float, reference: float, at: int) -> bool:
         """Whether ``gain`` is no gain: within the relative flatness or the rounding at ``at``."""
-        return gain <= flat * abs(reference) + (noise(at) if noise is not None else 0.0)
+        return gain <= flat * abs(reference) + rounding(at)
 
     def tie(a: float, b: float, at: int) -> bool:
         """Whether two values are equal to within the flatness (at least 1e-13) or the rounding."""
-        return abs(a - b) <= max(flat, 1e-13) * max(1.0, abs(a)) + (
-            noise(at) if noise is not None else 0.0
-        )
+        return abs(a - b) <= max(flat, 1e-13) * max(1.0, abs(a)) + rounding(at)
 
     def reaches_cap(best: int) -> bool:
         """Whether the maximum is at the cap, or the cap's value ties it (a rise to the cap)."""
@@ -295,8 +296,10 @@ def argmax_integer(
         if n == cap:  # still rising at the cap: the maximum is in [previous, cap]
             left, right = previous, cap
             near = cap - -(-(cap - previous) // 64)  # 1/64 of the bracket below the cap
-            if previous < near < cap and value(cap) - value(near) > (
-                max(flat, 1e-13) * max(1.0, abs(value(cap))) + (noise(cap) if noise else 0.0)
+            if (
+                previous < near < cap
+                and value(cap) > value(near)
+                and not tie(value(cap), value(near), cap)
             ):  # rising into the bracket's last 1/64: at the cap for every caller's purpose
                 return cap, value(cap), True
             break

@@ -396,11 +396,19 @@ def _heap_kept() -> Iterator[None]:
     global _heap_users
     import os
 
-    trim = os.environ.get("MALLOC_TRIM_THRESHOLD_")
-    libc = _glibc() if trim is not None else None
-    if libc is None:
+    settings: tuple[int, int] | None
+    try:  # what to put back: the variables' values (glibc reads them as whole numbers)
+        settings = (
+            int(os.environ["MALLOC_TRIM_THRESHOLD_"]),
+            int(os.environ.get("MALLOC_MMAP_THRESHOLD_", _GLIBC_MMAP_THRESHOLD)),
+        )
+    except (KeyError, ValueError):
+        settings = None
+    libc = _glibc() if settings is not None else None
+    if libc is None or settings is None:
         yield
         return
+    trim, mmap = settings
     with _heap_lock:
         _heap_users += 1
         if _heap_users == 1:
@@ -412,9 +420,8 @@ def _heap_kept() -> Iterator[None]:
         with _heap_lock:
             _heap_users -= 1
             if _heap_users == 0:
-                mmap = os.environ.get("MALLOC_MMAP_THRESHOLD_", str(_GLIBC_MMAP_THRESHOLD))
-                libc.mallopt(_M_MMAP_THRESHOLD, int(mmap))
-                libc.mallopt(_M_TRIM_THRESHOLD, int(trim))
+                libc.mallopt(_M_MMAP_THRESHOLD, mmap)
+                libc.mallopt(_M_TRIM_THRESHOLD, trim)
                 libc.malloc_trim(0)
 
 
