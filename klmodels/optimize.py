@@ -255,9 +255,8 @@ def argmax_integer(
     -------
     argmax, maximum, at_cap
         ``at_cap`` is True when the maximum is at ``cap``, or the value at ``cap`` equals it
-        to within the flatness and rounding, or f still rises over the last 1/64 of the final
-        bracket (then ``cap`` is returned without locating the maximum inside that sliver): the
-        function may still increase beyond the cap, and the caller decides what that means.
+        to within the flatness and rounding: the function may still increase beyond the cap,
+        and the caller decides what that means.
     """
     cache: dict[int, float] = {}
 
@@ -266,6 +265,8 @@ def argmax_integer(
 
     def within(gain: float, reference: float, at: int) -> bool:
         """Whether ``gain`` is no gain: within the relative flatness or the rounding at ``at``."""
+        if not math.isfinite(reference):  # from -inf: keep going (f may turn finite further on)
+            return False
         return gain <= flat * abs(reference) + rounding(at)
 
     def tie(a: float, b: float, at: int) -> bool:
@@ -295,13 +296,6 @@ def argmax_integer(
         previous, best_n = best_n, n
         if n == cap:  # still rising at the cap: the maximum is in [previous, cap]
             left, right = previous, cap
-            near = cap - -(-(cap - previous) // 64)  # 1/64 of the bracket below the cap
-            if (
-                previous < near < cap
-                and value(cap) > value(near)
-                and not tie(value(cap), value(near), cap)
-            ):  # rising into the bracket's last 1/64: at the cap for every caller's purpose
-                return cap, value(cap), True
             break
         step *= 2
     # golden-section search on the integers: each step keeps one inner point, so it costs one
