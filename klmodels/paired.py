@@ -318,7 +318,10 @@ def _cell_probabilities_from_tails(family: Any, params: Any, ends: np.ndarray) -
     upper end has cdf <= 1/2 is the difference of two cdf values, any other the difference of two
     survival-function values (no cancellation on either side). The cdf is monotone, so the
     ends with cdf <= 1/2 come first; a bisection with scalar calls finds where they stop, and
-    each end then costs one special-function evaluation instead of two.
+    each end then costs one special-function evaluation instead of two. Where the cdf is NaN
+    somewhere or not monotone (a numerically broken family), every cell takes the side of its
+    own upper end, or the other side where that one is not finite, from both functions at
+    every end.
     """
 
     def cdf(points: np.ndarray) -> np.ndarray:
@@ -338,6 +341,18 @@ def _cell_probabilities_from_tails(family: Any, params: Any, ends: np.ndarray) -
             above = middle
     lower_cdf = cdf(ends[:below])
     upper_sf = sf(ends[max(below - 1, 0) :])  # from the last end below the median
+    if not (
+        np.all(np.isfinite(lower_cdf))
+        and np.all(np.isfinite(upper_sf))
+        and np.all(np.diff(lower_cdf) >= 0)
+        and np.all(np.diff(upper_sf) <= 0)
+    ):  # a cdf that is NaN somewhere or not monotone: each cell on the side of its own upper end
+        all_cdf, all_sf = cdf(ends), sf(ends)
+        cdf_high, cdf_low = np.append(all_cdf, 1.0), np.concatenate(([0.0], all_cdf))
+        sf_high, sf_low = np.append(all_sf, 0.0), np.concatenate(([1.0], all_sf))
+        by_cdf, by_sf = cdf_high - cdf_low, sf_low - sf_high
+        use_cdf = ((cdf_high <= 0.5) & np.isfinite(by_cdf)) | ~np.isfinite(by_sf)
+        return np.clip(np.where(use_cdf, by_cdf, by_sf), 0.0, None)
     masses = np.empty(ends.size + 1)
     masses[:below] = np.diff(lower_cdf, prepend=0.0)
     sf_low = upper_sf if below > 0 else np.concatenate(([1.0], upper_sf))

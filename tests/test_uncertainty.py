@@ -181,3 +181,24 @@ def test_bootstrap_errors():
         klm.bootstrap([1, 2, 3], ["poisson"], n_boot=1)
     with pytest.raises(klm.ParameterError, match="needs n_obs="):
         klm.bootstrap([0, 1, 2], ["poisson"], weights=[0.2, 0.3, 0.5], n_boot=5)
+
+
+def test_g_test_cells_of_a_broken_cdf_take_each_cells_own_side():
+    """A cdf that is NaN at one end (a numerically broken family): the cells on either side of
+    that end still get their masses, from the survival function where the cdf has none."""
+    from types import SimpleNamespace
+
+    from klmodels.paired import _cell_probabilities_from_tails
+
+    dist = stats.poisson(10.0)
+    ends = np.arange(0.0, 30.0)
+    broken = 1
+
+    def logcdf(x, params):
+        out = dist.logcdf(x)
+        return np.where(x == ends[broken], np.nan, out)
+
+    family = SimpleNamespace(logcdf=logcdf, logsf=lambda x, params: dist.logsf(x))
+    masses = _cell_probabilities_from_tails(family, {}, ends)
+    expected = np.diff(np.concatenate(([0.0], dist.cdf(ends), [1.0])))
+    np.testing.assert_allclose(masses, expected, rtol=1e-10)
