@@ -88,8 +88,10 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
 
     NumPy 2.3+ finds the distinct values of an integer array by hashing, then sorts them: 6 to
     20 times slower than sorting (51 ms against 3 ms for 300,000 integers with NumPy 2.5).
+    The input is flattened; unlike ``np.unique``, NaNs are not merged (each is kept): for
+    integers and NaN-free values.
     """
-    ordered = np.sort(np.asarray(values), kind="stable")
+    ordered = np.sort(np.ravel(values), kind="stable")
     if ordered.size < 2:
         return ordered
     keep = np.empty(ordered.size, dtype=bool)
@@ -151,9 +153,20 @@ class WeightedSample:
             return self.mean_of(f(self.x))
         total = 0.0
         for x, w in self.chunks():
-            values = f(x)
-            total += float(values.sum() if w is None else np.dot(w, values))
-        return total / self.x.size if self.w is None else total
+            total += self._share_of_mean(f(x), w)
+        return total
+
+    def _share_of_mean(self, values: np.ndarray, w: np.ndarray | None) -> float:
+        r"""One chunk's part of the weighted mean, without overflow where the mean is finite.
+
+        With weights, :math:`\sum w_i f_i` (the weights sum to at most 1, so no partial sum
+        passes the largest value); without, the chunk's mean (guarded as in :meth:`mean_of`)
+        times its share of the values.
+        """
+        if w is not None:
+            with np.errstate(over="ignore", invalid="ignore"):
+                return float(np.dot(w, values))
+        return WeightedSample(values).mean_of(values) * (values.size / self.x.size)
 
     def average_many(self, f: Callable[[np.ndarray], Quantities]) -> dict[Any, float]:
         """Like :meth:`average` for a function that returns several per-value quantities by name.
@@ -163,8 +176,11 @@ class WeightedSample:
         """
         if self.x.size <= CHUNK:
             return {k: self.mean_of(v) for k, v in _pairs(f(self.x))}
-        scale = 1.0 / self.x.size if self.w is None else 1.0
-        return {k: v * scale for k, v in self.sum_many(f).items()}
+        totals: dict[Any, float] = {}
+        for x, w in self.chunks():
+            for k, v in _pairs(f(x)):
+                totals[k] = totals.get(k, 0.0) + self._share_of_mean(v, w)
+        return totals
 
     def sum_many(self, f: Callable[[np.ndarray], Quantities]) -> dict[Any, float]:
         r"""Weighted sums :math:`\sum_i w_i f_k(x_i)` (plain sums without weights), chunk by chunk."""
