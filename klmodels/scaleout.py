@@ -376,6 +376,7 @@ def _run_jobs(part: Any, index: int, weighted: bool, jobs: list[tuple[Callable, 
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (malloc.h)
 _GLIBC_MMAP_THRESHOLD = 128 * 1024  # glibc's default mmap threshold
+_GLIBC_MMAP_THRESHOLD_MAX = 32 << 20  # the largest it accepts on 64-bit systems
 _heap_lock = threading.Lock()
 _heap_users = 0
 
@@ -404,6 +405,12 @@ def _heap_kept() -> Iterator[None]:
         )
     except (KeyError, ValueError):
         settings = None
+    if settings is not None:
+        trim, mmap = settings
+        if not 0 <= trim < 2**31:  # mallopt takes an int: such a value could not be put back
+            settings = None
+        elif not 0 <= mmap <= _GLIBC_MMAP_THRESHOLD_MAX:  # ignored by glibc at start-up
+            settings = (trim, _GLIBC_MMAP_THRESHOLD)
     libc = _glibc() if settings is not None else None
     if libc is None or settings is None:
         yield
@@ -412,7 +419,7 @@ def _heap_kept() -> Iterator[None]:
     with _heap_lock:
         _heap_users += 1
         if _heap_users == 1:
-            libc.mallopt(_M_MMAP_THRESHOLD, 32 << 20)
+            libc.mallopt(_M_MMAP_THRESHOLD, _GLIBC_MMAP_THRESHOLD_MAX)
             libc.mallopt(_M_TRIM_THRESHOLD, 64 << 20)
     try:
         yield
@@ -435,9 +442,13 @@ def _glibc() -> Any:
         return None
     try:
         libc = ctypes.CDLL("libc.so.6")
-        return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+        if not (hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim")):
+            return None
     except OSError:
         return None
+    libc.mallopt.argtypes, libc.mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    libc.malloc_trim.argtypes, libc.malloc_trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return libc
 
 
 class _Partitions:

@@ -445,6 +445,18 @@ def test_worker_passes_keep_the_heap_and_put_dasks_setting_back(monkeypatch):
     assert libc.calls[-3:] == [("mallopt", -3, 128 * 1024), ("mallopt", -1, 65536), ("trim", 0)]
     assert scaleout._heap_users == 0
 
+    libc.calls.clear()
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", str(1 << 30))  # above glibc's limit: ignored
+    with scaleout._heap_kept():
+        pass
+    assert libc.calls[2] == ("mallopt", -3, 128 * 1024)  # what glibc kept: its default
+    for unusable in (str(1 << 33), "-5", "lots"):  # cannot be put back through mallopt's int
+        libc.calls.clear()
+        monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", unusable)
+        with scaleout._heap_kept():
+            pass
+        assert libc.calls == []
+
 
 def test_worker_heap_setting_runs_on_the_real_glibc(monkeypatch):
     import platform
