@@ -336,9 +336,12 @@ class BetaBinomial(_Discrete):
         trigamma = fast_trigamma
 
         rest = n - y
+        converged = False
         for _ in range(100):
             a, b = math.exp(la), math.exp(lb)
             if a + b > 1e12:
+                if given_start:  # the binomial limit from a caller's start: check from the moments
+                    return max(binomial_limit(), self._fit_ab(y, prob, n), key=lambda r: r[1])
                 return binomial_limit()
             psi_nab, psi_ab = digamma(n + a + b), digamma(a + b)
             g_a = float(np.dot(prob, digamma(y + a))) - psi_nab - digamma(a) + psi_ab
@@ -358,17 +361,16 @@ class BetaBinomial(_Discrete):
             damp = min(1.0, 2.0 / max(abs(s1), abs(s2), 1e-300))
             la, lb = la + damp * s1, lb + damp * s2
             if max(abs(damp * s1), abs(damp * s2)) < 1e-10:
+                converged = True
                 break
-        else:  # no convergence in 100 steps: from a caller's start, start again from the moments
-            if given_start:
-                return self._fit_ab(y, prob, n)
         a, b = math.exp(la), math.exp(lb)
         with np.errstate(all="ignore"):
             value = float(np.dot(prob, betabinom_logpmf(y, n, a, b)))
         limit = binomial_limit()
-        if not math.isfinite(value) or value < limit[1]:
-            return limit
-        return {"a": a, "b": b}, value
+        found = limit if not math.isfinite(value) or value < limit[1] else ({"a": a, "b": b}, value)
+        if not converged and given_start:  # 100 steps from a caller's start: try the moments too
+            return max(found, self._fit_ab(y, prob, n), key=lambda r: r[1])
+        return found
 
     _SUBSAMPLE = 50_000
 
