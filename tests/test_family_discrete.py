@@ -166,6 +166,15 @@ def test_nbinom_on_underdispersed_data_fails_towards_the_poisson_limit(rng):
         klm.fit(rng.binomial(10, 0.5, 500), "nbinom")
 
 
+def test_binomial_n_just_below_the_search_cap_is_found():
+    """An n whose profile peaks in the last 1/64 of the search's bracket below its cap (10^7) is
+    an estimate, not 'n exceeds the cap' (found by review of a shortcut that said so)."""
+    x = np.random.default_rng(0).binomial(9_990_000, 0.001, 2000)
+    fit = klm.fit(x, "binom", p=0.001)
+    profile = {n: stats.binom.logpmf(x, n, 0.001).sum() for n in (9_988_659, 9_988_660, 9_988_661)}
+    assert fit.params["n"] == max(profile, key=profile.get)
+
+
 def test_betabinomial_with_free_n_finds_n(rng):
     x = stats.betabinom.rvs(15, 3, 2, size=4000, random_state=rng)
     f = klm.fit(x, "betabinom")
