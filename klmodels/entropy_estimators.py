@@ -395,8 +395,9 @@ def _probability_positions(
     )
     log_f_n, log_s_n = _log_tails(values[needed], logcdf, logsf)
     where = np.searchsorted(needed, cell)
-    below = np.searchsorted(needed, np.maximum(cell - 1, 0))
-    above = np.searchsorted(needed, np.minimum(cell + 1, values.size - 1))
+    # needed holds cell - 1 and cell + 1 where they exist, and no whole number lies between
+    below = np.where(cell > 0, where - 1, where)
+    above = np.where(cell < values.size - 1, where + 1, where)
     cdf, sf = np.exp(log_f_n), np.exp(log_s_n)
     first, last = cell == 0, cell == values.size - 1
     # cell boundaries halfway to the neighbours on the probability scale, mirrored at the ends
