@@ -884,7 +884,7 @@ class _Continuous(ScipyFamily):
         """
         best: tuple[dict[str, float], float] | None = None
         for start in starts:
-            candidate = self._smooth_fit(sample, fixed, start)
+            candidate = self._smooth_fit(sample, fixed, start, maxiter=200 if polish else 60)
             if candidate is not None and (best is None or candidate[1] > best[1]):
                 best = candidate
         if best is None:
