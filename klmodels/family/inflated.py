@@ -145,44 +145,6 @@ class _ZeroModel(Family):
         return mixture([stats.randint(0, 1), self._positive_part(base, base_params)], [pi, 1 - pi],
                        name=self.name)  # fmt: skip
 
-    def _log_series_limit(
-        self, obs: ObservationsLike, base_params: Mapping[str, float]
-    ) -> list[str]:
-        """A note when the zero-truncated negative binomial is at its n -> 0 limit, the log-series.
-
-        As n -> 0 the zero-truncated negative binomial tends to the log-series distribution
-        (scipy's ``logser``). When the fitted n is small and the positive counts' log-likelihood
-        does not beat the log-series fit to them (by 1e-9 nats per count), the likelihood has
-        no maximum at n > 0: the optimiser stopped somewhere on the way (seen: n = 4.6e-16 on
-        Poisson counts with one 10^9).
-        """
-        n = base_params.get("n", math.inf)
-        if self.base.name != "nbinom" or not n < 0.01:
-            return []
-        values, prob, _ = self._counts(obs)
-        positive = values > 0
-        y, weights = values[positive], prob[positive] / prob[positive].sum()
-        with np.errstate(all="ignore"):
-            here = float(
-                np.dot(weights, self.base.logpdf(y, base_params)) - self._log_positive(base_params)
-            )
-        from klmodels.family.discrete import LogSeries
-
-        logser = LogSeries()
-        try:
-            limit_params = logser._mle(y, weights, {"loc": 0.0}, {"p"})
-        except FitError:
-            return []
-        with np.errstate(all="ignore"):
-            limit = float(np.dot(weights, logser.logpdf(y, {"loc": 0.0, **limit_params})))
-        if not (math.isfinite(here) and math.isfinite(limit)) or here > limit + 1e-9:
-            return []
-        return [
-            f"the positive counts' negative binomial drifts to its limit as n -> 0, the log-series "
-            f"(logser, p={limit_params['p']:.4g}): the likelihood has no maximum at n > 0; reported "
-            f"at n={n:.3g}"
-        ]
-
     def _positive_part(self, base: Any, base_params: Mapping[str, float]) -> Any:
         return base
 
