@@ -164,26 +164,31 @@ def test_a_hurdle_without_zeros_is_its_zero_truncated_base_and_never_beats_the_d
 
 def test_hurdle_nbinom_at_its_log_series_limit_says_so():
     """Log-series counts above a hurdle: in some samples the positive part's n runs to 0 (the
-    zero-truncated negative binomial's limit is the log-series), which the row now says, naming
-    the log-series fit; an interior n does not get the note. Oracle for the limit: scipy's
-    log-series fitted to the positive counts by a bounded search."""
+    zero-truncated negative binomial(n, p) tends to the log-series with parameter 1 - p), which
+    the row now says; an interior n, or n fixed by the user, does not get the note. Oracle for the
+    limit: scipy's logser at 1 - p, and its best fit to the positive counts."""
     from scipy import optimize, stats
 
     rng = np.random.default_rng(6)
     x = np.where(rng.uniform(size=2000) < 0.3, 0, rng.logseries(0.8, 2000))
     fit = klm.fit(x, "hurdle_nbinom")
-    assert fit.params["n"] < 1e-6
+    n, p = fit.params["n"], fit.params["p"]
+    assert n < 1e-6
+    assert f"the log-series (logser, p={1 - p:.4g})" in fit.note
     positive = x[x > 0]
+    here = (
+        stats.nbinom.logpmf(positive, n, p) - np.log(-np.expm1(stats.nbinom.logpmf(0, n, p)))
+    ).mean()
+    assert here <= stats.logser.logpmf(positive, 1 - p).mean() + 1e-9  # the note's claim
     best = optimize.minimize_scalar(
-        lambda p: -stats.logser.logpmf(positive, p).mean(), bounds=(0.01, 0.99),
+        lambda q: -stats.logser.logpmf(positive, q).mean(), bounds=(0.01, 0.99),
         method="bounded", options={"xatol": 1e-12},
     )  # fmt: skip
-    assert f"the log-series (logser, p={best.x:.4g})" in fit.note
-    log_zero = stats.nbinom.logpmf(0, fit.params["n"], fit.params["p"])
-    here = (stats.nbinom.logpmf(positive, fit.params["n"], fit.params["p"])
-            - np.log(-np.expm1(log_zero))).mean()  # fmt: skip
-    assert here <= -best.fun + 1e-9  # no better than the limit: the note's claim
+    assert here <= -best.fun + 1e-9 and abs((1 - p) - best.x) < 1e-4
     outlier = np.append(np.random.default_rng(3).poisson(4, 3000), 10**9)
     assert "drifts to its limit as n -> 0" in klm.fit(outlier, "hurdle_nbinom").note
+    # p fixed where the likelihood has a maximum at n > 0 (found by review: the note said it had none)
+    assert "log-series" not in klm.fit(x, "hurdle_nbinom", p=0.2146).note
+    assert "log-series" not in klm.fit(x, "hurdle_nbinom", n=0.005).note  # n not estimated
     y = np.where(rng.uniform(size=3000) < 0.3, 0, rng.negative_binomial(0.5, 0.2, 3000))
     assert "log-series" not in klm.fit(y, "hurdle_nbinom").note

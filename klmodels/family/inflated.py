@@ -25,9 +25,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from klmodels.errors import FitError
-from klmodels.family.base import Family, Parameter, log1mexp
+from klmodels.family.base import Family, NotedEstimate, Parameter, log1mexp
 from klmodels.optimize import maximise_smooth
 from klmodels.protocols import ObservationsLike
 
@@ -269,16 +270,17 @@ class Hurdle(_ZeroModel):
             what=self.name,
             rough=_on_subsample(values[positive], prob[positive], truncated_on),
         )
-        return params if "pi" in fixed else {**params, "pi": zeros}
+        note = ""
+        if self.base.name == "nbinom" and "n" in params:  # n estimated: it may run to 0
+            note = self._log_series_limit(
+                values[positive], prob[positive], {**base_fixed, **params}
+            )
+        return NotedEstimate(params if "pi" in fixed else {**params, "pi": zeros}, [note])
 
     def diagnose(self, obs: ObservationsLike, params: Mapping[str, float]) -> list[str]:
-        """Notes: zeros as the base predicts them (within 2 SE); a drift to the log-series.
-
-        The second for a negative binomial whose positive part is at its n -> 0 limit.
-        """
+        """A note when the share of zeros is what the base itself predicts (within 2 SE)."""
         notes = super().diagnose(obs, params)
         base_params, pi = self._split(params)
-        notes.extend(self._log_series_limit(obs, base_params))
         p0 = math.exp(self._base_log_zero(base_params))
         n = obs.n_obs
         if n and abs(pi - p0) <= 2 * math.sqrt(max(p0 * (1 - p0), 1e-300) / n):
@@ -290,42 +292,32 @@ class Hurdle(_ZeroModel):
         return notes
 
     def _log_series_limit(
-        self, obs: ObservationsLike, base_params: Mapping[str, float]
-    ) -> list[str]:
-        """A note when the zero-truncated negative binomial is at its n -> 0 limit, the log-series.
+        self, y: np.ndarray, prob: np.ndarray, base_params: Mapping[str, float]
+    ) -> str:
+        r"""A note when the zero-truncated negative binomial is at its n -> 0 limit, the log-series.
 
-        As n -> 0 the zero-truncated negative binomial tends to the log-series distribution
-        (scipy's ``logser``). When the fitted n is small and the positive counts' log-likelihood
-        does not beat the log-series fit to them (by 1e-9 nats per count), the likelihood has
-        no maximum at n > 0: the optimiser stopped somewhere on the way (seen: n = 4.6e-16 on
-        Poisson counts with one 10^9).
+        As n -> 0 the zero-truncated negative binomial(n, p) tends to the log-series with
+        parameter 1 - p (scipy's ``logser``): :math:`\binom{k+n-1}{k} p^n (1-p)^k / (1 - p^n)
+        \to -(1-p)^k / (k \ln p)`. When the fitted n is small and the positive counts ``y``
+        have no higher log-likelihood than under that limit (by 1e-9 nats per count), the
+        likelihood has no maximum at n > 0 for this p: the optimiser stopped on the way (seen:
+        n = 4.6e-16 on Poisson counts with one 10^9).
         """
-        n = base_params.get("n", math.inf)
-        if self.base.name != "nbinom" or not n < 0.01:
-            return []
-        values, prob, _ = self._counts(obs)
-        positive = values > 0
-        y, weights = values[positive], prob[positive] / prob[positive].sum()
+        n, p = base_params["n"], base_params["p"]
+        if not (n < 0.01 and 0 < p < 1):
+            return ""
+        weights = prob / prob.sum()
         with np.errstate(all="ignore"):
             here = float(
                 np.dot(weights, self.base.logpdf(y, base_params)) - self._log_positive(base_params)
             )
-        from klmodels.family.discrete import LogSeries
-
-        logser = LogSeries()
-        try:
-            limit_params = logser._mle(y, weights, {"loc": 0.0}, {"p"})
-        except FitError:
-            return []
-        with np.errstate(all="ignore"):
-            limit = float(np.dot(weights, logser.logpdf(y, {"loc": 0.0, **limit_params})))
+            limit = float(np.dot(weights, stats.logser.logpmf(y, 1 - p)))
         if not (math.isfinite(here) and math.isfinite(limit)) or here > limit + 1e-9:
-            return []
-        return [
+            return ""
+        return (
             f"the positive counts' negative binomial drifts to its limit as n -> 0, the log-series "
-            f"(logser, p={limit_params['p']:.4g}): the likelihood has no maximum at n > 0; reported "
-            f"at n={n:.3g}"
-        ]
+            f"(logser, p={1 - p:.4g}): the likelihood has no maximum at n > 0; reported at n={n:.3g}"
+        )
 
     def _positive_part(self, base: Any, base_params: Mapping[str, float]) -> Any:
         from klmodels.mixture import zero_truncated
