@@ -30,7 +30,7 @@ import pandas as pd
 from klmodels.entropy_estimators import differential_entropy_nats
 from klmodels.errors import DataError, ParameterError
 from klmodels.protocols import ObservationsLike, Sample
-from klmodels.statistics import WeightedSample
+from klmodels.statistics import WeightedSample, run_starts
 
 __all__ = ["NanPolicy", "Observations"]
 
@@ -484,7 +484,7 @@ class Observations(SampleSummaries):
         elif w is not None:
             order = np.argsort(values, kind="stable")
             values, w = values[order], w[order]
-            start = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+            start = run_starts(values)
             if start.size < values.size:  # (np.unique's return_index: 20 times slower)
                 values, w = values[start], np.add.reduceat(w, start)
         return cls(
