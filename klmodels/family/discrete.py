@@ -336,13 +336,12 @@ class BetaBinomial(_Discrete):
         trigamma = fast_trigamma
 
         rest = n - y
-        converged = False
+        converged = reached_limit = False
         for _ in range(100):
             a, b = math.exp(la), math.exp(lb)
             if a + b > 1e12:
-                if given_start:  # the binomial limit from a caller's start: check from the moments
-                    return max(binomial_limit(), self._fit_ab(y, prob, n), key=lambda r: r[1])
-                return binomial_limit()
+                reached_limit = True
+                break
             psi_nab, psi_ab = digamma(n + a + b), digamma(a + b)
             g_a = float(np.dot(prob, digamma(y + a))) - psi_nab - digamma(a) + psi_ab
             g_b = float(np.dot(prob, digamma(rest + b))) - psi_nab - digamma(b) + psi_ab
@@ -363,13 +362,18 @@ class BetaBinomial(_Discrete):
             if max(abs(damp * s1), abs(damp * s2)) < 1e-10:
                 converged = True
                 break
-        a, b = math.exp(la), math.exp(lb)
-        with np.errstate(all="ignore"):
-            value = float(np.dot(prob, betabinom_logpmf(y, n, a, b)))
-        limit = binomial_limit()
-        found = limit if not math.isfinite(value) or value < limit[1] else ({"a": a, "b": b}, value)
-        if not converged and given_start:  # 100 steps from a caller's start: try the moments too
-            return max(found, self._fit_ab(y, prob, n), key=lambda r: r[1])
+        if reached_limit:
+            found = binomial_limit()
+        else:
+            a, b = math.exp(la), math.exp(lb)
+            with np.errstate(all="ignore"):
+                value = float(np.dot(prob, betabinom_logpmf(y, n, a, b)))
+            limit = binomial_limit()
+            found = (
+                limit if not math.isfinite(value) or value < limit[1] else ({"a": a, "b": b}, value)
+            )
+        if given_start and not converged:  # 100 steps or the limit from a caller's start
+            return max(found, self._fit_ab(y, prob, n), key=lambda r: r[1])  # and from the moments
         return found
 
     _SUBSAMPLE = 50_000
