@@ -106,7 +106,8 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     integers and NaN-free values.
     """
     ordered = np.sort(np.ravel(values), kind="stable")
-    return ordered[run_starts(ordered)]
+    distinct: np.ndarray = ordered[run_starts(ordered)]
+    return distinct
 
 
 def _pairs(quantities: Quantities) -> Iterable[tuple[Any, np.ndarray]]:

@@ -362,6 +362,7 @@ class BetaBinomial(_Discrete):
             if max(abs(damp * s1), abs(damp * s2)) < 1e-10:
                 converged = True
                 break
+        found: tuple[dict[str, float] | None, float]
         if reached_limit:
             found = binomial_limit()
         else:
