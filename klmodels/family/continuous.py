@@ -526,7 +526,7 @@ class _Continuous(ScipyFamily):
                     break
             if self._drifted(larger, fixed, rough):
                 return larger, rough
-            stepped = self._newton(larger.sample, sub.sample, fixed, rough)
+            stepped, _ = self._newton(larger.sample, sub.sample, fixed, rough)
             if stepped is None:
                 break
             sub, rough = larger, stepped
@@ -752,7 +752,7 @@ class _Continuous(ScipyFamily):
             # search stopped where it began (seen: genextreme from its moment start on normal
             # data, "converged" at the start). Newton steps halve until the density is positive.
             start_params = {**fixed, **dict(zip(names, map(float, from_z(z0)), strict=True))}
-            stepped = self._newton(sample, sample, fixed, start_params)
+            stepped, _ = self._newton(sample, sample, fixed, start_params)
             if stepped is not None:
                 value = value_and_gradient(to_z(np.array([stepped[n] for n in names])))[0]
                 if math.isfinite(value) and value > -float(result.fun):
@@ -768,25 +768,14 @@ class _Continuous(ScipyFamily):
         rough: Mapping[str, float],
         *,
         max_steps: int = 50,
-    ) -> dict[str, float] | None:
+    ) -> tuple[dict[str, float] | None, bool]:
         """Quasi-Newton steps on ``full`` from ``rough``, seeded with the Hessian on ``curvature_sample``.
 
         Works in well-scaled coordinates (:meth:`_coordinates`) with the analytic score where the
-        family has one. Returns None when the steps fail; after ``max_steps`` ascending steps
-        (a flat direction, where each step gains less than the last) the last point.
+        family has one. Returns the parameters and whether the steps converged: ``(None, False)``
+        when they fail; after ``max_steps`` ascending steps (a flat direction, where each step
+        gains less than the last) the last point and False.
         """
-        return self._newton_status(full, curvature_sample, fixed, rough, max_steps=max_steps)[0]
-
-    def _newton_status(
-        self,
-        full: WeightedSample,
-        curvature_sample: WeightedSample,
-        fixed: Mapping[str, float],
-        rough: Mapping[str, float],
-        *,
-        max_steps: int = 50,
-    ) -> tuple[dict[str, float] | None, bool]:
-        """:meth:`_newton`, and whether the steps converged (False after ``max_steps``)."""
         names = [p.name for p in self.free_parameters(fixed)]
         to_z, from_z, derivative = self._coordinates(full, names)
         theta0 = np.array([float(rough[n]) for n in names])
@@ -853,13 +842,9 @@ class _Continuous(ScipyFamily):
         # 12 steps on all the data, seeded with the subsample's curvature, usually converge; along
         # a flat direction (loggamma near its normal limit: 26 nats short on 60,000 values after
         # 12 steps) up to 40 more follow, seeded with the curvature of all the data
-        finished, converged = self._newton_status(
-            obs.sample, sub.sample, fixed, rough, max_steps=12
-        )
+        finished, converged = self._newton(obs.sample, sub.sample, fixed, rough, max_steps=12)
         if finished is not None and not converged:
-            more, converged = self._newton_status(
-                obs.sample, obs.sample, fixed, finished, max_steps=40
-            )
+            more, converged = self._newton(obs.sample, obs.sample, fixed, finished, max_steps=40)
             finished = more if more is not None else finished
         if finished is not None and converged:
             return finished
@@ -956,7 +941,7 @@ class _Continuous(ScipyFamily):
         if not polish:
             return best[0]
         # Finish with Newton steps (exact to the last digits in a few passes)
-        finished = self._newton(sample, sample, fixed, best[0])
+        finished, _ = self._newton(sample, sample, fixed, best[0])
         return finished if finished is not None else best[0]
 
     def _profile_loc(
