@@ -370,14 +370,68 @@ class _Continuous(ScipyFamily):
     limit_name: str = ""
     drift_threshold: float = math.inf
     """Beyond this value of :attr:`limit_shape` the fit is reported as drifting to its limit."""
+    limit_power: float = 1.0
+    """The family departs from its limit at the order ``limit_shape ** -limit_power``."""
 
     def _limit_family(self) -> _Continuous | None:
         """The family reached in the limit (e.g. the normal for loggamma as c -> inf)."""
         return None
 
-    def _near_limit(self, limit_params: Mapping[str, float]) -> dict[str, float]:
-        """Parameters of this family that reproduce the limit's fit almost exactly."""
+    def _near_limit(
+        self, limit_params: Mapping[str, float], shape: float | None = None
+    ) -> dict[str, float]:
+        """Parameters of this family that match the limit's fit, at ``shape`` (default: almost exactly)."""
         raise NotImplementedError
+
+    def _finite_maximum(
+        self,
+        obs: ObservationsLike,
+        fixed: Mapping[str, float],
+        limit: tuple[dict[str, float], float],
+        rough: Mapping[str, float],
+    ) -> dict[str, float] | None:
+        r"""A finite maximum on all the data after a subsample said the fit drifts to the limit.
+
+        Along the path :math:`u = \text{shape}^{-p}` through the limit's fit (p =
+        :attr:`limit_power`: 1 for t, whose correction to the normal is of order 1/df; 1/2 for
+        loggamma, whose skewness is of order :math:`c^{-1/2}`), the mean gain over the limit is
+        :math:`g(u) \approx a u - b u^2` nats per value (the limit's own score for loc and scale is
+        zero, so the first-order term is the whole score test). ``a`` comes from a probe at the
+        shape ``10 * drift_threshold``, ``b`` from one at the shape 100, both averages of the
+        per-value difference of log densities (no cancellation of the totals) in one pass. When
+        ``a > 0`` the likelihood rises into finite shapes (t on normal data whose sample kurtosis
+        exceeds 3): Newton steps on all the data from :math:`u^* = a / 2b` find the maximum, kept
+        only if it beats the limit. Returns None when the limit stands.
+        """
+        limit_family = self._limit_family()
+        if limit_family is None or self.limit_shape is None or self.limit_shape in fixed:
+            return None
+        shape_near, shape_far = 10 * self.drift_threshold, 100.0
+        u_near, u_far = shape_near**-self.limit_power, shape_far**-self.limit_power
+        near = {**self._near_limit(limit[0], shape_near), **fixed}
+        far = {**self._near_limit(limit[0], shape_far), **fixed}
+
+        def gains(x: np.ndarray) -> Iterator[tuple[str, np.ndarray]]:
+            base = limit_family.logpdf(x, limit[0])
+            yield "near", self.logpdf(x, near) - base
+            yield "far", self.logpdf(x, far) - base
+
+        with np.errstate(all="ignore"):
+            g = obs.sample.average_many(gains)
+        a = g["near"] / u_near
+        if not (math.isfinite(a) and a > 0 and g["near"] > 1e-13):
+            return None
+        b = (a * u_far - g["far"]) / u_far**2 if math.isfinite(g["far"]) else math.nan
+        u_star = a / (2 * b) if math.isfinite(b) and b > 0 else u_far
+        shape = min(max(u_star ** (-1 / self.limit_power), 2.0), self.drift_threshold / 10)
+        start = {k: v for k, v in self._near_limit(limit[0], shape).items() if k not in fixed}
+        start = {**{k: v for k, v in rough.items() if k not in start}, **start}
+        found, _ = self._newton(obs.sample, obs.sample, fixed, start, max_steps=40)
+        if found is None:
+            return None
+        with np.errstate(all="ignore"):
+            value = obs.sample.average(lambda x: self.logpdf(x, {**fixed, **found}))
+        return found if math.isfinite(value) and value > limit[1] else None
 
     def _limit_fit(
         self, obs: ObservationsLike, fixed: Mapping[str, float]
@@ -837,6 +891,13 @@ class _Continuous(ScipyFamily):
         if drifting or self._drifted(sub, fixed, rough):
             limit = self._limit_fit(obs, fixed)
             if limit is not None:
+                # the subsample's verdict, checked on all the data (t on 60,000 normal draws: the
+                # subsample drifted, all the data peak at df = 225, 0.91 nats above the normal)
+                finite = (
+                    self._finite_maximum(obs, fixed, limit, rough) if sub.size < obs.size else None
+                )
+                if finite is not None:
+                    return finite
                 near = self._near_limit(limit[0])
                 return {k: v for k, v in near.items() if k not in fixed}
         # 12 steps on all the data, seeded with the subsample's curvature, usually converge; along
@@ -1239,8 +1300,9 @@ class StudentT(_Continuous):
     def _limit_family(self):
         return Normal()
 
-    def _near_limit(self, limit_params):
-        return {"df": 1e8, "loc": limit_params["loc"], "scale": limit_params["scale"]}
+    def _near_limit(self, limit_params, shape=None):
+        df = 1e8 if shape is None else shape
+        return {"df": df, "loc": limit_params["loc"], "scale": limit_params["scale"]}
 
     def _start(self, sample, fixed):
         kurt = sample.excess_kurtosis
@@ -1506,6 +1568,7 @@ class LogGamma(_Continuous):
     limit_shape = "c"
     limit_name = "normal"
     drift_threshold = 1e5
+    limit_power = 0.5
     _NEAR = 1e7
 
     def logpdf(self, x, params):
@@ -1532,9 +1595,9 @@ class LogGamma(_Continuous):
     def _limit_family(self):
         return Normal()
 
-    def _near_limit(self, limit_params):
+    def _near_limit(self, limit_params, shape=None):
         """loggamma(c) has mean psi(c) and variance psi'(c): matched to the normal's at a large c."""
-        c = self._NEAR
+        c = self._NEAR if shape is None else shape
         scale = limit_params["scale"] / math.sqrt(special.polygamma(1, c))
         return {"c": c, "loc": limit_params["loc"] - scale * special.digamma(c), "scale": scale}
 
