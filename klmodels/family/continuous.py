@@ -389,6 +389,7 @@ class _Continuous(ScipyFamily):
         fixed: Mapping[str, float],
         limit: tuple[dict[str, float], float],
         rough: Mapping[str, float],
+        curvature_sample: WeightedSample,
     ) -> dict[str, float] | None:
         r"""A finite maximum on all the data after a subsample said the fit drifts to the limit.
 
@@ -426,7 +427,7 @@ class _Continuous(ScipyFamily):
         shape = min(max(u_star ** (-1 / self.limit_power), 2.0), self.drift_threshold / 10)
         start = {k: v for k, v in self._near_limit(limit[0], shape).items() if k not in fixed}
         start = {**{k: v for k, v in rough.items() if k not in start}, **start}
-        found, _ = self._newton(obs.sample, obs.sample, fixed, start, max_steps=40)
+        found, _ = self._newton(obs.sample, curvature_sample, fixed, start, max_steps=40)
         if found is None:
             return None
         with np.errstate(all="ignore"):
@@ -478,7 +479,9 @@ class _Continuous(ScipyFamily):
         gap = ""
         limit = self._limit_fit(obs, {})
         if limit is not None and obs.n_obs is not None:
-            gap = f", {obs.n_obs * (limit[1] - mean_loglik):.2g} nats below the {self.limit_name}'s log-likelihood"
+            below = obs.n_obs * (limit[1] - mean_loglik)
+            side = "below" if below > 0 else "above"
+            gap = f", {abs(below):.2g} nats {side} the {self.limit_name}'s log-likelihood"
         return [
             f"{self.name} drifts to its limit, the {self.limit_name} ({self.limit_shape} -> "
             f"{self.limit_value:g}): the likelihood has no finite maximum; reported at "
@@ -894,7 +897,9 @@ class _Continuous(ScipyFamily):
                 # the subsample's verdict, checked on all the data (t on 60,000 normal draws: the
                 # subsample drifted, all the data peak at df = 225, 0.91 nats above the normal)
                 finite = (
-                    self._finite_maximum(obs, fixed, limit, rough) if sub.size < obs.size else None
+                    self._finite_maximum(obs, fixed, limit, rough, sub.sample)
+                    if sub.size < obs.size
+                    else None
                 )
                 if finite is not None:
                     return finite
@@ -1301,8 +1306,10 @@ class StudentT(_Continuous):
         return Normal()
 
     def _near_limit(self, limit_params, shape=None):
+        """At df > 2 the variance df/(df - 2) scale^2 matched to the normal's (the likelihood's ridge)."""
         df = 1e8 if shape is None else shape
-        return {"df": df, "loc": limit_params["loc"], "scale": limit_params["scale"]}
+        scale = limit_params["scale"] * (math.sqrt((df - 2) / df) if df > 2 else 1.0)
+        return {"df": df, "loc": limit_params["loc"], "scale": scale}
 
     def _start(self, sample, fixed):
         kurt = sample.excess_kurtosis
