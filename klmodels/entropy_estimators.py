@@ -65,7 +65,6 @@ from scipy import special
 
 from klmodels.errors import ParameterError
 from klmodels.protocols import ObservationsLike
-from klmodels.statistics import sorted_unique
 
 __all__ = [
     "EntropyEstimate",
@@ -389,36 +388,41 @@ def _probability_positions(
         return lower, np.where(lower, log_f, log_s), np.concatenate((log_f, log_s))
     values, counts = ordered.values, ordered.counts
     cell, share = ordered.cells(ranks)
-    # the log tails at the cells asked for and their neighbours only (not every distinct value)
-    needed = sorted_unique(
-        np.concatenate((cell, np.maximum(cell - 1, 0), np.minimum(cell + 1, values.size - 1)))
-    )
+    tied = np.flatnonzero(counts[cell] > 1)
+    # the log tails at the cells asked for and at the neighbours of tied ones only (not every
+    # distinct value; no sort: a mask over the distinct values, positions by its running count)
+    asked = np.zeros(values.size, dtype=bool)
+    asked[cell] = True
+    tied_cells = cell[tied]
+    asked[np.maximum(tied_cells - 1, 0)] = True
+    asked[np.minimum(tied_cells + 1, values.size - 1)] = True
+    needed = np.flatnonzero(asked)
+    position = np.cumsum(asked) - 1
     log_f_n, log_s_n = _log_tails(values[needed], logcdf, logsf)
-    where = np.searchsorted(needed, cell)
-    # needed holds cell - 1 and cell + 1 where they exist, and no whole number lies between
-    below = np.where(cell > 0, where - 1, where)
-    above = np.where(cell < values.size - 1, where + 1, where)
-    cdf, sf = np.exp(log_f_n), np.exp(log_s_n)
-    first, last = cell == 0, cell == values.size - 1
-    # cell boundaries halfway to the neighbours on the probability scale, mirrored at the ends
-    f_low = np.where(first, 2 * cdf[where] - cdf[above], cdf[below])
-    f_high = np.where(last, 2 * cdf[where] - cdf[below], cdf[above])
-    s_low = np.where(first, 2 * sf[where] - sf[above], sf[below])
-    s_high = np.where(last, 2 * sf[where] - sf[below], sf[above])
-    f_from = np.clip(0.5 * (f_low + cdf[where]), 0.0, 1.0)
-    f_to = np.clip(0.5 * (cdf[where] + f_high), 0.0, 1.0)
-    s_from = np.clip(0.5 * (s_low + sf[where]), 0.0, 1.0)  # the larger survival, at the left
-    s_to = np.clip(0.5 * (sf[where] + s_high), 0.0, 1.0)
-    single = counts[cell] == 1
+    where = position[cell]
     lower = log_f_n[where] <= math.log(0.5)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        spread_f = np.log(f_from + share * (f_to - f_from))
-        spread_s = np.log(s_from - share * (s_from - s_to))
-    value = np.where(
-        single,
-        np.where(lower, log_f_n[where], log_s_n[where]),
-        np.where(lower, spread_f, spread_s),
-    )
+    value = np.where(lower, log_f_n[where], log_s_n[where])
+    if tied.size:
+        # copies of a tied value spread over their cell on the probability scale
+        cell, share, where = tied_cells, share[tied], where[tied]
+        # needed holds cell - 1 and cell + 1 where they exist, and no whole number lies between
+        below = np.where(cell > 0, where - 1, where)
+        above = np.where(cell < values.size - 1, where + 1, where)
+        cdf, sf = np.exp(log_f_n), np.exp(log_s_n)
+        first, last = cell == 0, cell == values.size - 1
+        # cell boundaries halfway to the neighbours on the probability scale, mirrored at the ends
+        f_low = np.where(first, 2 * cdf[where] - cdf[above], cdf[below])
+        f_high = np.where(last, 2 * cdf[where] - cdf[below], cdf[above])
+        s_low = np.where(first, 2 * sf[where] - sf[above], sf[below])
+        s_high = np.where(last, 2 * sf[where] - sf[below], sf[above])
+        f_from = np.clip(0.5 * (f_low + cdf[where]), 0.0, 1.0)
+        f_to = np.clip(0.5 * (cdf[where] + f_high), 0.0, 1.0)
+        s_from = np.clip(0.5 * (s_low + sf[where]), 0.0, 1.0)  # the larger survival, at the left
+        s_to = np.clip(0.5 * (sf[where] + s_high), 0.0, 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            spread_f = np.log(f_from + share * (f_to - f_from))
+            spread_s = np.log(s_from - share * (s_from - s_to))
+        value[tied] = np.where(lower[tied], spread_f, spread_s)
     return lower, value, np.concatenate((log_f_n, log_s_n))
 
 

@@ -85,3 +85,58 @@ def test_binned_kl_matches_a_hand_computation_and_depends_on_the_bins(rng):
         binned_kl_nats(obs, model.cdf, 100), rel=0.05
     )
     assert binned_kl_nats(obs, stats.uniform(-1, 2).cdf, 10) == math.inf
+
+
+def _positions_one_rank_at_a_time(ordered, ranks, logcdf, logsf):
+    """The definition of the PIT positions of tied data, rank by rank (the oracle)."""
+    values, counts = ordered.values, ordered.counts
+    ends = np.cumsum(counts)
+    cdf, sf = np.exp(logcdf(values)), np.exp(logsf(values))
+    lower, value = [], []
+    for r in ranks:
+        c = int(np.searchsorted(ends, r, side="right"))
+        is_lower = bool(logcdf(values[c : c + 1])[0] <= math.log(0.5))
+        lower.append(is_lower)
+        if counts[c] == 1:
+            value.append(logcdf(values[c : c + 1])[0] if is_lower else logsf(values[c : c + 1])[0])
+            continue
+        share = (r - (ends[c] - counts[c]) + 0.5) / counts[c]
+        last = values.size - 1
+        below, above = max(c - 1, 0), min(c + 1, last)
+        f_low = 2 * cdf[c] - cdf[above] if c == 0 else cdf[below]
+        f_high = 2 * cdf[c] - cdf[below] if c == last else cdf[above]
+        s_low = 2 * sf[c] - sf[above] if c == 0 else sf[below]
+        s_high = 2 * sf[c] - sf[below] if c == last else sf[above]
+        if is_lower:
+            lo, hi = np.clip(0.5 * (f_low + cdf[c]), 0, 1), np.clip(0.5 * (cdf[c] + f_high), 0, 1)
+            value.append(np.log(lo + share * (hi - lo)))
+        else:
+            lo, hi = np.clip(0.5 * (s_low + sf[c]), 0, 1), np.clip(0.5 * (sf[c] + s_high), 0, 1)
+            value.append(np.log(lo - share * (lo - hi)))
+    return np.array(lower), np.array(value)
+
+
+@pytest.mark.parametrize("shape", ["zeros", "rounded", "few values", "one big tie"])
+def test_tied_data_positions_equal_their_definition_rank_by_rank(shape):
+    """Ties spread over their cell on the model's probability scale, singletons at their own
+    tail probability: the vectorised positions (only tied ranks spread, a mask for the values
+    needed) equal the definition evaluated one rank at a time."""
+    from klmodels import entropy_estimators as ee
+    from klmodels.data import Observations
+
+    rng = np.random.default_rng(4)
+    x = {
+        "zeros": np.where(rng.uniform(size=3000) < 0.05, 0.0, rng.exponential(2, 3000)),
+        "rounded": np.round(rng.normal(0, 1, 3000), 1),
+        "few values": rng.integers(0, 4, 3000).astype(float),
+        "one big tie": np.concatenate([rng.normal(size=2000), np.full(300, 0.25)]),
+    }[shape]
+    ordered = ee.OrderedSample.from_observations(Observations.from_data(x))
+    ranks, _, _ = ee._rank_union(ordered.n, ee.MAX_TERMS)
+    loc, scale = float(np.mean(x)), float(np.std(x))
+    logcdf = lambda v: stats.norm.logcdf(v, loc, scale)  # noqa: E731
+    logsf = lambda v: stats.norm.logsf(v, loc, scale)  # noqa: E731
+    lower, value, _ = ee._probability_positions(ordered, ranks, logcdf, logsf)
+    expected_lower, expected = _positions_one_rank_at_a_time(ordered, ranks, logcdf, logsf)
+    np.testing.assert_array_equal(lower, expected_lower)
+    np.testing.assert_allclose(value, expected, rtol=1e-14, atol=0)

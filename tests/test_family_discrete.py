@@ -355,3 +355,38 @@ def test_the_empirical_shares_behave_as_the_dict_of_names_they_replace(tmp_path)
     assert all(name in csv_row for name in expected)
     path = write_comparison(table, tmp_path / "t.json")
     assert read_frame(path).loc["empirical", "params"] == pytest.approx(dict(cell))
+
+
+EDGE_VALUES = np.array(
+    [-3, -1, 0, 1, 2, 2.5, 3, 7, 10, 11, 50, 1e6, 1e300, np.inf, -np.inf, np.nan]
+)
+EDGE_SHAPES = {
+    "poisson": [{"mu": m} for m in (0, 1e-300, 0.5, 3, 1e6, -1, np.nan, np.inf)],
+    "geom": [{"p": p} for p in (1e-300, 0.3, 1, 0, 1.5, np.nan)],
+    "nbinom": [
+        {"n": n, "p": p}
+        for n in (1e-16, 0.5, 3, 1e10, 0, -1, np.inf, np.nan)
+        for p in (1e-12, 0.3, 1, 0, 1.2)
+    ],
+    "binom": [{"n": n, "p": p} for n in (0, 10, 10.5, 1e7, -1, np.nan) for p in (0, 0.3, 1, 1.1)],
+    "betabinom": [
+        {"n": n, "a": a, "b": b}
+        for n in (0, 10, 10.5, 1e7)
+        for a in (1e-3, 2, 1e8, 0)
+        for b in (0.5, 50, -1)
+    ],
+}
+
+
+@pytest.mark.parametrize("name", list(EDGE_SHAPES))
+def test_direct_log_pmf_formulas_equal_scipys_everywhere(name):
+    """The log pmfs evaluated without scipy's per-call checks equal scipy's logpmf bit for bit at
+    whole numbers, non-integers, both ends of the support, +-inf and NaN, for valid and invalid
+    shapes (those go to scipy) and three shifts."""
+    family = klm.families[name]
+    for shapes in EDGE_SHAPES[name]:
+        for loc in (0.0, 2.0, -1.0):
+            ours = family.logpdf(EDGE_VALUES, {**shapes, "loc": loc})
+            with np.errstate(all="ignore"):
+                theirs = getattr(stats, name).logpmf(EDGE_VALUES, **shapes, loc=loc)
+            np.testing.assert_array_equal(ours, theirs, err_msg=f"{name} {shapes} loc={loc}")

@@ -122,7 +122,7 @@ class _Discrete(ScipyFamily):
         return False
 
     def _log_pmf_formula(self, k: np.ndarray, shapes: Mapping[str, float]) -> np.ndarray:
-        """scipy's ``_logpmf`` formula at whole numbers ``k`` inside the support, unchecked."""
+        """The formula of scipy's ``_logpmf`` at whole numbers ``k`` in the support, unchecked."""
         raise NotImplementedError
 
     def _upper_end(self, shapes: Mapping[str, float]) -> float:
