@@ -173,9 +173,12 @@ class WeightedSample:
         passes the largest value); without, the chunk's mean (guarded as in :meth:`mean_of`)
         times its share of the values.
         """
-        if w is not None:
-            with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):
+            if w is not None:
                 return float(np.dot(w, values))
+            total = float(np.add.reduce(values, axis=None))  # np.mean's sum, without its overhead
+        if math.isfinite(total):
+            return total / self.x.size
         return WeightedSample(values).mean_of(values) * (values.size / self.x.size)
 
     def average_many(self, f: Callable[[np.ndarray], Quantities]) -> dict[Any, float]:
