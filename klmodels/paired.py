@@ -332,6 +332,10 @@ def _cell_probabilities_from_tails(family: Any, params: Any, ends: np.ndarray) -
         with np.errstate(all="ignore"):
             return np.exp(family.logsf(points, params))
 
+    if (
+        ends.size <= _DIRECT_ENDS
+    ):  # few cells: both functions at every end cost less than a bisection
+        return _on_each_ends_side(cdf(ends), sf(ends))
     below, above = 0, ends.size  # the ends before `below` have cdf <= 1/2, those from `above` not
     while below < above:
         middle = (below + above) // 2
@@ -347,17 +351,29 @@ def _cell_probabilities_from_tails(family: Any, params: Any, ends: np.ndarray) -
         and np.all(np.diff(lower_cdf) >= 0)
         and np.all(np.diff(upper_sf) <= 0)
     ):  # a cdf that is NaN somewhere or not monotone: each cell on the side of its own upper end
-        all_cdf, all_sf = cdf(ends), sf(ends)
-        cdf_high, cdf_low = np.append(all_cdf, 1.0), np.concatenate(([0.0], all_cdf))
-        sf_high, sf_low = np.append(all_sf, 0.0), np.concatenate(([1.0], all_sf))
-        by_cdf, by_sf = cdf_high - cdf_low, sf_low - sf_high
-        use_cdf = ((cdf_high <= 0.5) & np.isfinite(by_cdf)) | ~np.isfinite(by_sf)
-        return np.clip(np.where(use_cdf, by_cdf, by_sf), 0.0, None)
+        return _on_each_ends_side(cdf(ends), sf(ends))
     masses = np.empty(ends.size + 1)
     masses[:below] = np.diff(lower_cdf, prepend=0.0)
     sf_low = upper_sf if below > 0 else np.concatenate(([1.0], upper_sf))
     masses[below:] = sf_low - np.append(sf_low[1:], 0.0)
     return np.clip(masses, 0.0, None)
+
+
+_DIRECT_ENDS = 2048
+"""Up to this many cell ends the G-test evaluates the cdf and sf at all of them (no bisection)."""
+
+
+def _on_each_ends_side(all_cdf: np.ndarray, all_sf: np.ndarray) -> np.ndarray:
+    """Cell probabilities, each cell on the side of its own upper end (the other where not finite).
+
+    For a monotone cdf the same values as the bisection's (the cells below the median from the
+    cdf, the others from the sf); for a broken one (NaN, not monotone) a usable side per cell.
+    """
+    cdf_high, cdf_low = np.append(all_cdf, 1.0), np.concatenate(([0.0], all_cdf))
+    sf_high, sf_low = np.append(all_sf, 0.0), np.concatenate(([1.0], all_sf))
+    by_cdf, by_sf = cdf_high - cdf_low, sf_low - sf_high
+    use_cdf = ((cdf_high <= 0.5) & np.isfinite(by_cdf)) | ~np.isfinite(by_sf)
+    return np.clip(np.where(use_cdf, by_cdf, by_sf), 0.0, None)
 
 
 def _pooled(

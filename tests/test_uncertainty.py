@@ -202,3 +202,29 @@ def test_g_test_cells_of_a_broken_cdf_take_each_cells_own_side():
     masses = _cell_probabilities_from_tails(family, {}, ends)
     expected = np.diff(np.concatenate(([0.0], dist.cdf(ends), [1.0])))
     np.testing.assert_allclose(masses, expected, rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("poisson", {"mu": 40.0}),
+        ("nbinom", {"n": 2.5, "p": 0.05}),
+        ("binom", {"n": 400.0, "p": 0.3}),
+        ("geom", {"p": 0.02}),
+        ("betabinom", {"n": 500.0, "a": 2.0, "b": 5.0}),
+        ("logser", {"p": 0.97}),
+    ],
+)
+def test_g_test_cells_without_a_bisection_equal_the_bisections(name, params, monkeypatch):
+    """Few cells take the cdf and sf at every end (each cell on its own end's side); many take a
+    bisection for the median's position and one function per end: the same masses."""
+    from klmodels import paired
+
+    family = klm.families[name]
+    params = {**params, "loc": 0.0}
+    ends = np.unique(np.round(np.linspace(1, 350, 300)))
+    direct = paired._cell_probabilities_from_tails(family, params, ends)
+    monkeypatch.setattr(paired, "_DIRECT_ENDS", 0)
+    bisected = paired._cell_probabilities_from_tails(family, params, ends)
+    np.testing.assert_array_equal(direct, bisected)
+    assert direct.sum() == pytest.approx(1.0, rel=1e-12)

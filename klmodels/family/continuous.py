@@ -1611,8 +1611,9 @@ class LogGamma(_Continuous):
     def _near_limit(self, limit_params, shape=None):
         """loggamma(c) has mean psi(c) and variance psi'(c): matched to the normal's at a large c."""
         c = self._NEAR if shape is None else shape
-        scale = limit_params["scale"] / math.sqrt(special.polygamma(1, c))
-        return {"c": c, "loc": limit_params["loc"] - scale * special.digamma(c), "scale": scale}
+        scale = float(limit_params["scale"] / math.sqrt(special.polygamma(1, c)))
+        loc = float(limit_params["loc"] - scale * special.digamma(c))
+        return {"c": c, "loc": loc, "scale": scale}
 
     def _start(self, sample, fixed):
         skew = sample.skew
