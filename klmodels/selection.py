@@ -701,7 +701,9 @@ def compare(
         chi2, chi2_p              float64  discrete data: Pearson's chi-square on the same
                                            pooled cells
         g_stat, g_dof, g_p        float64  discrete data: G-test of goodness of fit (cells
-                                           pooled to expected counts >= 5)
+                                           pooled to expected counts >= 5; above 10,000
+                                           distinct values, first grouped into 10,000 runs
+                                           of about equal observed count)
         kl_binned_<unit>          float64  with ``bins``: D(histogram ‖ model's bin masses)
         note                      object   why a row failed, or what to beware of
         ========================  =======  ==================================================

@@ -258,3 +258,37 @@ def test_g_test_pooling_terminates_and_counts_exact_thresholds():
     _, e = _pooled(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0]), 1e-300)
     np.testing.assert_array_equal(e, [1.0, 2.0, 3.0])  # a threshold below rounding: one per value
     assert _pooled(np.full(30, 1 / 3), np.full(30, 1 / 3), 1.0)[1].size == 10  # thirds make 1s
+
+
+def test_g_test_on_many_distinct_values_groups_them_at_the_data_quantiles(monkeypatch):
+    """Above _MAX_CELLS distinct values (lowered here to 40) the values are grouped into runs
+    of about equal observed count before pooling. Oracle: the G statistic and Pearson's
+    chi-square computed by hand on those cells from scipy's cdf, with k fitted parameters."""
+    from klmodels import paired
+
+    x = stats.nbinom(3, 0.02).rvs(5000, random_state=np.random.default_rng(3))
+    x[:400] = 150  # one value with 8% of the data: the next value starts a new run
+    fit = klm.fit(x, "nbinom")
+    monkeypatch.setattr(paired, "_MAX_CELLS", 40)
+    result = klm.g_test(fit)
+
+    values, counts = np.unique(x, return_counts=True)
+    assert values.size > 40
+    share_before = (np.cumsum(counts) - counts) / counts.sum()
+    run = np.floor(share_before * 40).astype(int)
+    starts = np.flatnonzero(np.diff(run, prepend=-1))
+    lower = values[starts]
+    assert values[np.searchsorted(values, 150) + 1] in lower
+    observed = np.add.reduceat(counts, starts).astype(float)
+    dist = stats.nbinom(fit.params["n"], fit.params["p"])
+    cdf_at_ends = np.concatenate(([0.0], dist.cdf(lower[1:] - 1), [1.0]))
+    expected = x.size * np.diff(cdf_at_ends)
+    assert expected.min() >= 5  # no pooling on these cells: the oracle stays simple
+    g = 2 * np.sum(observed * np.log(observed / expected))
+    pearson = np.sum((observed - expected) ** 2 / expected)
+    assert result.cells == starts.size
+    assert result.dof == starts.size - 1 - 2
+    assert result.statistic == pytest.approx(g, rel=1e-9)
+    assert result.chi2 == pytest.approx(pearson, rel=1e-9)
+    assert result.p_value == pytest.approx(stats.chi2.sf(g, starts.size - 3), rel=1e-6)
+    assert "runs of about equal observed counts" in result.note
