@@ -233,7 +233,7 @@ def argmax_integer(
 ) -> tuple[int, float, bool]:
     """Maximise ``f`` over the integers in [low, cap], assuming f is unimodal there.
 
-    Probes low, low+1, low+2, low+4, ... until f stops increasing, then runs a golden-section
+    Probes low, low+1, low+4, low+16, ... until f stops increasing, then runs a golden-section
     search in the bracket and checks the last few integers exhaustively.
 
     Parameters
@@ -297,7 +297,9 @@ def argmax_integer(
         if n == cap:  # still rising at the cap: the maximum is in [previous, cap]
             left, right = previous, cap
             break
-        step *= 2
+        step *= (
+            4  # a bracket in log4(distance) probes; the golden section pays about half a probe more
+        )
     # golden-section search on the integers: each step keeps one inner point, so it costs one
     # evaluation (a ternary search costs two for a smaller reduction)
     shrink = (math.sqrt(5.0) - 1.0) / 2.0

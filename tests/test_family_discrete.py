@@ -167,12 +167,27 @@ def test_nbinom_on_underdispersed_data_fails_towards_the_poisson_limit(rng):
 
 
 def test_binomial_n_just_below_the_search_cap_is_found():
-    """An n whose profile peaks in the last 1/64 of the search's bracket below its cap (10^7) is
-    an estimate, not 'n exceeds the cap' (found by review of a shortcut that said so)."""
-    x = np.random.default_rng(0).binomial(9_990_000, 0.001, 2000)
+    """An n whose profile peaks just below the search's cap (10^7) is an estimate, not 'n exceeds
+    the cap' (found by review of a shortcut that said so), and its log-likelihood is the maximum's.
+
+    Oracle: the exact integer maximum from the increments f(n+1) - f(n) = sum ln(1 + k/(n+1-k))
+    + N ln(1-p), which do not cancel (log pmfs at n = 10^7 carry about 4e-8 nats of rounding
+    each, so the profile's own values cannot tell neighbours apart: the previous oracle, scipy's
+    log pmfs at three neighbours, named n = 9,988,660, 16 below the true maximum)."""
+    x = np.random.default_rng(0).binomial(9_990_000, 0.001, 2000).astype(float)
     fit = klm.fit(x, "binom", p=0.001)
-    profile = {n: stats.binom.logpmf(x, n, 0.001).sum() for n in (9_988_659, 9_988_660, 9_988_661)}
-    assert fit.params["n"] == max(profile, key=profile.get)
+
+    def increment(n: int) -> float:
+        return float(np.sum(np.log1p(x / (n + 1 - x)))) + x.size * math.log1p(-0.001)
+
+    low, high = int(x.max()), 10**7
+    while high - low > 1:  # the first n where the profile stops rising
+        middle = (low + high) // 2
+        low, high = (middle, high) if increment(middle) > 0 else (low, middle)
+    best, found = high, int(fit.params["n"])
+    shortfall = abs(sum(increment(n) for n in range(min(best, found), max(best, found))))
+    assert found < 10**7
+    assert shortfall < 1e-3  # nats in all, against a standard error of n of about 2,000
 
 
 def test_betabinomial_with_free_n_finds_n(rng):
