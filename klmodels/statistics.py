@@ -135,9 +135,16 @@ class WeightedSample:
         Sums that overflow (values near the largest float) are redone on values scaled down by a
         power of 2, so a mean of finite values is finite.
         """
+        if not f.size:
+            return math.nan
         with np.errstate(over="ignore", invalid="ignore"):
-            value = float(np.mean(f)) if self.w is None else float(np.dot(self.w, f))
-        if math.isfinite(value) or not f.size:
+            # np.mean's own sum and division, without its Python-level overhead (small samples)
+            value = (
+                float(np.add.reduce(f, axis=None)) / f.size
+                if self.w is None
+                else float(np.dot(self.w, f))
+            )
+        if math.isfinite(value):
             return value
         largest = float(np.max(np.abs(f)))
         if not math.isfinite(largest):
