@@ -514,3 +514,16 @@ def test_logistic_newton_from_a_subsample_equals_the_newton_from_the_moments(mon
     for name in ("loc", "scale"):
         assert from_subsample.params[name] == pytest.approx(from_moments.params[name], rel=1e-12)
     assert from_subsample.loglik == pytest.approx(from_moments.loglik, rel=1e-13)
+
+
+@pytest.mark.parametrize("c", [0.0, 0.2, 1.0, -0.3])
+def test_genpareto_equals_the_general_optimiser(c):
+    """genpareto keeps its gradient fit when c >= 0 (no support edge to stop it) and adds a
+    Nelder-Mead polish only for c < 0: either way the general optimiser finds no more."""
+    x = stats.genpareto(c, scale=2).rvs(3000, random_state=np.random.default_rng(6))
+    fast = klm.fit(x, "genpareto")
+    generic = GenericScipyFamily("genpareto")
+    generic.default_fixed = dict(klm.families["genpareto"].default_fixed)
+    slow = klm.fit(x, generic)
+    assert fast.loglik >= slow.loglik - 1e-9 * abs(slow.loglik)
+    assert fast.loglik == pytest.approx(slow.loglik, rel=1e-7)
