@@ -376,7 +376,9 @@ def _grouped_at_quantiles(
     usual construction for a chi-square test of fit (Moore & Spruill 1975).
     """
     before = np.cumsum(observed) - observed
-    group = np.floor(before / observed.sum() * cells).astype(np.int64)
+    # a cumulative count on a multiple of n/cells up to rounding counts as on it (the same
+    # cells for raw values and for their relative frequencies times n_obs)
+    group = np.floor(before / observed.sum() * cells + 1e-9).astype(np.int64)
     starts = run_starts(group)
     return values[starts], np.add.reduceat(observed, starts)
 
@@ -480,15 +482,15 @@ def g_test(fit: Fit, *, min_expected: float = 5.0) -> GTestResult:
         )
     if fit.mean_loglik_nats == -math.inf:  # an observed value the model rules out
         dof = max(values.size - 1 - fit.k, 0)
-        return GTestResult(math.inf, dof, 0.0, int(values.size), "", math.inf, 0.0)
+        return GTestResult(math.inf, dof, 0.0, int(values.size), grouped, math.inf, 0.0)
     masses = _cell_probabilities(fit, values)
     if isinstance(masses, str):
-        return GTestResult(math.nan, 0, math.nan, 0, masses)
+        return GTestResult(math.nan, 0, math.nan, 0, "; ".join(filter(None, [grouped, masses])))
     expected = fit.n_obs * masses
     o, e = _pooled(observed, expected, min_expected)
     if np.any((e <= 0) & (o > 0)):
         return GTestResult(
-            math.inf, max(int(o.size) - 1 - fit.k, 0), 0.0, int(o.size), "", math.inf, 0.0
+            math.inf, max(int(o.size) - 1 - fit.k, 0), 0.0, int(o.size), grouped, math.inf, 0.0
         )
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(o > 0, o * np.log(o / e), 0.0)

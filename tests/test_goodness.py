@@ -292,3 +292,19 @@ def test_g_test_on_many_distinct_values_groups_them_at_the_data_quantiles(monkey
     assert result.chi2 == pytest.approx(pearson, rel=1e-9)
     assert result.p_value == pytest.approx(stats.chi2.sf(g, starts.size - 3), rel=1e-6)
     assert "runs of about equal observed counts" in result.note
+
+
+def test_g_test_grouping_is_the_same_for_raw_values_and_their_frequencies(monkeypatch):
+    """Cumulative counts that fall exactly on the grouping's multiples (here every fifth value)
+    are on them for raw values and for relative frequencies times n_obs alike, whose sums
+    carry rounding (found by review: the two forms of the same data got different cells)."""
+    from klmodels import paired
+
+    monkeypatch.setattr(paired, "_MAX_CELLS", 40)
+    values = np.arange(200.0)
+    raw = np.repeat(values, 20)
+    by_raw = klm.g_test(klm.fit(raw, "nbinom"))
+    shares = np.full(200, 0.005)
+    by_frequency = klm.g_test(klm.fit(values, "nbinom", weights=shares, n_obs=4000))
+    assert by_raw.cells == by_frequency.cells
+    assert by_raw.statistic == pytest.approx(by_frequency.statistic, rel=1e-9)
