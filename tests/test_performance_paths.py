@@ -502,7 +502,10 @@ def test_a_drift_seen_on_the_subsample_is_checked_on_all_the_data(seed, monkeypa
     monkeypatch.setattr(continuous, "SUBSAMPLE", 2_000)
     staged = klm.fit(x, "t")
     assert ("drifts" in staged.note) == ("drifts" in direct.note)
-    assert staged.loglik == pytest.approx(direct.loglik, abs=1e-6)
+    # a drift has no maximum: both stand for the limit, to the rounding of df ~ 1e8 (1e-5 nats)
+    assert staged.loglik == pytest.approx(
+        direct.loglik, abs=1e-5 if "drifts" in staged.note else 1e-6
+    )
 
 
 def test_logistic_newton_from_a_subsample_equals_the_newton_from_the_moments(monkeypatch):
@@ -569,3 +572,41 @@ def test_a_newton_step_past_the_float_range_is_a_rejected_step(monkeypatch):
     fit = klm.fit(x, "t", scale=2.0)
     monkeypatch.undo()
     assert fit.loglik >= klm.fit(x, "t", scale=2.0).loglik - 1e-6
+
+
+@pytest.mark.parametrize("c", [-0.3, 0.0, 0.2, 0.5])
+def test_genextreme_l_moment_start_is_near_the_truth(c):
+    """Hosking, Wallis & Wood's L-moment estimates, genextreme's start, on 20,000 draws."""
+    from klmodels.statistics import WeightedSample
+
+    x = stats.genextreme.rvs(c, loc=1, scale=2, size=20_000, random_state=1)
+    start = klm.families["genextreme"]._l_moment_start(WeightedSample(x))
+    assert start["c"] == pytest.approx(c, abs=0.03)
+    assert start["loc"] == pytest.approx(1, rel=0.03)
+    assert start["scale"] == pytest.approx(2, rel=0.03)
+
+
+def test_genextreme_on_heavy_tailed_data_reaches_the_maximum(monkeypatch):
+    """t(4) draws: the maximum lies where the largest value nearly touches the support's end,
+    and L-BFGS-B stopped on its line search from every start on a 2,000-value subsample (1e5
+    values: 225,611 nats below the maximum; found by a sweep of shapes and seeds). Oracle: the
+    best of 45 Nelder-Mead runs from a grid of starts, -31,526.6788761101 nats."""
+    x = 1 + 2 * np.random.default_rng(107).standard_t(4, 12_000)
+    assert klm.fit(x, "genextreme").loglik == pytest.approx(-31526.6788761101, abs=1e-6)
+    monkeypatch.setattr(strategy, "LARGE_SAMPLE", 5_000)
+    monkeypatch.setattr(continuous, "SUBSAMPLE", 2_000)
+    assert klm.fit(x, "genextreme").loglik == pytest.approx(-31526.6788761101, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", [103, 105, 106])
+def test_skewnorm_on_symmetric_data_takes_the_better_of_its_two_modes(seed, monkeypatch):
+    """On symmetric data the skew-normal likelihood has two maxima (a > 0 and a < 0) of nearly
+    equal height; a subsample's choice between them is noise, and the subsample path kept its
+    mode 5-31 nats below the other on all the data (found by a sweep). Oracle: the fit of all
+    the data at once."""
+    x = 1 + 2 * np.random.default_rng(seed).standard_t(4, 12_000)
+    direct = klm.fit(x, "skewnorm")
+    monkeypatch.setattr(strategy, "LARGE_SAMPLE", 5_000)
+    monkeypatch.setattr(continuous, "SUBSAMPLE", 2_000)
+    staged = klm.fit(x, "skewnorm")
+    assert staged.loglik >= direct.loglik - 1e-6
