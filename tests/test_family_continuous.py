@@ -297,3 +297,24 @@ def test_generic_discrete_needs_whole_number_parameters_fixed():
     with pytest.raises(klm.FitError, match=re.escape("whole-number parameter(s) M, n, N")):
         klm.fit(x, "hypergeom")
     assert klm.fit(x, "hypergeom", M=20, n=7, N=12).k == 0
+
+
+@pytest.mark.parametrize(("name", "shape"), [("genpareto", -2.0), ("genextreme", 2.0)])
+def test_a_shape_where_the_likelihood_is_unbounded_is_no_fit(name, shape):
+    """genpareto at c < -1 and genextreme at c > 1 (scipy's sign) put an infinite density at the
+    end of the support: with the end moved towards the largest value the log-likelihood grows
+    without bound (checked here), so the fit fails with that reason instead of reporting where
+    an optimiser stopped (c = -1.2 and 1.01 were reported on these data)."""
+    x = stats.beta.rvs(0.5, 0.5, size=1200, random_state=np.random.default_rng(200))
+    family = klm.families[name]
+    top = x.max()
+    values = []
+    for gap in (1e-3, 1e-6, 1e-9):
+        if name == "genpareto":  # the end scale/|c| just above the largest value
+            params = {"c": shape, "loc": 0.0, "scale": -shape * top * (1 + gap)}
+        else:  # the end loc + scale/c just above it
+            params = {"c": shape, "loc": top * (1 + gap) - 1.0 / shape, "scale": 1.0}
+        values.append(float(np.sum(family.logpdf(x, params))))
+    assert values[0] < values[1] < values[2]
+    with pytest.raises(klm.FitError, match="unbounded"):
+        klm.fit(x, name)
