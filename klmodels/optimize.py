@@ -92,6 +92,7 @@ def maximise(
     *,
     what: str = "the model",
     polish: bool = True,
+    nelder_mead_iterations: int = 4000,
 ) -> tuple[dict[str, float], float]:
     """Maximise ``objective(params)`` over real parameters confined to their domains.
 
@@ -109,6 +110,8 @@ def maximise(
     polish
         Follow L-BFGS-B with a Nelder-Mead run (robust to rough objectives, but costly);
         off when another polish follows (see :func:`newton_polish`).
+    nelder_mead_iterations
+        The polish's iteration limit.
 
     Returns
     -------
@@ -147,7 +150,9 @@ def maximise(
         ("L-BFGS-B", {"maxiter": 2000})
     ]
     if polish:
-        methods.append(("Nelder-Mead", {"maxiter": 4000, "xatol": 1e-10, "fatol": 1e-14}))
+        methods.append(
+            ("Nelder-Mead", {"maxiter": nelder_mead_iterations, "xatol": 1e-10, "fatol": 1e-14})
+        )
     for method, options in methods:
         result = optimize.minimize(loss, best_z, method=method, options=options)
         if np.isfinite(result.fun) and result.fun < best_loss:

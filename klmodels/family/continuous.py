@@ -608,10 +608,12 @@ class _Continuous(ScipyFamily):
             first = obs.thinned(max(2_000, min(SUBSAMPLE, obs.size // 50)))
             rough = self._iterative(first, fixed, free, polish=False)
             # a rival mode the subsample cannot tell from its fit is finished on all the data too
-            finished = []
-            for start in [rough, *self._rival_modes(first.sample, fixed, rough)]:
-                sub, staged = self._staged(obs, first, fixed, start)
-                finished.append(self._polish(obs, sub, fixed, staged))
+            staged = [self._staged(obs, first, fixed, rough)]
+            for rival in self._rival_modes(first.sample, fixed, rough):
+                sub, moved = self._staged(obs, first, fixed, rival)
+                if not _same_point(moved, staged[0][1]):  # else the stages merged the two
+                    staged.append((sub, moved))
+            finished = [self._polish(obs, sub, fixed, start) for sub, start in staged]
             if len(finished) == 1:
                 return finished[0]
 
@@ -1133,6 +1135,7 @@ class _Continuous(ScipyFamily):
             return sample.average(lambda x: self.logpdf(x, {**fixed, **free_values}))
 
         best: tuple[dict[str, float], float] | None = None
+        reached = False  # some start's fit is stationary
         for start in starts:
             candidate: tuple[dict[str, float], float] | None = None
             fitted = self._smooth_fit(sample, fixed, start, maxiter=200 if polish else 60)
@@ -1141,12 +1144,26 @@ class _Continuous(ScipyFamily):
             drifting = (
                 fitted is not None
                 and self.limit_shape in fitted.params
-                and abs(fitted.params[self.limit_shape]) >= self.drift_threshold
-            )  # on its way to the limit: the drift check decides, not a polish
-            if fitted is not None and not fitted.stationary and not drifting:
-                # L-BFGS-B stopped on its line search, maybe far from any maximum (genextreme on
-                # t(4) draws from its L-moment start, where the maximum lies along the support's
-                # edge: 2.3 nats per value short): the general optimiser goes on from there
+                and abs(fitted.params[self.limit_shape]) >= 1e-3 * self.drift_threshold
+            )  # towards the limit (flat: Nelder-Mead crawls): the polish and drift check decide
+            if fitted is not None and fitted.stationary:
+                reached = True
+            elif fitted is not None and not drifting and not reached:
+                # (only while no earlier start reached a stationary point: the family's own start
+                # comes first, and a rescue from a poor later start costs a Nelder-Mead run)
+                # L-BFGS-B stopped on its line search: near a maximum at the support's edge
+                # (genextreme on normal data), where Newton steps converge from there, or far
+                # from any (genextreme on t(4) draws from its L-moment start: 2.3 nats per value
+                # short), where they fail and the general optimiser goes on from there
+                stepped, converged = self._newton(sample, sample, fixed, {**fixed, **fitted.params})
+                if stepped is not None and converged:
+                    with np.errstate(all="ignore"):
+                        value = mean_loglik(stepped)
+                    if math.isfinite(value) and value >= fitted.value:
+                        reached = True
+                        if best is None or value > best[1]:
+                            best = (stepped, value)
+                        continue
                 try:
                     general = maximise(
                         mean_loglik,
@@ -1154,6 +1171,7 @@ class _Continuous(ScipyFamily):
                         {p.name: fitted.params[p.name] for p in free},
                         what=self.name,
                         polish=True,  # Nelder-Mead: a gradient method stalled here already
+                        nelder_mead_iterations=1000,
                     )
                 except FitError:
                     general = None
@@ -2664,6 +2682,13 @@ class Beta(_Continuous):
                 "are too concentrated near an end of the interval for a beta fit"
             )
         return {"a": a, "b": b}
+
+
+def _same_point(a: Mapping[str, float], b: Mapping[str, float]) -> bool:
+    """Whether two parameter sets agree to 1e-4 (relative, or absolute near 0) in every value."""
+    return a.keys() == b.keys() and all(
+        abs(a[k] - b[k]) <= 1e-4 * max(1.0, abs(a[k]), abs(b[k])) for k in a
+    )
 
 
 def _small_gradient(jac: Any, at: Any, bounds: list, scale: float) -> bool:
