@@ -444,19 +444,21 @@ class _Continuous(ScipyFamily):
             return None
         b = (a * u_far - g["far"]) / u_far**2 if math.isfinite(g["far"]) else math.nan
         u_star = a / (2 * b) if math.isfinite(b) and b > 0 else u_far
-        shape = min(max(u_star ** (-1 / self.limit_power), 2.0), self.drift_threshold / 10)
+        predicted = u_star ** (-1 / self.limit_power)
+        if predicted >= self.drift_threshold:
+            return None  # a peak past the drift threshold, if any: reported as the drift
+        shape = min(max(predicted, 2.0), self.drift_threshold / 10)
         start = {k: v for k, v in self._near_limit(limit[0], shape).items() if k not in fixed}
         start = {**{k: v for k, v in rough.items() if k not in start}, **start}
-        found, converged = self._newton(obs.sample, curvature_sample, fixed, start, max_steps=40)
-        candidates = [found] if found is not None else []
-        if not converged:
-            # Newton could not go on (near the limit the curvature along the shape is so small
-            # that a finite-difference Hessian can come out indefinite: loggamma at c ~ 10^4):
-            # quasi-Newton steps on all the data from the best point so far, and that point
-            smooth = self._smooth_fit(obs.sample, fixed, {**fixed, **(found or start)})
-            candidates += [start] + ([smooth[0]] if smooth is not None else [])
+        found, converged = self._newton(obs.sample, curvature_sample, fixed, start, max_steps=12)
+        # Newton may stop early (near the limit the curvature along the shape is so small that
+        # a finite-difference Hessian can come out indefinite: loggamma at c ~ 10^4): then the
+        # start stands too, which the score test already puts above the limit
+        candidates = ([found] if found is not None else []) + ([] if converged else [start])
         best, best_value = None, limit[1]
         for candidate in candidates:
+            if abs(candidate[self.limit_shape]) >= self.drift_threshold:
+                continue  # past the threshold: reported as the drift it all but is
             params = {**fixed, **candidate}
             with np.errstate(all="ignore"):
                 value = obs.sample.average(lambda x, params=params: self.logpdf(x, params))
