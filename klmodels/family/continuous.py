@@ -2549,19 +2549,24 @@ class GenPareto(_Positive):
     def _exact(self, y, fixed):
         """Quasi-Newton from Hosking & Wallis' moment estimates and two other starts; the best."""
         ratio = y.mean**2 / y.var if y.var > 0 else 1.0
-        starts = (
+        canonical = {**fixed, "loc": 0.0}
+        starts = []
+        for start in (
             {"c": -0.5 * (ratio - 1), "scale": 0.5 * y.mean * (ratio + 1)},
             {"c": 0.0, "scale": y.mean},
             {"c": 0.5, "scale": 0.5 * y.mean},
-        )
-        canonical = {**fixed, "loc": 0.0}
+        ):
+            start = {**start, **canonical}  # a fixed c or scale held (was a KeyError)
+            if start["c"] < 0 and "scale" not in fixed:  # the support's end beyond the data
+                start["scale"] = max(start["scale"], -1.05 * start["c"] * y.max)
+            starts.append(start)
         best = None
         for start in starts:
-            candidate = self._smooth_fit(y, canonical, {**start, **canonical})
+            candidate = self._smooth_fit(y, canonical, start)
             if candidate is not None and (best is None or candidate[1] > best[1]):
                 best = candidate
 
-        if best is not None and best[0]["c"] >= 0:
+        if best is not None and {**canonical, **best[0]}["c"] >= 0:
             # unbounded support: no edge to stop the gradient method, its maximum stands
             return {k: v for k, v in best[0].items() if k in ("c", "scale") and k not in fixed}
 
@@ -2570,13 +2575,16 @@ class GenPareto(_Positive):
 
         # the bounded support (c < 0) can stop a gradient method at its edge: the general
         # optimiser (with a Nelder-Mead polish) from the best point settles it
-        domains = {"c": Parameter("c", -math.inf, math.inf).domain, "scale": _SCALE.domain}
-        for start in [best[0]] if best is not None else list(starts):
+        domains = {
+            "c": Parameter("c", -math.inf, math.inf).domain, "scale": _SCALE.domain
+        }  # fmt: skip
+        domains = {k: v for k, v in domains.items() if k not in fixed}
+        for start in [{**canonical, **best[0]}] if best is not None else starts:
             try:
                 candidate = maximise(
                     mean_loglik,
                     domains,
-                    {"c": start["c"], "scale": start["scale"]},
+                    {k: start[k] for k in domains},
                     what="genpareto",
                 )
             except FitError:
