@@ -475,10 +475,11 @@ def g_test(fit: Fit, *, min_expected: float = 5.0) -> GTestResult:
     observed = prob * fit.n_obs
     grouped = ""
     if values.size > _MAX_CELLS:  # cells of about equal observed counts, cut at observed values
+        distinct = values.size
         values, observed = _grouped_at_quantiles(values, observed, _MAX_CELLS)
         grouped = (
             f"G-test cells: {values.size:,} runs of about equal observed counts "
-            f"(of {obs.distinct()[0].size:,} distinct values), then pooled"
+            f"(of {distinct:,} distinct values), then pooled"
         )
     if fit.mean_loglik_nats == -math.inf:  # an observed value the model rules out
         dof = max(values.size - 1 - fit.k, 0)

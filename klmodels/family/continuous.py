@@ -393,6 +393,11 @@ class _Continuous(ScipyFamily):
     limit_holds_loc_and_scale: bool = True
     """Whether the limit is reached with loc and scale held (t), or only as they move (loggamma)."""
 
+    def _mean_loglik(self, sample: WeightedSample, params: Mapping[str, float]) -> float:
+        """The mean log density of ``sample`` at full ``params`` (nats; -inf or NaN where it fails)."""
+        with np.errstate(all="ignore"):
+            return sample.average(lambda x: self.logpdf(x, params))
+
     def _limit_family(self) -> _Continuous | None:
         """The family reached in the limit (e.g. the normal for loggamma as c -> inf)."""
         return None
@@ -459,9 +464,7 @@ class _Continuous(ScipyFamily):
         for candidate in candidates:
             if abs(candidate[self.limit_shape]) >= self.drift_threshold:
                 continue  # past the threshold: reported as the drift it all but is
-            params = {**fixed, **candidate}
-            with np.errstate(all="ignore"):
-                value = obs.sample.average(lambda x, params=params: self.logpdf(x, params))
+            value = self._mean_loglik(obs.sample, {**fixed, **candidate})
             if math.isfinite(value) and value > best_value:
                 best, best_value = candidate, value
         return best
@@ -480,8 +483,7 @@ class _Continuous(ScipyFamily):
             params = {**shared, **limit.estimate(obs, shared)}
         except FitError:
             return None
-        with np.errstate(all="ignore"):
-            value = obs.sample.average(lambda x: limit.logpdf(x, params))
+        value = limit._mean_loglik(obs.sample, params)
         return (params, value) if math.isfinite(value) else None
 
     def _reach_limit(
@@ -492,13 +494,11 @@ class _Continuous(ScipyFamily):
         if limit is None:
             return params
         limit_params, limit_value = limit
-        with np.errstate(all="ignore"):
-            value = obs.sample.average(lambda x: self.logpdf(x, {**fixed, **params}))
+        value = self._mean_loglik(obs.sample, {**fixed, **params})
         if math.isfinite(value) and value >= limit_value - 1e-12 * max(1.0, abs(limit_value)):
             return params
         near = {**self._near_limit(limit_params), **fixed}
-        with np.errstate(all="ignore"):
-            near_value = obs.sample.average(lambda x: self.logpdf(x, near))
+        near_value = self._mean_loglik(obs.sample, near)
         if math.isfinite(near_value) and (not math.isfinite(value) or near_value > value):
             return {k: v for k, v in near.items() if k not in fixed}
         return params
@@ -620,8 +620,7 @@ class _Continuous(ScipyFamily):
                 return finished[0]
 
             def mean_loglik(params: dict[str, float]) -> float:
-                with np.errstate(all="ignore"):
-                    value = obs.sample.average(lambda x: self.logpdf(x, {**fixed, **params}))
+                value = self._mean_loglik(obs.sample, {**fixed, **params})
                 return value if math.isfinite(value) else -math.inf
 
             return max(finished, key=mean_loglik)
@@ -647,14 +646,13 @@ class _Continuous(ScipyFamily):
             return []
         # the mirror image itself, not a fit from it on the subsample: there it can slide back
         # to the subsample's own mode (seen), while all the data hold a maximum near the image
-        rival = mirrored
         with np.errstate(all="ignore"):
             difference = self.logpdf(sample.x, {**fixed, **rough}) - self.logpdf(
-                sample.x, {**fixed, **rival}
+                sample.x, {**fixed, **mirrored}
             )
         mean = sample.mean_of(difference)
         spread = math.sqrt(max(sample.mean_of((difference - mean) ** 2), 0.0) / sample.x.size)
-        return [rival] if math.isfinite(mean) and mean <= 4 * spread else []
+        return [mirrored] if math.isfinite(mean) and mean <= 4 * spread else []
 
     _STAGES = (20_000, 200_000, 2_000_000)
 
@@ -702,8 +700,7 @@ class _Continuous(ScipyFamily):
         limit = self._limit_fit(sample_obs, fixed)
         if limit is None:
             return False
-        with np.errstate(all="ignore"):
-            value = sample_obs.sample.average(lambda x: self.logpdf(x, {**fixed, **params}))
+        value = self._mean_loglik(sample_obs.sample, {**fixed, **params})
         return bool(value - limit[1] < 1e-7)
 
     def _iterative(
@@ -984,8 +981,7 @@ class _Continuous(ScipyFamily):
                     params = {**fixed, **dict(zip(names, from_z(z), strict=True))}
                 except (OverflowError, ValueError, ZeroDivisionError):
                     return -math.inf
-                with np.errstate(all="ignore"):
-                    value = sample.average(lambda x: self.logpdf(x, params))
+                value = self._mean_loglik(sample, params)
                 return value if math.isfinite(value) else -math.inf
 
             return objective
@@ -1074,14 +1070,11 @@ class _Continuous(ScipyFamily):
             smooth[:2] if smooth is not None else None
         ]
         if finished is not None:
-            with np.errstate(all="ignore"):
-                value = obs.sample.average(lambda x: self.logpdf(x, {**fixed, **finished}))
-            options.append((finished, value))
+            options.append((finished, self._mean_loglik(obs.sample, {**fixed, **finished})))
         limit = self._limit_fit(obs, fixed) if self.limit_shape is not None else None
         if limit is not None:
             near = self._near_limit(limit[0])
-            with np.errstate(all="ignore"):
-                value = obs.sample.average(lambda x: self.logpdf(x, {**near, **fixed}))
+            value = self._mean_loglik(obs.sample, {**near, **fixed})
             options.append(({k: v for k, v in near.items() if k not in fixed}, value))
         usable = [o for o in options if o is not None and math.isfinite(o[1])]
         if usable:
@@ -2575,10 +2568,8 @@ class GenPareto(_Positive):
 
         # the bounded support (c < 0) can stop a gradient method at its edge: the general
         # optimiser (with a Nelder-Mead polish) from the best point settles it
-        domains = {
-            "c": Parameter("c", -math.inf, math.inf).domain, "scale": _SCALE.domain
-        }  # fmt: skip
-        domains = {k: v for k, v in domains.items() if k not in fixed}
+        every = {"c": Parameter("c", -math.inf, math.inf).domain, "scale": _SCALE.domain}
+        domains = {k: v for k, v in every.items() if k not in fixed}
         for start in [{**canonical, **best[0]}] if best is not None else starts:
             try:
                 candidate = maximise(
