@@ -271,6 +271,10 @@ class SampleSummaries:
         return self.sample
 
 
+# how many of the smallest and of the largest values a thinned subsample keeps (at weight 1/n each)
+_EXTREMES_KEPT = 16
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class Observations(SampleSummaries):
     """Validated one-dimensional observations, optionally weighted.
@@ -602,13 +606,40 @@ class Observations(SampleSummaries):
 
         Evenly spaced values, plus the smallest and the largest (which decide where families with
         a threshold may start): a random sample when the data are in random order, a sample
-        stratified by quantile when they are sorted. Weighted data are returned unchanged.
+        stratified by quantile when they are sorted. The smallest and the largest keep their own
+        weight, 1/n each, and the spaced values share the rest: with weight 1/size they would
+        pull an end of the support as hard as n/size values do (genextreme on 10^5 normal
+        draws: the subsample's end sat 10 times as far beyond the largest value as the
+        maximum's, and the polish took 16 passes). Returned as weighted observations (sorted,
+        distinct); weighted data are returned unchanged.
         """
         if self.weights is not None or self.size <= size:
             return self
-        spaced = np.linspace(0, self.size - 1, size).round().astype(np.int64)
-        values = np.concatenate((self.values[spaced], [self.min, self.max]))
-        return Observations(_readonly(values), None, float(values.size), self.name, True)
+        key = ("thinned", size)
+        if key not in self._derived:
+            spaced = np.linspace(0, self.size - 1, size).round().astype(np.int64)
+            ends = self._extremes(_EXTREMES_KEPT)
+            values = np.concatenate((self.values[spaced], ends))
+            extreme = 1.0 / self.size
+            each = np.concatenate(
+                (np.full(size, (1.0 - ends.size * extreme) / size), np.full(ends.size, extreme))
+            )
+            distinct, where = np.unique(values, return_inverse=True)
+            weights = np.bincount(where, weights=each, minlength=distinct.size)
+            self._derived[key] = Observations(
+                _readonly(distinct), _readonly(weights), float(values.size), self.name, False
+            )
+        return self._derived[key]
+
+    def _extremes(self, k: int) -> np.ndarray:
+        """The ``k`` smallest and the ``k`` largest values (all of them when there are fewer than 2k)."""
+        if self.size <= 2 * k:
+            return np.asarray(self.values)
+        key = ("extremes", k)
+        if key not in self._derived:
+            parted = np.partition(self.values, (k - 1, self.size - k))
+            self._derived[key] = np.concatenate((parted[:k], parted[-k:]))
+        return self._derived[key]
 
     def affine(self, shift: float, scale: float) -> Observations:
         """The observations ``(x - shift) / scale`` with the same weights (kept once per shift and scale).

@@ -162,11 +162,26 @@ def test_integer_shortcut_equals_the_float_path(rng):
     assert a.n_obs == b.n_obs
 
 
-def test_thinning_keeps_the_extremes(rng):
-    obs = klm.Observations.from_data(rng.normal(size=10_001))
+def test_thinning_keeps_the_extremes_at_their_own_weight(rng):
+    """The 16 smallest and largest values at 1/n each, the spaced values sharing the rest."""
+    x = rng.normal(size=10_001)
+    obs = klm.Observations.from_data(x)
     thin = obs.thinned(1000)
     assert thin.min == obs.min and thin.max == obs.max
-    assert thin.size == 1002  # 1000 evenly spaced, plus the extremes
+    spaced = x[np.linspace(0, x.size - 1, 1000).round().astype(int)]
+    ends = np.sort(x)[np.r_[0:16, -16:0]]
+    expected = {}  # each spaced value (1 - 32/n)/1000, each extreme 1/n; a value in both: the sum
+    for v in spaced:
+        expected[v] = expected.get(v, 0.0) + (1 - 32 / x.size) / 1000
+    for v in ends:
+        expected[v] = expected.get(v, 0.0) + 1 / x.size
+    assert thin.size == len(expected)
+    assert np.allclose(thin.weights, [expected[v] for v in thin.values], rtol=1e-12, atol=0)
+    assert np.all(np.diff(thin.values) > 0)  # weighted observations: sorted and distinct
+    assert obs.thinned(1000) is thin  # kept for the next family
+    assert np.array_equal(obs.values, x)  # the data untouched
+    tied = klm.Observations.from_data(np.round(x))  # held as distinct values with counts
+    assert tied.thinned(1000) is tied
 
 
 def test_parallel_and_serial_comparisons_agree(rng):
@@ -623,3 +638,82 @@ def test_genpareto_with_c_or_scale_held_equals_the_general_optimiser(held):
     slow = klm.fit(x, generic)
     assert fast.loglik >= slow.loglik - 1e-9 * abs(slow.loglik)
     assert fast.loglik == pytest.approx(slow.loglik, rel=1e-7)
+
+
+@pytest.mark.parametrize("sign", [1, -1])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_skewnorm_running_to_infinity_reports_the_half_normal_limit(sign, seed, monkeypatch):
+    """Weibull(0.7) draws have a hard lower end: the skew-normal likelihood rises to the half-normal
+    limit (a -> inf, loc at the smallest value) with no maximum, and the large-data path and the
+    fit of all the data at once stopped at a = 7e5 and 1e6, 8.5 nats apart (found by a sweep).
+    Oracle: scipy's half-normal at loc = the extreme value and its closed-form scale; both paths
+    reach it to 1e-7 nats in all (mirrored data: a -> -inf, the end at the largest value)."""
+    x = sign * np.random.default_rng(seed).weibull(0.7, 12_000) * 2
+    edge = x.min() if sign > 0 else x.max()
+    scale = math.sqrt(np.mean((x - edge) ** 2))
+    limit = float(np.sum(stats.halfnorm.logpdf(sign * (x - edge), scale=scale)))
+    direct = klm.fit(x, "skewnorm")
+    monkeypatch.setattr(strategy, "LARGE_SAMPLE", 5_000)
+    monkeypatch.setattr(continuous, "SUBSAMPLE", 2_000)
+    staged = klm.fit(x, "skewnorm")
+    for fit in (direct, staged):
+        assert fit.loglik == pytest.approx(limit, abs=1e-7)
+        assert np.sign(fit.params["a"]) == sign and abs(fit.params["a"]) > 1e10
+        assert "runs to infinity" in fit.note
+
+
+def test_skewnorm_with_a_finite_maximum_keeps_it():
+    """Skew-normal draws with a = 5 have a finite maximum above the half-normal limit: kept."""
+    x = stats.skewnorm.rvs(5, loc=1, scale=2, size=3_000, random_state=3)
+    fit = klm.fit(x, "skewnorm")
+    assert 2 < fit.params["a"] < 20
+    scipy_params = stats.skewnorm.fit(x)
+    assert fit.loglik >= float(np.sum(stats.skewnorm.logpdf(x, *scipy_params))) - 1e-6
+
+
+def test_genextreme_gap_coordinates_invert_and_differentiate():
+    """The polish's coordinates for a support end beside the data, (c, ln gap, ln scale): to_z
+    inverts from_z, the analytic Jacobian equals central differences, and a start with the
+    extreme outside the support (or near c = 0) gets the default coordinates' ones."""
+    from klmodels.statistics import WeightedSample
+
+    family = klm.families["genextreme"]
+    x = np.random.default_rng(5).normal(5, 2, 500)
+    sample = WeightedSample(x)
+    names = ["c", "loc", "scale"]
+    for c in (0.3, -0.3):
+        extreme = x.max() if c > 0 else x.min()
+        scale = 2.0
+        loc = extreme + 0.01 * np.sign(c) - scale / c  # the end 0.01 beyond the extreme
+        at = {"c": c, "loc": loc, "scale": scale}
+        to_z, from_z, jacobian = family._coordinates(sample, names, at)
+        theta = np.array([c, loc, scale])
+        z = to_z(theta)
+        assert z[1] == pytest.approx(math.log(0.01), rel=1e-6)
+        np.testing.assert_allclose(from_z(z), theta, rtol=1e-13)
+        h = 1e-6
+        numeric = np.column_stack(
+            [(from_z(z + h * e) - from_z(z - h * e)) / (2 * h) for e in np.eye(3)]
+        )
+        np.testing.assert_allclose(jacobian(z), numeric, rtol=1e-6, atol=1e-9)
+    far = {"c": 0.01, "loc": 5.0, "scale": 2.0}  # the end 200 beyond: the default coordinates
+    assert family._coordinates(sample, names, far)[2](np.zeros(3)).ndim == 1
+
+
+def test_genextreme_polish_in_gap_coordinates_reaches_the_general_maximum(monkeypatch):
+    """Normal draws: genextreme's maximum puts the support's end a hair beyond the largest value
+    (where the gap coordinates are used). Oracle: the general optimiser (Nelder-Mead polished)
+    on all the data, started from the large-data path's own answer perturbed."""
+    from klmodels.data import Observations
+
+    x = np.random.default_rng(7).normal(5, 2, 12_000)
+    monkeypatch.setattr(strategy, "LARGE_SAMPLE", 5_000)
+    monkeypatch.setattr(continuous, "SUBSAMPLE", 2_000)
+    staged = klm.fit(x, "genextreme")
+    monkeypatch.undo()
+    family = klm.families["genextreme"]
+    start = {**staged.params, "c": staged.params["c"] * 0.9}
+    general = family._numerical(Observations.from_data(x), {}, starts=[start])
+    oracle = float(np.sum(family.logpdf(x, general)))
+    assert staged.loglik >= oracle - 1e-6
+    assert staged.loglik == pytest.approx(oracle, abs=1e-4)
