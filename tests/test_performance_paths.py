@@ -717,3 +717,21 @@ def test_genextreme_polish_in_gap_coordinates_reaches_the_general_maximum(monkey
     oracle = float(np.sum(family.logpdf(x, general)))
     assert staged.loglik >= oracle - 1e-6
     assert staged.loglik == pytest.approx(oracle, abs=1e-4)
+
+
+def test_genextreme_l_moment_start_keeps_its_digits_far_from_zero():
+    """On 1e15 + GEV draws the probability-weighted moments cancelled to the rounding of 1e15
+    and the L-moment start failed (the Gumbel start took over; found by review). Oracle: the
+    start on the same values shifted back to 0 exactly."""
+    from klmodels.statistics import WeightedSample
+
+    family = klm.families["genextreme"]
+    x = stats.genextreme.rvs(0.2, size=5_000, random_state=1) + 1e15
+    far, near = (
+        family._l_moment_start(WeightedSample(x)),
+        family._l_moment_start(WeightedSample(x - 1e15)),
+    )
+    assert far is not None
+    assert far["c"] == pytest.approx(near["c"], rel=1e-12)
+    assert far["scale"] == pytest.approx(near["scale"], rel=1e-12)
+    assert far["loc"] - 1e15 == pytest.approx(near["loc"], abs=0.125)  # 1e15's ulp

@@ -1692,11 +1692,15 @@ class GenExtreme(_Continuous):
     @staticmethod
     def _l_moment_start(sample: WeightedSample) -> dict[str, float] | None:
         order = np.argsort(sample.x, kind="stable")
-        x = sample.x[order]
+        # about the middle value: on 1e15 + N(0, 1) the raw probability-weighted moments
+        # cancelled to the rounding of 1e15 in l2 and l3
+        middle = float(sample.x[order[order.size // 2]])
+        x = sample.x[order] - middle
         w = np.full(x.size, 1.0 / x.size) if sample.w is None else sample.w[order]
         p = np.cumsum(w) - 0.5 * w  # plotting positions
         b0, b1, b2 = float(np.dot(w, x)), float(np.dot(w * p, x)), float(np.dot(w * p * p, x))
         l2, l3 = 2 * b1 - b0, 6 * b2 - 6 * b1 + b0
+        b0 += middle  # l1, the mean
         if not (l2 > 0 and math.isfinite(l3)):
             return None
         z = 2 / (3 + l3 / l2) - math.log(2) / math.log(3)
