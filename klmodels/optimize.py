@@ -379,6 +379,34 @@ def hessian_fd(gradient: Callable[[np.ndarray], np.ndarray], theta: np.ndarray) 
     return np.asarray(0.5 * (hess + hess.T))
 
 
+def _repaired_along_one_direction(
+    curvature: np.ndarray,
+    gradient: Callable[[np.ndarray], np.ndarray],
+    theta: np.ndarray,
+) -> np.ndarray | None:
+    r"""A seed curvature B wrong along one direction, corrected there from the objective itself.
+
+    A subsample's curvature can miss along one direction only (t near its normal limit: the
+    subsample's likelihood drifts, so its curvature along ln df is negative where all the data
+    peak). With v that direction's unit eigenvector, the curvature along it is measured by
+    central differences of the gradient (two passes, against 2k for the whole matrix):
+    :math:`c = -v^\top (g(\theta + hv) - g(\theta - hv)) / 2h`, and B gets c in place of its
+    eigenvalue. Returns None when more than one eigenvalue is wrong, or the measured one too.
+    """
+    if not np.all(np.isfinite(curvature)):
+        return None
+    eigenvalues, vectors = np.linalg.eigh(curvature)
+    if eigenvalues[1:].size and eigenvalues[1] <= 0:  # more than one direction wrong
+        return None
+    v = vectors[:, 0]
+    h = 1e-5 * max(1.0, float(np.max(np.abs(theta))))  # z is well scaled: about 1 per unit
+    with np.errstate(invalid="ignore", over="ignore"):
+        measured = -float(v @ (gradient(theta + h * v) - gradient(theta - h * v))) / (2 * h)
+    if not (math.isfinite(measured) and measured > 1e-12 * abs(float(eigenvalues[-1]))):
+        return None
+    return curvature + (measured - float(eigenvalues[0])) * np.outer(v, v)
+
+
 def newton_polish(
     objective: Callable[[np.ndarray], float],
     gradient: Callable[[np.ndarray], np.ndarray],
@@ -395,9 +423,10 @@ def newton_polish(
     Used to finish, on all the data, a fit found on a subsample. The subsample's Hessian
     estimates the same expected curvature and seeds the iteration; BFGS updates (one gradient
     per step) correct it as the steps go, so convergence is superlinear at the cost of one
-    pass of the gradient and about one of the objective per step. Steps are halved until the
-    objective rises; if no ascent is found, the Hessian is recomputed with ``hessian_at`` (on
-    all the data) once. Iteration stops when the predicted gain
+    pass of the gradient and about one of the objective per step. A seed that is not negative
+    definite along one direction is measured along it (two gradients); otherwise, or if no
+    ascent is found, the Hessian is recomputed with ``hessian_at`` (on all the data) once.
+    Steps are halved until the objective rises. Iteration stops when the predicted gain
     :math:`\tfrac12 g^\top B^{-1} g` is below 1e-14 of the objective (or below ``tolerance``,
     nats per observation, when given).
 
@@ -425,11 +454,15 @@ def newton_polish(
     curvature = -hessian  # B, positive definite at a maximum
     refreshed = False
     if not positive_definite(curvature):
-        if hessian_at is None:
+        repaired = _repaired_along_one_direction(curvature, gradient, theta)
+        if repaired is not None:
+            curvature = repaired
+        elif hessian_at is None:
             return theta, value, False
-        curvature, refreshed = -hessian_at(theta), True
-        if not positive_definite(curvature):
-            return theta, value, False
+        else:
+            curvature, refreshed = -hessian_at(theta), True
+            if not positive_definite(curvature):
+                return theta, value, False
     if g is None:
         g = gradient(theta)
     for _ in range(max_steps):

@@ -735,3 +735,46 @@ def test_genextreme_l_moment_start_keeps_its_digits_far_from_zero():
     assert far["c"] == pytest.approx(near["c"], rel=1e-12)
     assert far["scale"] == pytest.approx(near["scale"], rel=1e-12)
     assert far["loc"] - 1e15 == pytest.approx(near["loc"], abs=0.125)  # 1e15's ulp
+
+
+def test_a_seed_curvature_wrong_along_one_direction_is_measured_there():
+    """newton_polish on a quadratic: a seed Hessian with one eigenvalue of the wrong sign (as a
+    drifting subsample gives t along ln df) is corrected along that eigenvector by two gradients,
+    exactly for a quadratic, and the steps converge without the full finite-difference Hessian;
+    with two wrong directions the full Hessian is computed as before."""
+    from klmodels.optimize import _repaired_along_one_direction, newton_polish
+
+    rng = np.random.default_rng(0)
+    q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    true_curvature = q @ np.diag([1e-5, 0.3, 2.0]) @ q.T  # -Hessian of the objective
+    peak = np.array([1.0, -2.0, 0.5])
+
+    def objective(t):
+        return -0.5 * float((t - peak) @ true_curvature @ (t - peak))
+
+    def gradient(t):
+        return -true_curvature @ (t - peak)
+
+    seed = q @ np.diag([-2e-5, 0.25, 2.2]) @ q.T  # wrong along the first eigenvector
+    start = np.zeros(3)
+    repaired = _repaired_along_one_direction(seed, gradient, start)
+    v = np.linalg.eigh(seed)[1][:, 0]
+    assert float(v @ repaired @ v) == pytest.approx(float(v @ true_curvature @ v), rel=1e-4)
+
+    def no_full_hessian(t):
+        raise AssertionError("the full Hessian was computed")
+
+    theta, _, ok = newton_polish(
+        objective, gradient, start, -seed, hessian_at=no_full_hessian, max_steps=50
+    )
+    assert ok and np.allclose(theta, peak, atol=1e-6)
+    two_wrong = q @ np.diag([-2e-5, -0.1, 2.2]) @ q.T
+    assert _repaired_along_one_direction(two_wrong, gradient, start) is None
+    calls = []
+
+    def full_hessian(t):
+        calls.append(1)
+        return -true_curvature
+
+    theta, _, ok = newton_polish(objective, gradient, start, -two_wrong, hessian_at=full_hessian)
+    assert ok and calls and np.allclose(theta, peak, atol=1e-6)
