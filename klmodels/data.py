@@ -604,30 +604,18 @@ class Observations(SampleSummaries):
     def thinned(self, size: int) -> Observations:
         """``size`` raw observations at evenly spaced positions (for a first fit on big data).
 
-        Evenly spaced values, plus the smallest and the largest (which decide where families with
-        a threshold may start): a random sample when the data are in random order, a sample
-        stratified by quantile when they are sorted. The smallest and the largest keep their own
-        weight, 1/n each, and the spaced values share the rest: with weight 1/size they would
-        pull an end of the support as hard as n/size values do (genextreme on 10^5 normal
-        draws: the subsample's end sat 10 times as far beyond the largest value as the
-        maximum's, and the polish took 16 passes). Returned as weighted observations (sorted,
-        distinct); weighted data are returned unchanged.
+        Evenly spaced values, plus the 16 smallest and the 16 largest (which decide where
+        families with a threshold or a support's end may start): a random sample when the data
+        are in random order, a sample stratified by quantile when they are sorted. Weighted as
+        :func:`subsample_with_extremes` says; weighted data are returned unchanged.
         """
         if self.weights is not None or self.size <= size:
             return self
         key = ("thinned", size)
         if key not in self._derived:
             spaced = np.linspace(0, self.size - 1, size).round().astype(np.int64)
-            ends = self._extremes(_EXTREMES_KEPT)
-            values = np.concatenate((self.values[spaced], ends))
-            extreme = 1.0 / self.size
-            each = np.concatenate(
-                (np.full(size, (1.0 - ends.size * extreme) / size), np.full(ends.size, extreme))
-            )
-            distinct, where = np.unique(values, return_inverse=True)
-            weights = np.bincount(where, weights=each, minlength=distinct.size)
-            self._derived[key] = Observations(
-                _readonly(distinct), _readonly(weights), float(values.size), self.name, False
+            self._derived[key] = subsample_with_extremes(
+                self.values[spaced], self._extremes(_EXTREMES_KEPT), self.size, self.name
             )
         return self._derived[key]
 
@@ -702,3 +690,28 @@ class Observations(SampleSummaries):
             f"<Observations{label}: {self.size} {kind} values in [{self.min:g}, {self.max:g}], "
             f"n_obs={n}>"
         )
+
+
+def subsample_with_extremes(
+    body: np.ndarray, extremes: np.ndarray, n: float, name: str | None
+) -> Observations:
+    """A subsample of n observations as weighted observations: each extreme 1/n, the body the rest.
+
+    The extremes (the data's smallest and largest values) keep their own weight and the
+    ``body`` values share the rest equally: at the body's weight an extreme would pull an end
+    of the support as hard as n / body.size values do (genextreme on 10^5 normal draws: the
+    subsample's end sat 10 times as far beyond the largest value as the maximum's, and the
+    polish took 16 passes). Returned sorted and distinct, a value in both parts with both
+    weights.
+    """
+    values = np.concatenate((body, extremes))
+    extreme = 1.0 / n
+    each = np.concatenate(
+        (
+            np.full(body.size, (1.0 - extremes.size * extreme) / body.size),
+            np.full(extremes.size, extreme),
+        )
+    )
+    distinct, where = np.unique(values, return_inverse=True)
+    weights = np.bincount(where, weights=each, minlength=distinct.size)
+    return Observations(_readonly(distinct), _readonly(weights), float(values.size), name, False)

@@ -60,6 +60,7 @@ from klmodels.data import (
     _readonly,
     checked_n_obs,
     is_dask_collection,
+    subsample_with_extremes,
 )
 from klmodels.entropy_estimators import differential_entropy_nats
 from klmodels.errors import (
@@ -944,7 +945,11 @@ class DaskObservations(SampleSummaries):
         return self.local.sample, self.local_is_complete
 
     def thinned(self, size: int) -> Observations:
-        """About ``size`` observations drawn at random, plus the extremes, in memory (for a first fit)."""
+        """About ``size`` observations drawn at random, plus the extremes, in memory (for a first fit).
+
+        The data's smallest and largest values decide where families with a threshold or a
+        support's end may start; they weigh 1/n each (see :func:`subsample_with_extremes`).
+        """
         local = self.local
         if self.local_is_complete and (local.weights is not None or local.size <= size):
             return local
@@ -953,9 +958,8 @@ class DaskObservations(SampleSummaries):
             chosen = np.repeat(local.values, local.weights.astype(np.int64))
         if chosen.size > size:
             chosen = chosen[np.random.default_rng(_SEED).choice(chosen.size, size, replace=False)]
-        # the extremes decide where families with a threshold may start
-        values = np.concatenate((chosen, [self.min, self.max]))
-        return Observations.from_data(values, name=self.name)
+        extremes = np.array([self.min, self.max])
+        return subsample_with_extremes(chosen, extremes, max(self.size, 2 * chosen.size), self.name)
 
     def affine(self, shift: float, scale: float) -> _AffineDaskObservations:
         """The observations ``(x - shift) / scale``, computed lazily on the workers (for estimation)."""

@@ -468,3 +468,18 @@ def test_worker_heap_setting_runs_on_the_real_glibc(monkeypatch):
     with scaleout._heap_kept():
         assert np.log(np.arange(1.0, 100_000.0)).sum() > 0
     assert scaleout._heap_users == 0
+
+
+def test_skewnorm_running_to_its_half_normal_limit_on_a_cluster():
+    """The half-normal limit's check (skewnorm on Weibull(0.7) draws) reads its scale with one
+    pass that also runs on a cluster; it raised AttributeError there and aborted the whole
+    comparison (found by review). Oracle: scipy's half-normal at the smallest value."""
+    from scipy import stats
+
+    x = pd.Series(np.random.default_rng(1).weibull(0.7, 60_000) * 2)
+    with dask.config.set(scheduler="synchronous"):
+        table = klm.compare(dd.from_pandas(x, npartitions=3), ["norm", "skewnorm"])
+    edge = float(x.min())
+    scale = math.sqrt(float(np.mean((x - edge) ** 2)))
+    limit = float(np.sum(stats.halfnorm.logpdf(x - edge, scale=scale)))
+    assert table.loc["skewnorm", "loglik"] == pytest.approx(limit, rel=1e-9)
