@@ -844,3 +844,28 @@ def test_skewnorm_on_skewed_data_stuck_at_a_lower_maximum_takes_the_half_normal_
     scale = math.sqrt(np.mean((x - edge) ** 2))
     limit = float(np.sum(stats.halfnorm.logpdf(x - edge, scale=scale)))
     assert klm.fit(x, "skewnorm").loglik == pytest.approx(limit, abs=1e-6)
+
+
+def test_the_full_data_fallback_of_the_polish_is_capped_in_passes(monkeypatch):
+    """Without a finite maximum (invgauss with loc free on normal draws) the polish's fallback
+    L-BFGS-B ran 689 passes over all the data (11 s at 10^5 values; found by review): capped at
+    60. Counted: the passes of the objective over the data on a direct call with the cap."""
+    from klmodels.statistics import WeightedSample
+
+    family = klm.families["invgauss"].with_free("loc")
+    x = np.random.default_rng(11).normal(5, 2, 3_000)
+    sample = WeightedSample(x)
+    start = {"mu": 1e-3, "loc": -30.0, "scale": 3e4}
+    passes = []
+    original = WeightedSample.average_many
+
+    def counted(self, f):
+        passes.append(1)
+        return original(self, f)
+
+    monkeypatch.setattr(WeightedSample, "average_many", counted)
+    capped = family._smooth_fit(sample, {}, start, maxiter=200, max_passes=10)
+    assert capped is not None and len(passes) <= 15  # 12: L-BFGS-B checks after a line search
+    passes.clear()
+    family._smooth_fit(sample, {}, start, maxiter=200)
+    assert len(passes) > 60  # the uncapped run goes on: the cap is what stopped it
