@@ -29,7 +29,7 @@ lint: $(STAMP)
 venv: $(STAMP)
 
 # The environment is (re)built when pyproject.toml changes, or when .venv holds a Python older than 3.12.
-$(STAMP): pyproject.toml scripts/find-python
+$(STAMP): pyproject.toml scripts/find-python scripts/install-into
 	@if [ -x $(PY) ] && $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
 		echo "Using the existing $(VENV) ($$($(PY) --version))"; \
 	else \
@@ -37,8 +37,7 @@ $(STAMP): pyproject.toml scripts/find-python
 		echo "Creating $(VENV) with $$python"; \
 		rm -rf $(VENV) && "$$python" -m venv $(VENV) || exit 1; \
 	fi
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	sh scripts/install-into $(PY) ".[test]"
 	@touch $(STAMP)
 
 # The documentation site: Sphinx (pydata theme, numpydoc, the recipes as a sphinx-gallery), warnings as
@@ -50,7 +49,7 @@ docs: $(DOCS_STAMP)
 	@echo "open docs/_build/html/index.html"
 
 $(DOCS_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e ".[test,docs]"
+	sh scripts/install-into $(PY) ".[test,docs]"
 	@touch $(DOCS_STAMP)
 
 # Side-by-side benchmark against fitter and distfit (not part of the tests): its own environment,
@@ -58,11 +57,10 @@ $(DOCS_STAMP): $(STAMP)
 bench: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python benchmarks/bench.py
 
-$(BENCH_STAMP): pyproject.toml scripts/find-python
+$(BENCH_STAMP): pyproject.toml scripts/find-python scripts/install-into
 	@python=$$(sh scripts/find-python) || exit 1; \
 	if [ ! -x $(BENCH_VENV)/bin/python ]; then echo "Creating $(BENCH_VENV) with $$python"; "$$python" -m venv $(BENCH_VENV) || exit 1; fi
-	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(BENCH_VENV)/bin/python -m pip install --quiet -e ".[bench]"
+	sh scripts/install-into $(BENCH_VENV)/bin/python ".[bench]"
 	@touch $(BENCH_STAMP)
 
 clean:
