@@ -1624,11 +1624,13 @@ class GenExtreme(_Continuous):
         }
 
     def _coordinates(self, sample, names, at=None):
-        """Gap coordinates where the support's end lies beside the data (:func:`_end_gap_coordinates`).
+        """Gap coordinates where the upper end lies beside the data (:func:`_end_gap_coordinates`).
 
-        c > 0 puts the end above the data, c < 0 below.
+        For 0 < c < 0.99 only: the lower end (c < 0) repels the data exponentially (the density
+        falls as :math:`(1 - cz)^{-1/|c|}` there), and from c = 1 on the likelihood is unbounded
+        with the end on the largest value, a ridge the gap coordinates would follow.
         """
-        side = 0 if at is None else int(np.sign(at.get("c", 0.0)))
+        side = 1 if at is not None and 0 < at.get("c", 0.0) < 0.99 else 0
         gap = _end_gap_coordinates(sample, names, at, end_sign=1, side=side)
         return gap if gap is not None else super()._coordinates(sample, names, at)
 
@@ -1756,12 +1758,14 @@ class SkewNormal(_Continuous):
         if np.any(close):
             # the upper tail of skewnorm(a) at z is the lower tail of skewnorm(-a) at -z
             h, b = (z[close], a) if lower else (-z[close], -a)
-            rising = (h > 0) & (b > 0)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                summed = special.ndtr(b * h) * special.erf(h / math.sqrt(2)) + 2 * special.owens_t(
-                    b * h, 1 / b
-                )
-                out[close] = np.where(rising, np.log(summed), stats.skewnorm.logcdf(h, b))
+            rising = (h >= 0) & (b > 0)
+            exact = stats.skewnorm.logcdf(h, b)
+            if np.any(rising):
+                hr = h[rising]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    summed = special.ndtr(b * hr) * special.erf(hr / math.sqrt(2))
+                    exact[rising] = np.log(summed + 2 * special.owens_t(b * hr, 1 / b))
+            out[close] = exact
         return out
 
     def logcdf(self, x, params):
@@ -2563,9 +2567,13 @@ class GenPareto(_Positive):
     def _coordinates(self, sample, names, at=None):
         """Gap coordinates where the upper end lies beside the data (:func:`_end_gap_coordinates`).
 
-        Only c < 0 gives the support an upper end.
+        For -0.99 < c < 0 with loc held only: c < 0 gives the support an upper end, and from
+        c = -1 down the likelihood is unbounded with that end on the largest value (a ridge the
+        gap coordinates would follow: beta(2, 2) draws became "no maximum"); a free loc keeps
+        its own coordinate, whose wall at the smallest value the maximum often sits against.
         """
-        side = 1 if at is not None and at.get("c", 0.0) < 0 else 0
+        usable = at is not None and -0.99 < at.get("c", 0.0) < 0 and "loc" not in names
+        side = 1 if usable else 0
         gap = _end_gap_coordinates(sample, names, at, end_sign=-1, side=side)
         return gap if gap is not None else super()._coordinates(sample, names, at)
 
@@ -2837,7 +2845,10 @@ def _end_gap_coordinates(
     extreme = sample.max if side > 0 else sample.min
     reach = scale / abs(c)  # the distance from loc to the end
     gap = side * (loc + end_sign * scale / c - extreme)
-    if not 0 < gap < 0.5 * reach:
+    # a gap within a few ulps of the extreme is no gap: the end sits on the extreme to rounding
+    # (near the unbounded edge |c| -> 1 steps drove it to 1e-34 and the gradient to 0)
+    resolution = 8 * math.ulp(abs(extreme))
+    if not resolution < gap < 0.5 * reach:
         return None
     held = dict(at)
     order = list(names)
@@ -2850,7 +2861,10 @@ def _end_gap_coordinates(
                 log_gap = float(v)
             else:
                 values[name] = math.exp(float(v)) if name == "scale" else float(v)
-        end = extreme + side * math.exp(log_gap)
+        width_of_gap = math.exp(log_gap)
+        if not width_of_gap > resolution:
+            return np.full(len(order), math.nan)  # no density there: the steps turn back
+        end = extreme + side * width_of_gap
         if replaced == "loc":
             values["loc"] = end - end_sign * values["scale"] / values["c"]
         else:
