@@ -942,3 +942,24 @@ def test_gap_coordinates_are_not_used_where_they_would_mislead(name, names, at):
         for n, v in zip(names, z, strict=True)
     ]
     np.testing.assert_allclose(from_z(z), expected)
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e15])
+def test_loggamma_far_past_its_drift_threshold_reports_the_near_limit_point(offset, monkeypatch):
+    """On 1e15 + N(0, 1e6) draws the large-data path ran loggamma to c = 6.9e23, where its log
+    density cancels terms of that size: a log-likelihood of +2.5e13 on 12,000 values (found by
+    review); on N(0, 1) draws, c = 1e12 and 34 nats above the normal limit. Oracle: the normal
+    fit's log-likelihood, which a drifting loggamma approaches from below."""
+    n = 12_000
+    rng = np.random.default_rng(1)
+    normal = rng.normal(size=n)
+    rng.uniform(size=n)
+    x = offset + rng.normal(size=n) * 1e3 if offset else normal
+    d = x - np.median(x)
+    limit = float(np.sum(stats.norm.logpdf(d, d.mean(), d.std())))
+    monkeypatch.setattr(strategy, "LARGE_SAMPLE", 5_000)
+    monkeypatch.setattr(continuous, "SUBSAMPLE", 2_000)
+    fit = klm.fit(x, "loggamma")
+    assert fit.params["c"] <= 1e8
+    assert fit.loglik == pytest.approx(limit, abs=2e-6 * n)
+    assert fit.loglik <= limit + 1e-3
