@@ -963,3 +963,18 @@ def test_loggamma_far_past_its_drift_threshold_reports_the_near_limit_point(offs
     assert fit.params["c"] <= 1e8
     assert fit.loglik == pytest.approx(limit, abs=2e-6 * n)
     assert fit.loglik <= limit + 1e-3
+
+
+def test_a_finite_skew_normal_maximum_near_the_half_normal_is_not_called_a_runaway():
+    """Skew-normal(100) draws: the maximum is finite (a = 506 here, above the half-normal limit's
+    likelihood), and the note said "runs to infinity" (review). Oracle: scipy's half-normal at the
+    smallest value, which the fit must beat."""
+    x = stats.skewnorm.rvs(100, loc=1, scale=2, size=3_000, random_state=9)
+    fit = klm.fit(x, "skewnorm")
+    edge = x.min()
+    limit = float(
+        np.sum(stats.halfnorm.logpdf(x - edge, scale=math.sqrt(np.mean((x - edge) ** 2))))
+    )
+    assert fit.loglik > limit
+    assert 100 < fit.params["a"] < 1e10
+    assert "runs to infinity" not in fit.note and "close to a half-normal" in fit.note
