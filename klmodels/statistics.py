@@ -45,8 +45,8 @@ log density and score over 10^6 values took 2.3 times as long in chunks of 2^18 
 """
 
 
-_KNOWN: contextvars.ContextVar[dict[tuple[Any, ...], float] | None] = contextvars.ContextVar(
-    "klmodels_known", default=None
+_KNOWN: contextvars.ContextVar[dict[tuple[Any, ...], tuple[float, Any]] | None] = (
+    contextvars.ContextVar("klmodels_known", default=None)
 )
 
 
@@ -73,7 +73,9 @@ def remember_mean(sample: Any, params: Mapping[str, float], value: float) -> Non
     """Remember the mean log density of ``sample`` at ``params`` (inside :func:`remembering`)."""
     known = _KNOWN.get()
     if known is not None and math.isfinite(value):
-        known[_key(sample, params)] = value
+        # the sample is kept with its value: while the block lasts its id cannot be reused by a
+        # new sample (a subsample freed and another made would otherwise find its means)
+        known[_key(sample, params)] = (value, sample)
 
 
 def known_mean(sample: Any, params: Mapping[str, float]) -> float | None:
@@ -81,7 +83,8 @@ def known_mean(sample: Any, params: Mapping[str, float]) -> float | None:
     known = _KNOWN.get()
     if known is None or kept_as_is(params):  # no estimator ends at a table: never sorted into a key
         return None
-    return known.get(_key(sample, params))
+    hit = known.get(_key(sample, params))
+    return None if hit is None else hit[0]
 
 
 def run_starts(ordered: np.ndarray) -> np.ndarray:

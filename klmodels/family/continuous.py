@@ -66,7 +66,7 @@ from klmodels.optimize import (
     newton_polish,
 )
 from klmodels.protocols import ObservationsLike
-from klmodels.statistics import WeightedSample, remember_mean
+from klmodels.statistics import WeightedSample, known_mean, remember_mean
 
 __all__ = ["LARGE_SAMPLE", "SUBSAMPLE", "continuous_families"]
 
@@ -394,9 +394,19 @@ class _Continuous(ScipyFamily):
     """Whether the limit is reached with loc and scale held (t), or only as they move (loggamma)."""
 
     def _mean_loglik(self, sample: WeightedSample, params: Mapping[str, float]) -> float:
-        """The mean log density of ``sample`` at full ``params`` (nats; -inf or NaN where it fails)."""
+        """The mean log density of ``sample`` at full ``params`` (nats; -inf or NaN where it fails).
+
+        Remembered for the rest of the estimate (:func:`klmodels.statistics.remember_mean`): the
+        checks after a fit (the limit, the rival mode, the fitting engine's own log-likelihood)
+        ask again for values a step before them computed.
+        """
+        known = known_mean(sample, params)
+        if known is not None:
+            return known
         with np.errstate(all="ignore"):
-            return sample.average(lambda x: self.logpdf(x, params))
+            value = sample.average(lambda x: self.logpdf(x, params))
+        remember_mean(sample, params, value)
+        return value
 
     def _limit_family(self) -> _Continuous | None:
         """The family reached in the limit (e.g. the normal for loggamma as c -> inf)."""
@@ -1186,8 +1196,7 @@ class _Continuous(ScipyFamily):
                 # short), where they fail and the general optimiser goes on from there
                 stepped, converged = self._newton(sample, sample, fixed, {**fixed, **fitted.params})
                 if stepped is not None and converged:
-                    with np.errstate(all="ignore"):
-                        value = mean_loglik(stepped)
+                    value = self._mean_loglik(sample, {**fixed, **stepped})
                     if math.isfinite(value) and value >= fitted.value:
                         reached = True
                         if best is None or value > best[1]:
