@@ -1900,8 +1900,8 @@ class SkewNormal(_Continuous):
         else:
             return params
         edge = sample.min if side > 0 else sample.max
-        with np.errstate(over="ignore"):
-            scale = math.sqrt(sample.average(lambda x: (x - edge) ** 2))  # also on a cluster
+        # the mean of (x - edge)^2 from the cached summaries (no pass; also on a cluster)
+        scale = math.sqrt(sample.var + (sample.mean - edge) ** 2)
         if not (scale > 0 and math.isfinite(scale)):
             return params
         # loc a hair beyond the extreme (the likelihood falls at first order as loc moves off
