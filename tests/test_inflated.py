@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from scipy import optimize, special, stats
 
 import klmodels as klm
@@ -192,3 +194,50 @@ def test_hurdle_nbinom_at_its_log_series_limit_says_so():
     assert "log-series" not in klm.fit(x, "hurdle_nbinom", n=0.005).note  # n not estimated
     y = np.where(rng.uniform(size=3000) < 0.3, 0, rng.negative_binomial(0.5, 0.2, 3000))
     assert "log-series" not in klm.fit(y, "hurdle_nbinom").note
+
+
+@given(
+    rate=st.floats(0.05, 40.0),
+    inflation=st.floats(0.0, 0.9),
+    size=st.integers(5, 400),
+    seed=st.integers(0, 2**16),
+)
+@settings(max_examples=60)
+def test_the_poisson_zero_models_closed_forms_equal_the_numerical_profile(
+    rate, inflation, size, seed
+):
+    """zi_poisson and hurdle_poisson by Lambert's W equal the general path (the numerical profile
+    likelihood over the rate) in log-likelihood, to 1e-9 nats per count, on any counts with a
+    positive mean above 1; with zeros too few for any inflation, pi = 0 at the Poisson's mean."""
+    rng = np.random.default_rng(seed)
+    x = np.where(rng.uniform(size=size) < inflation, 0, rng.poisson(rate, size))
+    assume(x[x > 0].size and x[x > 0].mean() > 1 + 1e-6)
+    for name in ("zi_poisson", "hurdle_poisson"):
+        family = klm.families[name]
+        closed = klm.fit(x, name)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(type(family), "_closed_form_rate", lambda *args: None)
+            general = klm.fit(x, name)
+        assert closed.loglik >= general.loglik - 1e-9 * size, name
+        assert closed.loglik == pytest.approx(general.loglik, abs=1e-6 * size), name
+        assert closed.params["pi"] == pytest.approx(general.params["pi"], abs=1e-3), name
+    zi = klm.fit(x, "zi_poisson")
+    mu, pi, zeros = zi.params["mu"], zi.params["pi"], (x == 0).mean()
+    if pi == 0.0:
+        assert mu == pytest.approx(x.mean(), rel=1e-12)
+        assert zeros <= math.exp(-klm.fit(x, "hurdle_poisson").params["mu"]) + 1e-12
+    else:  # the likelihood equations: the mean and the share of zeros are matched exactly
+        assert (1 - pi) * mu == pytest.approx(x.mean(), rel=1e-12)
+        assert pi + (1 - pi) * math.exp(-mu) == pytest.approx(zeros, rel=1e-12)
+
+
+def test_the_zero_truncated_poisson_rate_solves_its_mean_equation_near_the_branch_point():
+    """mu / (1 - e^-mu) = m, also where Lambert's W loses digits (m just above 1) and far out."""
+    from klmodels.family.inflated import _zero_truncated_poisson_mu
+
+    for m in (1 + 1e-8, 1 + 1e-6, 1.001, 1.5, 3.0, 30.0, 800.0, 1e6):
+        mu = _zero_truncated_poisson_mu(m)
+        assert mu / -math.expm1(-mu) == pytest.approx(m, rel=1e-14), m
+        if m < 1.01:  # mu ~ 2 (m - 1) near the branch point
+            assert mu == pytest.approx(2 * (m - 1), rel=5 * (m - 1) + 1e-12)
+    assert _zero_truncated_poisson_mu(1.0) is None and _zero_truncated_poisson_mu(0.5) is None

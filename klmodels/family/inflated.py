@@ -11,7 +11,10 @@ Estimation, exact: for the hurdle the likelihood factorises, :math:`\hat\pi = n_
 parameters maximise the zero-truncated likelihood of the positive counts. For the zero-inflated
 model, given the base parameters the inflation has the closed form
 :math:`\hat\pi = \max(0, (n_0/n - p(0)) / (1 - p(0)))`, and the base parameters maximise that profile
-likelihood. Both cost O(distinct values) per evaluation. A row says so when the inflation is
+likelihood. Both cost O(distinct values) per evaluation. On a Poisson base both are closed
+forms: the rate solves :math:`\mu / (1 - e^{-\mu}) = \bar y_+`, the positive counts' mean
+(Lambert's W), and an inflation estimated below 0 means pi = 0 at the Poisson's own
+:math:`\hat\mu = \bar y`. A row says so when the inflation is
 estimated at 0 (the base family itself is the better-counted model), and when a hurdle's share of
 zeros is what its base predicts within 2 standard errors (indistinguishable from the base). The
 Poisson and negative binomial versions join the default candidates for counts that start at 0;
@@ -25,7 +28,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from klmodels.errors import FitError
 from klmodels.family.base import Family, NotedEstimate, Parameter, log1mexp
@@ -61,6 +64,37 @@ def _on_subsample(
     counts = np.random.default_rng(0).multinomial(_STAGE_DRAWS, prob / prob.sum())
     kept = counts > 0
     return objective_on(values[kept], counts[kept] / _STAGE_DRAWS)
+
+
+def _zero_truncated_poisson_mu(mean_positive: float) -> float | None:
+    r"""The rate whose zero-truncated Poisson has mean ``mean_positive``: its exact MLE.
+
+    The zero-truncated Poisson's likelihood equation is :math:`\mu / (1 - e^{-\mu}) = m`, the
+    positive counts' mean; for m > 1 its one root is :math:`\mu = m + W_0(-m e^{-m})` (Lambert's
+    W, principal branch; the other branch gives the trivial root 0), finished by Newton steps on
+    :math:`\mu + m\,\mathrm{expm1}(-\mu) = 0` (convex in mu: after one step they approach the
+    root from above); below m = 1.01, where W's branch point loses digits, from the series start
+    :math:`\mu \approx 2(m - 1)(1 - (m - 1)/3)`. The zero-inflated Poisson's rate solves the same
+    equation (Lambert 1992). None when m is not above 1 by a margin (every positive count is 1:
+    the rate runs to 0).
+    """
+    m = mean_positive
+    if not (math.isfinite(m) and m > 1 + 1e-9):
+        return None
+    if m < 1.01:  # near W's branch point: the series mu / (1 - e^-mu) = 1 + mu/2 + mu^2/12 + ...
+        mu = 2 * (m - 1) * (1 - (m - 1) / 3)
+    else:
+        mu = m + float(special.lambertw(-m * math.exp(-m)).real) if m < 700 else m
+    for _ in range(8):
+        gap = mu + m * math.expm1(-mu)
+        slope = 1 - m * math.exp(-mu)
+        if not (mu > 0 and slope > 0):
+            return None
+        step = gap / slope
+        mu -= step
+        if abs(step) <= 4 * np.finfo(float).eps * mu:
+            break
+    return mu if mu > 0 else None
 
 
 class _ZeroModel(Family):
@@ -126,6 +160,22 @@ class _ZeroModel(Family):
             ]
         return []
 
+    def _closed_form_rate(
+        self, values: np.ndarray, prob: np.ndarray, fixed: Mapping[str, float]
+    ) -> float | None:
+        """The Poisson base's rate from the positive counts in closed form, where it applies.
+
+        Applies to a Poisson base at loc 0 with its rate free; None elsewhere (the numerical
+        profile then runs), and when the positive counts' mean is not above 1.
+        """
+        if self.base.name != "poisson" or "mu" in fixed or fixed.get("loc", 0.0) != 0.0:
+            return None
+        positive = values > 0
+        share = float(prob[positive].sum())
+        if not share > 0:
+            return None
+        return _zero_truncated_poisson_mu(float(np.dot(prob[positive], values[positive])) / share)
+
     def _counts(self, obs: ObservationsLike) -> tuple[np.ndarray, np.ndarray, float]:
         values, prob = obs.distinct()
         if np.any(values < 0) or np.any(values != np.floor(values)):
@@ -190,6 +240,11 @@ class ZeroInflated(_ZeroModel):
     def estimate(self, obs: ObservationsLike, fixed: Mapping[str, float]) -> dict[str, float]:
         """Base parameters by the profile likelihood, pi in closed form given them."""
         values, prob, zeros = self._counts(obs)
+        rate = None if "pi" in fixed else self._closed_form_rate(values, prob, fixed)
+        if rate is not None:  # the Poisson: closed form (an inflation below 0 means pi = 0)
+            pi = self._profile_pi(zeros, -rate)
+            mu = rate if pi > 0 else float(np.dot(prob, values))
+            return {"mu": mu, "pi": pi}
         base_fixed, free, start = self._base_start(obs, fixed)
 
         def profile_on(values: np.ndarray, prob: np.ndarray) -> Callable[[dict[str, float]], float]:
@@ -249,6 +304,9 @@ class Hurdle(_ZeroModel):
         positive = values > 0
         if not positive.any():
             raise FitError(f"{self.name}: every count is 0; there is nothing above the hurdle")
+        rate = self._closed_form_rate(values, prob, fixed)
+        if rate is not None:  # the Poisson: closed form
+            return {"mu": rate} if "pi" in fixed else {"mu": rate, "pi": zeros}
         base_fixed, free, start = self._base_start(obs, fixed)
 
         def truncated_on(
