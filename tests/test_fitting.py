@@ -155,3 +155,24 @@ def test_unknown_family_name():
 def test_candidates_must_be_models():
     with pytest.raises(klm.ParameterError, match="a candidate model must be a family name"):
         klm.fit([1, 2], 42)
+
+
+def test_small_blas_runs_blas_on_one_thread_and_restores_it_each_time():
+    """The thread pools are found once and limited on every entry; each exit restores them."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from klmodels.optimize import small_blas
+
+    def blas_threads() -> list[int]:
+        return [
+            p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"
+        ]
+
+    before = blas_threads()
+    assert before, "NumPy's BLAS is loaded"
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        outer = blas_threads()
+        for _ in range(2):
+            with small_blas():
+                assert blas_threads() == [1] * len(before)
+            assert blas_threads() == outer
+    assert blas_threads() == before
