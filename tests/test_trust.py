@@ -171,6 +171,19 @@ def test_too_little_resolution_for_a_log_density_is_refused(rng):
     assert np.isfinite(table.loc["norm", "loglik"])
 
 
+def test_a_loc_a_hair_beyond_the_minimum_survives_the_way_back_from_the_frame():
+    """1e15 + 1e6 * |N(0, 1)| rounded (79 ties at the minimum): the skew-normal's half-normal limit
+    puts loc 1e-12 scales below the minimum in the frame, which rounded onto it in the data's units
+    (floats 0.125 apart), costing ln 2 per tied minimum. The oracle: the same values at 0, whose
+    log-likelihood differs by exactly n ln(1e6), to the float resolution there (0.125 / 1e6 a value)."""
+    base = np.round(np.abs(np.random.default_rng(3).normal(size=20_000)), 2)
+    near = klm.fit(base, "skewnorm")
+    far = klm.fit(1e15 + 1e6 * base, "skewnorm")
+    assert int((base == base.min()).sum()) == 79
+    assert far.params["loc"] < 1e15 == base.min() * 1e6 + 1e15
+    assert far.loglik == pytest.approx(near.loglik - base.size * math.log(1e6), abs=0.01)
+
+
 @pytest.mark.parametrize("dtype", ["int8", "uint8", "int16"])
 def test_small_integer_dtypes_do_not_wrap(dtype):
     info = np.iinfo(dtype)

@@ -301,7 +301,9 @@ class _Continuous(ScipyFamily):
             raise FitError(
                 f"{self.name} with loc={loc:g}: the data vary by only {(y.max - y.min) / far:.1e} of their "
                 f"distance from loc, which double precision cannot resolve in this family's log density. "
-                f"Free loc (free_loc=True) or subtract a baseline from the data first"
+                f"Free loc (compare(..., free_loc=True), or fit(x, "
+                f"klm.families[{self.name!r}].with_free('loc'))) or subtract a baseline from the "
+                "data first"
             )
 
     def _canonical(self, sample: WeightedSample, fixed: Mapping[str, float]) -> WeightedSample:
