@@ -426,11 +426,49 @@ def _probability_positions(
     return lower, value, np.concatenate((log_f_n, log_s_n))
 
 
+_WALL = math.log(1e6)  # ln(f(x) d / tail(x)) above this: the model's support ends beside x
+
+
+def _ends_at_a_wall(
+    values: np.ndarray,
+    tail_logs: tuple[np.ndarray, np.ndarray],
+    logpdf: Callable[[np.ndarray], np.ndarray],
+) -> tuple[bool, bool]:
+    r"""Whether the data's smallest and largest values sit against an end of the model's support.
+
+    Under a smooth unbounded tail the tail probability is the density over the hazard,
+    :math:`F(x) \approx f(x)/h(x)`, so a far observation has a small density too. A tail
+    probability a million times below the density times the spacing d to the next distinct
+    value (:math:`h d > 10^6`) instead means that the model's mass stops within a millionth of
+    a spacing beyond the value: the support ends there (the skew-normal at its half-normal
+    limit, loc a hair below the minimum: F = 3e-14 where f d = 8e-4). Such an end is where the
+    fit put it, not a data tail the model cannot reach.
+    """
+    low, high = values[0], values[-1]  # sorted (ascending)
+    if not high > low:
+        return False, False
+    low_next = values[np.searchsorted(values, low, side="right")]
+    high_before = values[np.searchsorted(values, high, side="left") - 1]
+    with np.errstate(all="ignore"):
+        log_density = np.asarray(logpdf(np.array([low, high])), dtype=np.float64)
+        walls = []
+        for log_f, log_tail, spacing in (
+            (log_density[0], tail_logs[0], low_next - low),
+            (log_density[1], tail_logs[1], high - high_before),
+        ):
+            finite = log_tail[np.isfinite(log_tail)]
+            smallest = float(finite.min()) if finite.size else math.inf
+            excess = float(log_f) + math.log(spacing) - smallest if spacing > 0 else -math.inf
+            walls.append(bool(math.isfinite(excess) and excess > _WALL))
+    return walls[0], walls[1]
+
+
 def pit_kl_nats(
     obs: ObservationsLike,
     logcdf: Callable[[np.ndarray], np.ndarray],
     logsf: Callable[[np.ndarray], np.ndarray],
     name: str = "the model",
+    logpdf: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> EntropyEstimate:
     r"""KL divergence :math:`D(p \| q) = -h(F_q(X))` of a continuous model, in nats, from its PIT.
 
@@ -442,6 +480,9 @@ def pit_kl_nats(
         The model's log cdf and log survival function.
     name
         The model's name, for the note.
+    logpdf
+        The model's log density: with it, an end of the data that sits against an end of the
+        model's support (:func:`_ends_at_a_wall`) is not read as a data tail beyond the model's.
 
     Returns
     -------
@@ -482,7 +523,17 @@ def pit_kl_nats(
         return EntropyEstimate(math.nan, math.nan, "; ".join(filter(None, notes)))
     # How far the most extreme observations lie in the model's tails: under the model, n * F(x_(1))
     # and n * S(x_(n)) are about Exponential(1); below 1e-6 the data's tail is beyond the model's.
-    finite = tails[np.isfinite(tails)]
+    lower_tails, upper_tails = np.split(tails, 2)
+    walls = (
+        _ends_at_a_wall(ordered.values, (lower_tails, upper_tails), logpdf)
+        if logpdf is not None
+        else (False, False)
+    )
+    open_tails = np.concatenate(
+        [t for t, wall in zip((lower_tails, upper_tails), walls, strict=True) if not wall]
+        or [np.empty(0)]
+    )
+    finite = open_tails[np.isfinite(open_tails)]
     extreme = math.log(ordered.n) + float(finite.min()) if finite.size else 0.0
     if extreme < math.log(1e-6):
         notes.append(

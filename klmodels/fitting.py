@@ -646,6 +646,7 @@ def model_kl_estimate(obs: Any, est: Estimated) -> EntropyEstimate:
             lambda x: family.logcdf(*_to_frame(family, params, frame, x)),
             lambda x: family.logsf(*_to_frame(family, params, frame, x)),
             family.name,
+            logpdf=lambda x: framed_logpdf(family, params, frame, x),
         )
     else:  # a user's density without a cdf: the data's own entropy, from spacings of the values
         h = differential_entropy(local)
