@@ -427,22 +427,27 @@ def _probability_positions(
 
 
 _WALL = math.log(1e6)  # ln(f(x) d / tail(x)) above this: the model's support ends beside x
+_ORDINARY = math.log(1e-3)  # ln(n f(x) d) above this: x lies where the model expects data
 
 
 def _ends_at_a_wall(
     values: np.ndarray,
     tail_logs: tuple[np.ndarray, np.ndarray],
     logpdf: Callable[[np.ndarray], np.ndarray],
+    n: int,
 ) -> tuple[bool, bool]:
     r"""Whether the data's smallest and largest values sit against an end of the model's support.
 
     Under a smooth unbounded tail the tail probability is the density over the hazard,
-    :math:`F(x) \approx f(x)/h(x)`, so a far observation has a small density too. A tail
-    probability a million times below the density times the spacing d to the next distinct
-    value (:math:`h d > 10^6`) instead means that the model's mass stops within a millionth of
-    a spacing beyond the value: the support ends there (the skew-normal at its half-normal
-    limit, loc a hair below the minimum: F = 3e-14 where f d = 8e-4). Such an end is where the
-    fit put it, not a data tail the model cannot reach.
+    :math:`F(x) \approx f(x)/h(x)`, so a far observation has a small density too. An end
+    value x where the model expects data (n f(x) d > 1e-3, with d the spacing to the next
+    distinct value) whose tail probability is still a million times below f(x) d
+    (:math:`h d > 10^6`) lies where the model's mass stops within a millionth of a spacing:
+    the support ends there (the skew-normal at its half-normal limit, loc a hair below the
+    minimum: F = 3e-14 where f d = 8e-4, n f d = 4). Such an end is where the fit put it, not
+    a data tail the model cannot reach. Both conditions are needed: a value far out against a
+    fixed end (1e-12 among lognormal draws: f d / F = e^27, but n f d = 1e-100; review) is the
+    far tail the note is for.
     """
     low, high = values[0], values[-1]  # sorted (ascending)
     if not high > low:
@@ -458,8 +463,10 @@ def _ends_at_a_wall(
         ):
             finite = log_tail[np.isfinite(log_tail)]
             smallest = float(finite.min()) if finite.size else math.inf
-            excess = float(log_f) + math.log(spacing) - smallest if spacing > 0 else -math.inf
-            walls.append(bool(math.isfinite(excess) and excess > _WALL))
+            log_mass = float(log_f) + math.log(spacing) if spacing > 0 else -math.inf
+            excess = log_mass - smallest
+            ordinary = math.log(n) + log_mass > _ORDINARY
+            walls.append(bool(math.isfinite(excess) and excess > _WALL and ordinary))
     return walls[0], walls[1]
 
 
@@ -525,7 +532,7 @@ def pit_kl_nats(
     # and n * S(x_(n)) are about Exponential(1); below 1e-6 the data's tail is beyond the model's.
     lower_tails, upper_tails = np.split(tails, 2)
     walls = (
-        _ends_at_a_wall(ordered.values, (lower_tails, upper_tails), logpdf)
+        _ends_at_a_wall(ordered.values, (lower_tails, upper_tails), logpdf, ordered.n)
         if logpdf is not None
         else (False, False)
     )

@@ -465,9 +465,10 @@ def _loc_in_data_units(
     A loc estimated a hair beyond the smallest (or largest) value can round onto it on the way
     back (1e15 + data: floats there are 0.125 apart); then each value tied with it can lose the
     density the fit gave it (skewnorm at its half-normal limit, loc 1e-12 scales below the
-    minimum: ln 2 per tied minimum, 55 nats on 79 ties). The next float beyond that end is
-    taken instead where it gives the higher likelihood (in memory: one pass each; it does not
-    where that float is far beyond the fit's hair, on data whose spread is near the spacing).
+    minimum: ln 2 per tied minimum, 55 nats on 79 ties). Of the converted loc and the next
+    float beyond that end, the one with the higher likelihood is kept (in memory: one pass
+    each). On data whose spread is near the float spacing neither is the frame's point (ten
+    values 1e15 + 1 or 2: loc 0.2 scales below the minimum; review).
     """
     shift, scale = frame
     loc = estimated["loc"]

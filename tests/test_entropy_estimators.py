@@ -167,3 +167,15 @@ def test_an_end_of_the_data_against_the_models_support_end_is_not_called_a_far_t
     outlier[0] = -40.0
     table = klm.compare(outlier, ["norm", "logistic"])
     assert table["note"].str.contains("data reach further into a tail").all()
+    # far out against a fixed end (lognormal's 0, beta's 0): the density there is negligible,
+    # so it is a far tail, not a wall, though F falls faster than f d (review)
+    rng = np.random.default_rng(1)
+    against_zero = np.r_[rng.lognormal(0, 1, 2_000), 1e-12]
+    fit = klm.fit(against_zero, "lognorm")
+    model = fit.freeze()
+    kl = pit_kl_nats(
+        klm.Observations.from_data(against_zero), model.logcdf, model.logsf, "lognorm",
+        logpdf=model.logpdf,
+    )  # fmt: skip
+    assert "underestimated" in kl.note and "underestimated" in fit.note
+    assert "underestimated" in klm.fit(np.r_[rng.beta(3, 2, 2_000), 1e-8], "beta").note

@@ -177,6 +177,8 @@ class _Discrete(ScipyFamily):
         self, y: np.ndarray, prob: np.ndarray, fixed: Mapping[str, float], start: dict[str, float]
     ) -> dict[str, float]:
         """Numerical MLE of the real parameters in ``start`` with the others fixed."""
+        if not start:  # every parameter held (nbinom with n and p given raised from the optimiser)
+            return {}
         shapes = {k: v for k, v in fixed.items() if k != "loc"}
 
         def mean_loglik(free_values: dict[str, float]) -> float:

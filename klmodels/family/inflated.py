@@ -240,12 +240,16 @@ class ZeroInflated(_ZeroModel):
     def estimate(self, obs: ObservationsLike, fixed: Mapping[str, float]) -> dict[str, float]:
         """Base parameters by the profile likelihood, pi in closed form given them."""
         values, prob, zeros = self._counts(obs)
+        # the base's own fit first: it also checks the counts (whole numbers below 2^53, ...)
+        base_fixed, free, start = self._base_start(obs, fixed)
         rate = None if "pi" in fixed else self._closed_form_rate(values, prob, fixed)
         if rate is not None:  # the Poisson: closed form (an inflation below 0 means pi = 0)
             pi = self._profile_pi(zeros, -rate)
             mu = rate if pi > 0 else float(np.dot(prob, values))
             return {"mu": mu, "pi": pi}
-        base_fixed, free, start = self._base_start(obs, fixed)
+        if not free:  # the base held whole: only pi, in closed form
+            pi = self._profile_pi(zeros, self._base_log_zero(base_fixed))
+            return {} if "pi" in fixed else {"pi": pi}
 
         def profile_on(values: np.ndarray, prob: np.ndarray) -> Callable[[dict[str, float]], float]:
             zeros = float(prob[values == 0].sum())
@@ -304,10 +308,13 @@ class Hurdle(_ZeroModel):
         positive = values > 0
         if not positive.any():
             raise FitError(f"{self.name}: every count is 0; there is nothing above the hurdle")
+        # the base's own fit first: it also checks the counts (whole numbers below 2^53, ...)
+        base_fixed, free, start = self._base_start(obs, fixed)
         rate = self._closed_form_rate(values, prob, fixed)
         if rate is not None:  # the Poisson: closed form
             return {"mu": rate} if "pi" in fixed else {"mu": rate, "pi": zeros}
-        base_fixed, free, start = self._base_start(obs, fixed)
+        if not free:  # the base held whole: only pi, the share of zeros
+            return {} if "pi" in fixed else {"pi": zeros}
 
         def truncated_on(
             values: np.ndarray, prob: np.ndarray
