@@ -2025,17 +2025,56 @@ class LogGamma(_Continuous):
         return {"c": c, "loc": loc, "scale": scale}
 
     def _start(self, sample, fixed):
-        skew = sample.skew
+        r"""Moments matched with the held parameters: mean = loc + scale psi(c), var = scale^2 psi'(c).
 
-        def gap(log_c: float) -> float:
-            c = math.exp(log_c)
-            return special.polygamma(2, c) / special.polygamma(1, c) ** 1.5 - skew
+        c from the skewness when free and nothing else pins it; with loc held, from
+        :math:`\psi(c)/\sqrt{\psi'(c)}` = (mean - loc)/sd; with scale held (loc free), from
+        :math:`\psi'(c)` = var/scale^2; with loc and scale held, from :math:`\psi(c)` =
+        (mean - loc)/scale. (A start that ignored a held c put loc and scale thousands of
+        nats away at c = 1e7, where the optimiser did not recover.)
+        """
+        mean, sd = sample.mean, sample.sd
 
-        c = 100.0
-        if skew < -1e-3 and gap(-8.0) < 0 < gap(10.0):
-            c = math.exp(optimize.brentq(gap, -8.0, 10.0))
-        scale = sample.sd / math.sqrt(special.polygamma(1, c))
-        return {"c": c, "loc": sample.mean - scale * special.digamma(c), "scale": scale, **fixed}
+        def solve(gap: Callable[[float], float], default: float, top: float = 30.0) -> float:
+            """The c where gap(ln c) rises through 0 in [e^-8, e^top], else the default."""
+            with np.errstate(all="ignore"):
+                if gap(-8.0) < 0 < gap(top):
+                    return math.exp(optimize.brentq(gap, -8.0, top))
+            return default
+
+        def psi(log_c: float) -> float:
+            return float(special.digamma(math.exp(log_c)))
+
+        def psi1(log_c: float) -> float:
+            return float(special.polygamma(1, math.exp(log_c)))
+
+        if "c" in fixed:
+            c = fixed["c"]
+        elif "loc" in fixed and "scale" in fixed:
+            c = solve(lambda t: psi(t) - (mean - fixed["loc"]) / fixed["scale"], 100.0)
+        elif "loc" in fixed:
+            c = solve(lambda t: psi(t) / math.sqrt(psi1(t)) - (mean - fixed["loc"]) / sd, 100.0)
+        elif "scale" in fixed:
+            c = solve(lambda t: (sd / fixed["scale"]) ** 2 - psi1(t), 100.0)
+        else:
+            skew = sample.skew
+            c = 100.0
+            if skew < -1e-3:  # psi''(c) / psi'(c)^1.5 rises from -2 towards 0 with c
+                c = solve(
+                    lambda t: float(special.polygamma(2, math.exp(t))) / psi1(t) ** 1.5 - skew,
+                    c,
+                    top=10.0,
+                )
+        scale = fixed.get("scale", sd / math.sqrt(float(special.polygamma(1, c))))
+        if (
+            "loc" in fixed
+            and "scale" not in fixed
+            and mean > fixed["loc"]
+            and special.digamma(c) > 0
+        ):
+            scale = (mean - fixed["loc"]) / float(special.digamma(c))
+        loc = fixed.get("loc", mean - scale * float(special.digamma(c)))
+        return {"c": c, "loc": loc, "scale": scale, **fixed}
 
 
 class Uniform(_Continuous):
@@ -2064,11 +2103,15 @@ class Uniform(_Continuous):
         sample = self._canonical(obs.sample, fixed)
         out: dict[str, float] = {}
         if "loc" not in fixed:
-            out["loc"] = sample.min if "scale" not in fixed else sample.max - fixed["scale"]
-            if "scale" in fixed and out["loc"] > sample.min:
-                raise FitError(
-                    f"uniform with scale={fixed['scale']:g} is narrower than the data's range"
-                )
+            out["loc"] = sample.min
+            if "scale" in fixed:
+                if sample.max - sample.min > fixed["scale"]:
+                    raise FitError(
+                        f"uniform with scale={fixed['scale']:g} is narrower than the data's range "
+                        f"({sample.max - sample.min:g})"
+                    )
+                # a scale equal to the range: max - scale can round a hair above the minimum
+                out["loc"] = min(sample.max - fixed["scale"], sample.min)
         loc = fixed.get("loc", out.get("loc"))
         if "scale" not in fixed:
             out["scale"] = sample.max - loc
