@@ -411,3 +411,21 @@ def test_tables_read_back_from_the_cli_csv():
     result = _cli("compare", "data/toxocara_number.csv", "-c", "number", "--format", "csv")
     table = pd.read_csv(io.StringIO(result.stdout.decode()), index_col="family")
     assert "kl_se_bits" in table.columns
+
+
+def test_the_generic_adapter_refuses_impossible_densities_and_circular_families():
+    """powernorm's scipy log density cancels terms of 5e33 at c = 1e-35, scale = 7e-18 and came
+    out as +2e18: the fit followed it to a log-likelihood of 3e21 on 300 lognormal values. scipy's
+    vonmises is circular (its density repeats along the line; its cdf passes 1), which gave
+    +24,902. Now powernorm lands next to the lognormal, and vonmises fails with the reason."""
+    rng = np.random.default_rng(5)
+    rng.beta(2, 5, 300)  # the draws of the sweep that found it
+    x = rng.lognormal(1, 0.5, 300)
+    table = klm.compare(x, ["lognorm", "powernorm", "vonmises"])
+    lognorm = table.loc["lognorm", "loglik"]
+    assert abs(table.loc["powernorm", "loglik"] - lognorm) < 50
+    fit = table.fits["powernorm"]
+    assert fit.loglik == pytest.approx(float(np.sum(fit.freeze().logpdf(x))), rel=1e-9)
+    assert math.isnan(table.loc["vonmises", "loglik"])
+    assert "not a probability distribution on the line" in table.loc["vonmises", "note"]
+    assert "vonmises_line" in table.loc["vonmises", "note"]

@@ -77,6 +77,9 @@ def _check_usable(dist: Any, name: str) -> None:
         )
 
 
+_MAX_LOG_DENSITY = 1000.0  # nats: above it, a log density is rounding, not a density
+
+
 class GenericScipyFamily(ScipyFamily):
     """A scipy distribution fitted by numerical maximum likelihood under a time budget.
 
@@ -114,11 +117,20 @@ class GenericScipyFamily(ScipyFamily):
         self.support_ends = (low, high)
 
     def logpdf(self, x: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
-        """Scipy's log density; where scipy itself fails (an overflow inside it), NaN."""
+        """Scipy's log density; NaN where scipy fails or returns what no distribution can.
+
+        NaN where scipy itself fails (an overflow inside it), and where its value is impossible:
+        a log pmf above 0, or a log density above 1000 (a density at a float x can exceed
+        1/(the smallest float) = e^745 only by cancellation: powernorm's log density at
+        c = 1e-35, scale = 7e-18 came out as 2e18 from terms of 5e33 cancelling, and the
+        optimiser followed it to a log-likelihood of 3e21). NaN makes those parameters invalid.
+        """
         try:
-            return super().logpdf(x, params)
+            out = super().logpdf(x, params)
         except (ArithmeticError, ValueError):  # e.g. boost's "tgamma too large" inside nct
             return np.full(np.shape(x), np.nan)
+        ceiling = 1e-9 if self.kind == "discrete" else _MAX_LOG_DENSITY
+        return np.where(out > ceiling, np.nan, out)
 
     def params_from_support(self, support: Any) -> dict[str, float]:
         """``loc`` (and ``scale`` on an interval) so that the family's support is the declared one."""
@@ -336,4 +348,24 @@ class GenericScipyFamily(ScipyFamily):
             ) from None
         if best is None:
             raise FitError(f"{self.name}: no parameters give the data a positive likelihood")
+        self._check_normalised(obs, {**fixed, **best[0]})
         return best[0]
+
+    def _check_normalised(self, obs: ObservationsLike, params: Mapping[str, float]) -> None:
+        """A FitError when the fitted model's cdf leaves [0, 1] on the data: not a distribution.
+
+        scipy's ``vonmises`` is circular: its density repeats every 2 pi scale along the line, so
+        a likelihood of line data grows without bound as the scale shrinks (a log-likelihood of
+        +24,902 on 300 values); its cdf passes 1 after one period.
+        """
+        if self.kind != "continuous":
+            return
+        with np.errstate(all="ignore"):
+            ends = np.asarray(self.dist.cdf(np.array([obs.min, obs.max]), **params), dtype=float)
+        if np.all((ends >= -1e-9) & (ends <= 1 + 1e-9)):
+            return
+        hint = " (for data on a line use vonmises_line)" if self.name == "vonmises" else ""
+        raise FitError(
+            f"{self.name} is not a probability distribution on the line at these parameters: its "
+            f"cdf reaches {float(np.nanmax(ends)):.4g} (a circular or unnormalised form){hint}"
+        )
