@@ -321,25 +321,38 @@ def test_a_shape_where_the_likelihood_is_unbounded_is_no_fit(name, shape):
 
 
 @pytest.mark.parametrize(
-    "name, draw",
+    "name, draw, only",
     [
-        ("loggamma", lambda rng: 2 * np.log(rng.gamma(3.0, 1.0, 2_000)) + 1),  # an interior maximum
-        ("loggamma", lambda rng: rng.beta(2, 5, 300)),  # drifts to the normal: reported at c = 1e7
-        ("uniform", lambda rng: rng.beta(2, 5, 300)),
-        ("gamma", lambda rng: rng.lognormal(1, 0.5, 300)),
-        ("genextreme", lambda rng: rng.gumbel(0, 1, 500)),
+        (
+            "loggamma",
+            lambda rng: 2 * np.log(rng.gamma(3.0, 1.0, 2_000)) + 1,
+            None,
+        ),  # an interior maximum
+        (
+            "loggamma",
+            lambda rng: rng.beta(2, 5, 300),
+            None,
+        ),  # drifts to the normal: reported at c = 1e7
+        ("uniform", lambda rng: rng.beta(2, 5, 300), None),
+        ("gamma", lambda rng: rng.lognormal(1, 0.5, 300), None),
+        ("genextreme", lambda rng: rng.gumbel(0, 1, 500), None),
+        ("truncexpon", lambda rng: rng.lognormal(1, 0.5, 300), "scale"),  # generic adapter
+        ("norminvgauss", lambda rng: rng.beta(2, 5, 300), "b"),
     ],
 )
-def test_holding_a_parameter_at_its_estimate_keeps_the_maximum(name, draw):
+def test_holding_a_parameter_at_its_estimate_keeps_the_maximum(name, draw, only):
     """The free fit's value of any one parameter, held, leaves the same maximum (the oracle: the
     free fit's log-likelihood). loggamma's start ignored a held c and began thousands of nats away
-    (4,000 nats short at c = 1e7); uniform refused a scale equal to the range by one rounding."""
+    (4,000 nats short at c = 1e7); uniform refused a scale equal to the range by one rounding;
+    the generic adapter's starts ignored a held truncexpon scale or norminvgauss b and found no
+    valid point (|b| < a, the data below b scale): it now starts from the fit with them free."""
     x = draw(np.random.default_rng(5))
     free = klm.fit(x, name)
-    holds = [{k: v} for k, v in free.params.items()]
+    holds = [{k: v} for k, v in free.params.items() if only in (None, k)]
     if name == "loggamma" and free.params["c"] >= 1e6:  # loc held at the drift point: that fit
         # stops at c = 1e6 with a drift note, 250 nats short (known; loc held there is contrived)
         holds = [h for h in holds if "loc" not in h]
     for hold in holds:
         held = klm.fit(x, name, **hold)
-        assert held.loglik == pytest.approx(free.loglik, abs=1e-6 * abs(free.loglik)), hold
+        # (never below; the generic adapter's free fit can itself stop a hair short of it)
+        assert held.loglik >= free.loglik - 1e-6 * abs(free.loglik), hold

@@ -339,6 +339,12 @@ class GenericScipyFamily(ScipyFamily):
             if scipy_params is None:
                 seen["soft"] = math.inf  # scipy failed: the full optimiser, under the hard budget
             attempt({n: start[n] for n in names}, polish=scipy_params is None)
+            held = {k: v for k, v in fixed.items() if self.default_fixed.get(k) != v}
+            if seen["best"] is None and held:
+                # the starts ignored what is held (truncexpon's b = 1 with its scale held is below
+                # the data's largest value / scale): from the fit with those parameters free
+                seen["soft"] = math.inf
+                attempt(self._start_from_free_fit(obs, fixed, held, names), polish=True)
             best = seen["best"]
         except _OutOfTimeError:
             raise FitError(
@@ -350,6 +356,20 @@ class GenericScipyFamily(ScipyFamily):
             raise FitError(f"{self.name}: no parameters give the data a positive likelihood")
         self._check_normalised(obs, {**fixed, **best[0]})
         return best[0]
+
+    def _start_from_free_fit(
+        self,
+        obs: ObservationsLike,
+        fixed: Mapping[str, float],
+        held: Mapping[str, float],
+        names: list[str],
+    ) -> dict[str, float]:
+        """The estimate with the ``held`` parameters free, as a start for the others (else 1s)."""
+        try:
+            free_fit = self.estimate(obs, {k: v for k, v in fixed.items() if k not in held})
+        except FitError:
+            return dict.fromkeys(names, 1.0)
+        return {n: free_fit.get(n, 1.0) for n in names}
 
     def _check_normalised(self, obs: ObservationsLike, params: Mapping[str, float]) -> None:
         """A FitError when the fitted model's cdf leaves [0, 1] on the data: not a distribution.
