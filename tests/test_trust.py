@@ -429,3 +429,25 @@ def test_the_generic_adapter_refuses_impossible_densities_and_circular_families(
     assert math.isnan(table.loc["vonmises", "loglik"])
     assert "not a probability distribution on the line" in table.loc["vonmises", "note"]
     assert "vonmises_line" in table.loc["vonmises", "note"]
+
+
+def test_the_generic_adapters_guards_leave_real_signals_alone():
+    """Second review of the guards above: an infinite density at a support's end still marks an
+    unbounded likelihood with loc free (the ceiling had turned +inf into NaN, and gengamma at
+    1e6 + gamma(0.5) draws was reported at an arbitrary point); a cdf scipy cannot compute
+    (mielke's overflows to NaN) is not a sign of a circular family; loggamma's held c beyond its
+    digits and a held scale of 1e-155 give FitErrors (an impossible log-likelihood, OverflowError)."""
+    from klmodels.family.generic import GenericScipyFamily
+
+    shifted = stats.gamma(0.5).rvs(400, random_state=np.random.default_rng(7)) + 1e6
+    with pytest.raises(klm.AllFamiliesFailedError, match="no maximum-likelihood estimate"):
+        klm.compare(shifted, ["gengamma"], free_loc=True)
+    heavy = np.random.default_rng(3).pareto(0.8, 300) + 1
+    mielke = klm.fit(heavy, "mielke")
+    assert math.isfinite(mielke.loglik) and "cdf is not defined" in mielke.note
+    x = np.random.default_rng(3).normal(10, 2, 300)
+    for held in ({"scale": 1e-155}, {"c": 1e12}, {"c": 1e300}):
+        with pytest.raises(klm.FitError):
+            klm.fit(x, "loggamma", **held)
+    with pytest.raises(klm.FitError, match="no parameters give the data a positive likelihood"):
+        klm.fit(x, GenericScipyFamily("tukeylambda", time_budget=0.25), lam=1.0, scale=1.0)

@@ -2014,6 +2014,18 @@ class LogGamma(_Continuous):
 
         return to_z, to_theta, jacobian
 
+    def estimate(self, obs, fixed):
+        """As every family, after refusing a held c too large for its log density's digits."""
+        held = fixed.get("c")
+        if held is not None and held > 1e3 * self.drift_threshold:
+            raise FitError(
+                f"loggamma with c held at {held:g}: above {1e3 * self.drift_threshold:g} its log "
+                "density c y - e^y - ln Gamma(c) cancels terms of the size of c ln c and loses its "
+                "digits (c = 1e12 reported a log-likelihood above the normal's, which no loggamma "
+                "reaches). Hold a smaller c, or fit the normal, its limit as c -> inf"
+            )
+        return super().estimate(obs, fixed)
+
     def _limit_family(self):
         return Normal()
 
@@ -2054,8 +2066,9 @@ class LogGamma(_Continuous):
             c = solve(lambda t: psi(t) - (mean - fixed["loc"]) / fixed["scale"], 100.0)
         elif "loc" in fixed:
             c = solve(lambda t: psi(t) / math.sqrt(psi1(t)) - (mean - fixed["loc"]) / sd, 100.0)
-        elif "scale" in fixed:
-            c = solve(lambda t: (sd / fixed["scale"]) ** 2 - psi1(t), 100.0)
+        elif "scale" in fixed:  # in logs: sd / scale can pass the float range (scale 1e-155)
+            ratio = 2 * (math.log(sd) - math.log(fixed["scale"])) if sd > 0 else -math.inf
+            c = solve(lambda t: ratio - math.log(psi1(t)), 100.0)
         else:
             skew = sample.skew
             c = 100.0
