@@ -451,3 +451,20 @@ def test_the_generic_adapters_guards_leave_real_signals_alone():
             klm.fit(x, "loggamma", **held)
     with pytest.raises(klm.FitError, match="no parameters give the data a positive likelihood"):
         klm.fit(x, GenericScipyFamily("tukeylambda", time_budget=0.25), lam=1.0, scale=1.0)
+
+
+def test_a_finite_support_generic_family_says_how_to_place_it_and_starts_around_the_data():
+    """vonmises_line lives on [-pi, pi] * scale + loc: with loc and scale held at 0 and 1 the error
+    names whole-number bounds that work (it said support=(low, high) of any kind, which support=
+    refuses: it takes whole numbers); with them free, the start covers the data (it began at scale 1
+    beside them and found no valid point; scipy's own fit returns -inf here)."""
+    from klmodels.family import GenericScipyFamily
+
+    x = np.random.default_rng(5).lognormal(1, 0.5, 300)
+    with pytest.raises(klm.FitError, match=r"support=\(0, 11\)") as error:
+        klm.fit(x, "vonmises_line")
+    assert math.isfinite(klm.fit(x, "vonmises_line", support=(0, 11)).loglik)
+    assert "GenericScipyFamily('vonmises_line').with_free('loc', 'scale')" in str(error.value)
+    free = klm.fit(x, GenericScipyFamily("vonmises_line").with_free("loc", "scale"))
+    assert math.isfinite(free.loglik)
+    assert free.loglik == pytest.approx(float(np.sum(free.freeze().logpdf(x))), rel=1e-9)

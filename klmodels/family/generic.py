@@ -200,9 +200,10 @@ class GenericScipyFamily(ScipyFamily):
             where = f"[{low:g}, {high:g}]"
             raise FitError(
                 f"{self.name} with {', '.join(f'{k}={v:g}' for k, v in fixed.items() if k in ('loc', 'scale'))} "
-                f"lives on {where}, but the data span [{obs.min:g}, {obs.max:g}]. Pass support=(low, high) "
-                f"around the data, or free loc (free_loc=True, or klm.fit(..., family) with "
-                f"klm.families-style .with_free('loc'))"
+                f"lives on {where}, but the data span [{obs.min:g}, {obs.max:g}]. Pass whole-number "
+                f"bounds around the data, support=({math.floor(obs.min):g}, {math.ceil(obs.max):g}), "
+                f"or free loc (compare(..., free_loc=True), or fit(x, "
+                f"klmodels.family.GenericScipyFamily({self.name!r}).with_free('loc', 'scale')))"
             )
 
     def check_fit(self, obs, params, mean_loglik):
@@ -256,6 +257,20 @@ class GenericScipyFamily(ScipyFamily):
                     if math.isfinite(p.low)
                     else (p.high - 1.0 if math.isfinite(p.high) else 0.0)
                 )
+        a, b = self.support_ends
+        if (
+            self.kind == "continuous"
+            and math.isfinite(a)
+            and math.isfinite(b)
+            and b > a
+            and not {"loc", "scale"} & fixed.keys()
+            and not (
+                start["loc"] + a * start["scale"] < obs.min
+                and obs.max < start["loc"] + b * start["scale"]
+            )
+        ):  # an interval that misses the data has no likelihood: one 10% wider than their range
+            start["scale"] = 1.1 * (obs.max - obs.min) / (b - a) or 1.0
+            start["loc"] = 0.5 * (obs.min + obs.max) - 0.5 * (a + b) * start["scale"]
         return {**start, **fixed}
 
     def _scipy_fit(
