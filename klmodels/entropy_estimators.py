@@ -432,7 +432,7 @@ _ORDINARY = math.log(1e-3)  # ln(n f(x) d) above this: x lies where the model ex
 
 def _ends_at_a_wall(
     values: np.ndarray,
-    tail_logs: tuple[np.ndarray, np.ndarray],
+    smallest_log_tails: tuple[float, float],
     logpdf: Callable[[np.ndarray], np.ndarray],
     n: int,
 ) -> tuple[bool, bool]:
@@ -447,7 +447,7 @@ def _ends_at_a_wall(
     minimum: F = 3e-14 where f d = 8e-4, n f d = 4). Such an end is where the fit put it, not
     a data tail the model cannot reach. Both conditions are needed: a value far out against a
     fixed end (1e-12 among lognormal draws: f d / F = e^27, but n f d = 1e-100; review) is the
-    far tail the note is for.
+    far tail the note is for. ``smallest_log_tails``: the smallest finite ln F and ln S.
     """
     low, high = values[0], values[-1]  # sorted (ascending)
     if not high > low:
@@ -457,12 +457,10 @@ def _ends_at_a_wall(
     with np.errstate(all="ignore"):
         log_density = np.asarray(logpdf(np.array([low, high])), dtype=np.float64)
         walls = []
-        for log_f, log_tail, spacing in (
-            (log_density[0], tail_logs[0], low_next - low),
-            (log_density[1], tail_logs[1], high - high_before),
+        for log_f, smallest, spacing in (
+            (log_density[0], smallest_log_tails[0], low_next - low),
+            (log_density[1], smallest_log_tails[1], high - high_before),
         ):
-            finite = log_tail[np.isfinite(log_tail)]
-            smallest = float(finite.min()) if finite.size else math.inf
             log_mass = float(log_f) + math.log(spacing) if spacing > 0 else -math.inf
             excess = log_mass - smallest
             ordinary = math.log(n) + log_mass > _ORDINARY
@@ -528,20 +526,23 @@ def pit_kl_nats(
             "told apart on its probability scale"
         )
         return EntropyEstimate(math.nan, math.nan, "; ".join(filter(None, notes)))
+
     # How far the most extreme observations lie in the model's tails: under the model, n * F(x_(1))
     # and n * S(x_(n)) are about Exponential(1); below 1e-6 the data's tail is beyond the model's.
-    lower_tails, upper_tails = np.split(tails, 2)
+    def smallest_finite(logs: np.ndarray) -> float:
+        finite = logs[np.isfinite(logs)]
+        return float(finite.min()) if finite.size else math.inf
+
+    lower_tails, upper_tails = np.split(tails, 2)  # ln F and ln S
+    smallest = (smallest_finite(lower_tails), smallest_finite(upper_tails))
     walls = (
-        _ends_at_a_wall(ordered.values, (lower_tails, upper_tails), logpdf, ordered.n)
+        _ends_at_a_wall(ordered.values, smallest, logpdf, ordered.n)
         if logpdf is not None
         else (False, False)
     )
-    open_tails = np.concatenate(
-        [t for t, wall in zip((lower_tails, upper_tails), walls, strict=True) if not wall]
-        or [np.empty(0)]
-    )
-    finite = open_tails[np.isfinite(open_tails)]
-    extreme = math.log(ordered.n) + float(finite.min()) if finite.size else 0.0
+    open_ends = [s for s, wall in zip(smallest, walls, strict=True) if not wall]
+    extreme = math.log(ordered.n) + min(open_ends, default=math.inf)
+    extreme = extreme if math.isfinite(extreme) else 0.0
     if extreme < math.log(1e-6):
         notes.append(
             f"kl may be underestimated: the data reach further into a tail than the closest model "

@@ -559,13 +559,18 @@ class _Continuous(ScipyFamily):
         value (2e-6 on 1e15 + N(0, 1e6) draws).
         """
         shape = params.get(self.limit_shape or "")
-        if shape is None or not abs(shape) > 1e3 * self.drift_threshold:
+        if shape is None or not abs(shape) > self.digits_limit:
             return params
         limit = self._limit_fit(obs, fixed)
         if limit is None:
             return params
         near = self._near_limit(limit[0])
         return {k: v for k, v in near.items() if k not in fixed}
+
+    @property
+    def digits_limit(self) -> float:
+        """The limit shape's size past which its log density loses its digits (1000 x drift_threshold)."""
+        return 1e3 * self.drift_threshold
 
     unbounded_shape: tuple[str, float] | None = None
     """A shape and its edge past which the likelihood is unbounded: (name, edge); the sign of
@@ -2017,9 +2022,9 @@ class LogGamma(_Continuous):
     def estimate(self, obs, fixed):
         """As every family, after refusing a held c too large for its log density's digits."""
         held = fixed.get("c")
-        if held is not None and held > 1e3 * self.drift_threshold:
+        if held is not None and held > self.digits_limit:
             raise FitError(
-                f"loggamma with c held at {held:g}: above {1e3 * self.drift_threshold:g} its log "
+                f"loggamma with c held at {held:g}: above {self.digits_limit:g} its log "
                 "density c y - e^y - ln Gamma(c) cancels terms of the size of c ln c and loses its "
                 "digits (c = 1e12 reported a log-likelihood above the normal's, which no loggamma "
                 "reaches). Hold a smaller c, or fit the normal, its limit as c -> inf"
@@ -2078,15 +2083,11 @@ class LogGamma(_Continuous):
                     c,
                     top=10.0,
                 )
+        digamma_c = float(special.digamma(c))
         scale = fixed.get("scale", sd / math.sqrt(float(special.polygamma(1, c))))
-        if (
-            "loc" in fixed
-            and "scale" not in fixed
-            and mean > fixed["loc"]
-            and special.digamma(c) > 0
-        ):
-            scale = (mean - fixed["loc"]) / float(special.digamma(c))
-        loc = fixed.get("loc", mean - scale * float(special.digamma(c)))
+        if "loc" in fixed and "scale" not in fixed and mean > fixed["loc"] and digamma_c > 0:
+            scale = (mean - fixed["loc"]) / digamma_c
+        loc = fixed.get("loc", mean - scale * digamma_c)
         return {"c": c, "loc": loc, "scale": scale, **fixed}
 
 
