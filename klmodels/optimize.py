@@ -7,7 +7,9 @@ Families with closed forms never come here. The others maximise the mean log-lik
   (logit for an interval, log for a half-line), L-BFGS-B from moment-based starting values,
   then a Nelder-Mead polish; the better of the two is kept.
 - :func:`argmax_integer`: the profile over an integer parameter such as a binomial ``n``,
-  searched by doubling then ternary search, which is exact for a unimodal profile.
+  searched by probes at growing distances then a golden section, exact for a unimodal profile.
+- :func:`argmax_integer_by_slope`: the same search where the profile's slope is known too
+  (the beta-binomial's ``n``): fewer evaluations.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ if TYPE_CHECKING:  # the options scipy-stubs accept for minimize (defined in the
 __all__ = [
     "Domain",
     "argmax_integer",
+    "argmax_integer_by_slope",
     "gradient_fd",
     "hessian_fd",
     "maximise",
@@ -356,6 +359,145 @@ def argmax_integer(
             value(n)
     best_n = max(cache, key=cache.__getitem__)  # the best seen (on a plateau, maybe outside)
     return best_n, value(best_n), reaches_cap(best_n)
+
+
+def argmax_integer_by_slope(
+    f: Callable[[int], tuple[float, float]],
+    low: int,
+    cap: int,
+    *,
+    flat: float = 0.0,
+    noise: Callable[[int], float] | None = None,
+    growth: int = 16,
+) -> tuple[int, float, bool]:
+    r"""Maximise ``f`` over the integers in [low, cap] from its values and slopes.
+
+    ``f(n)`` returns the value at n and the slope there of a smooth unimodal function that
+    equals f on the integers (a profile log-likelihood whose integer parameter is extended to
+    the reals: by the envelope theorem its slope is the partial derivative at the inner
+    maximum, one more pass over the data). The slope's sign says on which side the maximum
+    lies, so no pair of values has to be compared (a comparison that rounding decides on a
+    flat profile), and a secant of the slope closes in on its zero.
+
+    The maximum is bracketed by probing at distances 1, ``growth``, ``growth``\ :sup:`2`, ...
+    above ``low`` until the slope turns negative; the bracket [L, R] (slope > 0 at L, <= 0
+    at R) then shrinks by the secant of the slope in :math:`u = \ln(n - low + 1)`, a
+    bisection in u instead whenever the previous secant step kept the same end. The search
+    stops when R = L + 1, or when the two tangents at L and R (which bound a concave
+    function from above) leave no more than the flatness and rounding to gain over the
+    better end; while still rising it stops where the tangent leaves no more than that to
+    gain before ``cap``. Where a value or a slope is not finite it falls back to
+    :func:`argmax_integer` on the values.
+
+    Parameters
+    ----------
+    f
+        ``n -> (value, slope)``.
+    low, cap, flat, noise
+        As for :func:`argmax_integer`.
+    growth
+        The factor between the distances of successive bracketing probes.
+
+    Returns
+    -------
+    argmax, maximum, at_cap
+        As for :func:`argmax_integer`: ``at_cap`` when the best value seen is at ``cap``
+        (the slope there is still positive) or ties the value at ``cap``.
+    """
+    cache: dict[int, tuple[float, float]] = {}
+
+    def at(n: int) -> tuple[float, float]:
+        if n not in cache:
+            cache[n] = f(n)
+        return cache[n]
+
+    def tolerance(n: int, value: float) -> float:
+        return flat * abs(value) + (noise(n) if noise is not None else 0.0)
+
+    def finite(n: int) -> bool:
+        return all(math.isfinite(v) for v in at(n))
+
+    def result() -> tuple[int, float, bool]:
+        best = max(cache, key=lambda n: cache[n][0])
+        value = cache[best][0]
+        tie = max(flat, 1e-13) * max(1.0, abs(value)) + tolerance(cap, 0.0)
+        at_cap = best == cap or (cap in cache and abs(cache[cap][0] - value) <= tie)
+        return best, value, at_cap
+
+    def by_values() -> tuple[int, float, bool]:
+        return argmax_integer(lambda n: at(n)[0], low, cap, flat=flat, noise=noise)
+
+    if not finite(low):
+        return by_values()
+    if at(low)[1] <= 0 or low == cap:  # falling from low on: low, unless low + 1 says otherwise
+        if low < cap and not finite(low + 1):
+            return by_values()
+        return result()
+    left, distance = low, 1
+    while True:  # bracket: left has a rising slope; stop where the slope falls or the cap
+        n = min(low + distance, cap)
+        if not finite(n):
+            return by_values()
+        value, slope = at(n)
+        if slope <= 0:
+            right = n
+            break
+        left = n
+        if n == cap or slope * (cap - n) <= tolerance(n, value):  # rising to the cap, or flat
+            return result()
+        distance *= growth
+    moved, bisect = "", False
+    while right - left > 1:
+        (v_left, s_left), (v_right, s_right) = at(left), at(right)
+        better = max(v_left, v_right)
+        width = right - left
+        if v_right <= v_left + s_left * width and v_left <= v_right - s_right * width:
+            # each end below the other's tangent, as on a concave f, which lies below both
+            # tangents: at most the height where they meet to gain
+            x = (v_right - v_left + s_left * left - s_right * right) / (s_left - s_right)
+            if v_left + s_left * (x - left) - better <= tolerance(right, better):
+                break
+        u_left, u_right = math.log(left - low + 1), math.log(right - low + 1)
+        g_left, g_right = s_left * (left - low + 1), s_right * (right - low + 1)  # slopes in u
+        tau = (
+            0.5 if bisect else _hermite_maximum(v_left, v_right, g_left, g_right, u_right - u_left)
+        )
+        u = u_left + tau * (u_right - u_left)
+        middle = min(max(low - 1 + round(math.exp(u)), left + 1), right - 1)
+        if not finite(middle):
+            return by_values()
+        side = "left" if at(middle)[1] > 0 else "right"
+        if side == "left":
+            left = middle
+        else:
+            right = middle
+        bisect, moved = side == moved, side  # the same end moved twice: halve the bracket next
+    return result()
+
+
+def _hermite_maximum(v0: float, v1: float, g0: float, g1: float, width: float) -> float:
+    r"""Where in [0, 1] the cubic with values v0, v1 and slopes g0 > 0 >= g1 at its ends peaks.
+
+    The cubic Hermite interpolant on an interval of ``width`` has the derivative
+    :math:`A\tau^2 + B\tau + C` with :math:`A = 6(v_0 - v_1) + 3w(g_0 + g_1)`,
+    :math:`B = 6(v_1 - v_0) - w(4g_0 + 2g_1)`, :math:`C = w g_0`; its zero where the cubic
+    falls (:math:`2A\tau + B < 0`). Kept within [0.05, 0.95] of the interval, and the middle
+    where the values contradict the slopes (no such zero).
+    """
+    a = 6.0 * (v0 - v1) + 3.0 * width * (g0 + g1)
+    b = 6.0 * (v1 - v0) - width * (4.0 * g0 + 2.0 * g1)
+    c = width * g0
+    if abs(a) < 1e-12 * (abs(b) + abs(c)):
+        roots = [-c / b] if b != 0 else []
+    else:
+        disc = b * b - 4.0 * a * c
+        if disc < 0:
+            return 0.5
+        sq = math.sqrt(disc)
+        q = -0.5 * (b + math.copysign(sq, b))  # the stable pair of roots
+        roots = [q / a, c / q] if q != 0 else []
+    falling = [t for t in roots if 0.0 < t < 1.0 and 2.0 * a * t + b < 0]
+    return min(max(falling[0], 0.05), 0.95) if falling else 0.5
 
 
 def finite_difference_steps(theta: np.ndarray) -> np.ndarray:

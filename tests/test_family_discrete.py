@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 import pytest
-from scipy import stats
+from scipy import special, stats
 
 import klmodels as klm
 from klmodels.family.discrete import discrete_families
@@ -252,6 +252,119 @@ def test_betabinomial_search_on_a_subsample_says_so_in_the_row(monkeypatch):
     assert "n searched on a subsample of 500 observations" in fit.note
     table = klm.compare(x, ["betabinom", "nbinom"])
     assert "n searched on a subsample" in table.loc["betabinom", "note"]
+
+
+def _betabinomial_cases():
+    """Count data of the kinds whose profile over n differs in shape: a peak near the largest value,
+    a peak hundreds of values above it, under-dispersion (the binomial limit) and a flat rise."""
+    out = {}
+    for seed in range(3):
+        r = np.random.default_rng(seed)
+        out[f"betabinom(20, 2, 3) #{seed}"] = r.binomial(20, r.beta(2, 3, 3000))
+        out[f"betabinom(500, 0.5, 4) #{seed}"] = r.binomial(500, r.beta(0.5, 4, 5000))
+        out[f"poisson(7) #{seed}"] = r.poisson(7, 2000)
+        out[f"binomial(30, 0.4) #{seed}"] = r.binomial(30, 0.4, 2000)
+        out[f"nbinom(3, 0.2) #{seed}"] = r.negative_binomial(3, 0.2, 4000)
+        out[f"betabinom(1e6, 5, 50) #{seed}"] = r.binomial(10**6, r.beta(5, 50, 3000))
+    return out
+
+
+BETABINOMIAL_CASES = _betabinomial_cases()
+
+
+@pytest.mark.parametrize("case", list(BETABINOMIAL_CASES))
+def test_betabinomial_n_search_by_slope_reaches_the_search_by_values(case):
+    """The search over n by the profile's slope (about half the profile fits) reaches at least the
+    maximum of the search by values alone (the golden section on the integers it replaced), to
+    within the profile's rounding, or fails as that one does."""
+    from klmodels.optimize import argmax_integer
+
+    x = BETABINOMIAL_CASES[case]
+    y, counts = np.unique(x, return_counts=True)
+    y, prob = y.astype(float), counts / counts.sum()
+    family = klm.families["betabinom"]
+    low = int(y[-1])
+
+    def by_values():
+        n, value, at_cap = argmax_integer(
+            lambda m: family._fit_ab(y, prob, float(m))[1],
+            low,
+            100 * low + 1000,
+            flat=1e-10,
+            noise=lambda m: family.profile_rounding(y, prob, m),
+        )
+        return None if at_cap or family._fit_ab(y, prob, float(n))[0] is None else (n, value)
+
+    try:
+        estimate = family._mle(y, prob, {}, {"n", "a", "b"})
+    except klm.FitError:
+        assert by_values() is None
+        return
+    reference = by_values()
+    assert reference is not None
+    n, a, b = (estimate[k] for k in ("n", "a", "b"))
+    value = float(np.dot(prob, stats.betabinom.logpmf(y, n, a, b)))
+    slack = 1e-10 * abs(value) + 2 * family.profile_rounding(y, prob, max(int(n), reference[0]))
+    assert value >= reference[1] - slack
+
+
+def test_betabinomial_n_search_equals_the_exhaustive_argmax():
+    """On counts whose profile peaks a few hundred above the largest value, every n from the
+    largest value to past the peak is fitted: the search lands on the best of them."""
+    x = BETABINOMIAL_CASES["betabinom(500, 0.5, 4) #0"]
+    y, counts = np.unique(x, return_counts=True)
+    y, prob = y.astype(float), counts / counts.sum()
+    family = klm.families["betabinom"]
+    found = family._mle(y, prob, {}, {"n", "a", "b"})
+    grid = np.arange(int(y[-1]), 2 * int(found["n"]) + 50)
+    profile = [family._fit_ab(y, prob, float(n))[1] for n in grid]
+    assert found["n"] == grid[int(np.argmax(profile))]
+
+
+@pytest.mark.parametrize(
+    "case", ["betabinom(500, 0.5, 4) #1", "binomial(30, 0.4) #0", "nbinom(3, 0.2) #2"]
+)
+def test_betabinomial_profile_slope_is_the_derivative_of_the_profile(case):
+    """The envelope theorem's slope (the partial derivative in n at the inner maximum) equals a
+    central difference of the profile itself, n extended to the reals, inside the beta-binomial
+    and at its binomial limit (binomial counts, for n near the largest value)."""
+    x = BETABINOMIAL_CASES[case]
+    y, counts = np.unique(x, return_counts=True)
+    y, prob = y.astype(float), counts / counts.sum()
+    family = klm.families["betabinom"]
+    kinds = set()
+    for n in (float(y[-1]) + 3.5, 2.0 * y[-1] + 0.25, 50.0 * y[-1]):
+        ab, _ = family._fit_ab(y, prob, n)
+        kinds.add(ab is None)
+
+        def central(h, n=n):
+            return (family._fit_ab(y, prob, n + h)[1] - family._fit_ab(y, prob, n - h)[1]) / (2 * h)
+
+        slope = family.profile_slope(y, prob, n, ab)
+        if n < 10 * y[-1]:  # Richardson from h = n/1000: error O(h^4)
+            difference = (4 * central(5e-4 * n) - central(1e-3 * n)) / 3
+            assert slope == pytest.approx(difference, rel=1e-4)
+        else:  # far out the profile is flat and its values round: a wider step
+            assert slope == pytest.approx(central(1e-2 * n), rel=1e-3)
+    if case.startswith("binomial"):
+        assert True in kinds  # the binomial limit's slope was checked too
+
+
+def test_digamma_difference_keeps_its_digits_where_the_digammas_do_not():
+    """psi(x + d) - psi(x) against the sum of 1/(x + j), j < d, for whole d (math.fsum): 1e-15
+    relative for x from 1 to 1e15, where subtracting scipy's two digammas keeps 1e-3 at x = 1e12."""
+    from klmodels.family.discrete import digamma_difference
+
+    for x in (1.0, 37.5, 9999.0, 1e4, 3e5, 1e9, 1e12, 1e15):
+        for d in (1, 2, 7, 250, 3000):
+            exact = math.fsum(1.0 / (x + j) for j in range(d))
+            got = float(digamma_difference(np.array([x]), np.array([float(d)]))[0])
+            assert got == pytest.approx(exact, rel=2e-12 if x < 1e4 else 1e-15), (x, d)
+            down = float(digamma_difference(np.array([x + d]), np.array([-float(d)]))[0])
+            assert down == pytest.approx(-exact, rel=2e-12 if x < 1e4 else 1e-15), (x, d)
+    values = digamma_difference(np.array([5.0, 2e6]), np.array([0.5, 0.5]))
+    assert values[0] == pytest.approx(special.digamma(5.5) - special.digamma(5.0), rel=1e-14)
+    assert values[1] == pytest.approx(math.log1p(0.5 / 2e6), rel=1e-6)
 
 
 # ---------------------------------------------------------------- supports and shifts

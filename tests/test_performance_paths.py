@@ -390,6 +390,57 @@ def test_integer_search_steps_over_a_region_where_the_profile_is_minus_infinity(
     assert 4950 <= top[0] <= 5050 and top[1] == -1.0  # a flat top: stops anywhere on it
 
 
+@given(
+    low=st.integers(0, 10**6),
+    width=st.integers(0, 10**8),
+    offset=st.floats(-0.2, 1.2),
+    half=st.sampled_from([0.37, 0.5, 0.0, 0.999]),
+    shape=st.sampled_from(["parabola", "logcosh", "flat tail"]),
+    scale=st.floats(0.3, 1e4),
+)
+def test_integer_search_by_slope_finds_the_maximum_of_smooth_unimodal_profiles(
+    low, width, offset, half, shape, scale
+):
+    """The search by slopes equals the exhaustive argmax of smooth unimodal functions: a parabola,
+    log cosh (linear flanks) and a bump on a flat tail (concave, then convex: the beta-binomial's
+    profile beyond its peak); peaks between, on and half-way between integers, below ``low`` and
+    beyond ``cap``; in logarithmically many evaluations."""
+    from klmodels.optimize import argmax_integer_by_slope
+
+    cap = low + width
+    peak = low + offset * width + half
+    calls = []
+
+    def f(n):
+        calls.append(n)
+        z = (n - peak) / scale
+        if shape == "parabola":
+            return -(z * z), -2 * z / scale
+        if shape == "logcosh":
+            return -(abs(z) + math.log1p(math.exp(-2 * abs(z)))), -math.tanh(z) / scale
+        return -(z * z) / (1 + z * z), -2 * z / (1 + z * z) ** 2 / scale
+
+    best, value, at_cap = argmax_integer_by_slope(f, low, cap)
+    grid = [n for n in range(math.floor(peak) - 1, math.ceil(peak) + 2) if low <= n <= cap]
+    top = max(f(n)[0] for n in [low, cap, *grid])
+    assert value == top and f(best)[0] == top and low <= best <= cap
+    assert (best == cap) <= at_cap
+    assert not at_cap or abs(f(cap)[0] - top) <= 1e-13 * max(1.0, abs(top))
+    assert len(set(calls)) <= 4 * math.log2(width + 2) + 12
+
+
+def test_integer_search_by_slope_falls_back_to_values_where_f_is_not_finite():
+    """A profile that is -inf below 60 (no slope there): the search by values takes over."""
+    from klmodels.optimize import argmax_integer_by_slope
+
+    def f(n):
+        return (-math.inf, math.nan) if n < 60 else (-((n - 70.3) ** 2), -2 * (n - 70.3))
+
+    assert argmax_integer_by_slope(f, 0, 200)[:2] == (70, -((70 - 70.3) ** 2))
+    falling = argmax_integer_by_slope(lambda n: (-((n - 5.5) ** 2), -2 * (n - 5.5)), 9, 9)
+    assert falling == (9, -12.25, True)  # low is the cap
+
+
 @pytest.mark.parametrize(("a", "b"), [(2.0, 5.0), (0.4, 0.7), (1.0, 100.0), (60.0, 1.5)])
 def test_beta_log_cdf_and_survival_equal_scipys_into_the_tails(a, b):
     """The beta's log survival function is I_{1-y}(b, a) (scipy's betainc, 12x faster than

@@ -41,7 +41,7 @@ from klmodels.family.base import (
     Support,
     log1mexp,
 )
-from klmodels.optimize import argmax_integer, maximise
+from klmodels.optimize import argmax_integer, argmax_integer_by_slope, maximise
 from klmodels.protocols import ObservationsLike
 
 __all__ = [
@@ -435,7 +435,9 @@ class BetaBinomial(_Discrete):
 
     _SUBSAMPLE = 50_000
 
-    def _search_n(self, y: np.ndarray, prob: np.ndarray) -> tuple[int, str]:
+    def _search_n(
+        self, y: np.ndarray, prob: np.ndarray
+    ) -> tuple[int, str, dict[str, float] | None]:
         """The integer n that maximises the profile likelihood (exact search; or on a subsample).
 
         With more than 50,000 distinct values the search runs on a multinomial subsample of
@@ -452,9 +454,10 @@ class BetaBinomial(_Discrete):
                 f"({y.size:,} distinct values); a and b are exact for that n"
             )
         low = max(int(y[-1]), 1)
+        fitted: dict[int, dict[str, float] | None] = {}
         warm: dict[str, tuple[float, float, float]] = {}
 
-        def profile(m: int) -> float:
+        def profile(m: int) -> tuple[float, float]:
             start = None
             if "last" in warm:  # b scaled with n keeps the mean n a / (a + b) about where it was
                 a, b, n_last = warm["last"]
@@ -462,9 +465,10 @@ class BetaBinomial(_Discrete):
             ab, value = self._fit_ab(search_y, search_p, float(m), start)
             if ab is not None:
                 warm["last"] = (ab["a"], ab["b"], float(m))
-            return value
+            fitted[m] = ab
+            return value, self.profile_slope(search_y, search_p, float(m), ab)
 
-        n, _, at_cap = argmax_integer(
+        n, _, at_cap = argmax_integer_by_slope(
             profile,
             low,
             100 * low + 1000,
@@ -477,7 +481,28 @@ class BetaBinomial(_Discrete):
                 "the largest value), towards the negative binomial (its limit as n -> inf): fit "
                 "nbinom, or fix n with support=(low, high) or n=..."
             )
-        return n, note
+        return n, note, fitted[n] if search_y is y else None
+
+    @staticmethod
+    def profile_slope(
+        y: np.ndarray, prob: np.ndarray, n: float, ab: dict[str, float] | None
+    ) -> float:
+        r"""The slope in n of the profile mean log-likelihood, n extended to the reals, per observation.
+
+        By the envelope theorem it is the partial derivative at the inner maximum (a, b):
+        :math:`\sum_y \hat p(y)[\psi(n-y+b) - \psi(n-y+1)] - [\psi(n+a+b) - \psi(n+1)]`;
+        at the binomial limit (``ab`` None, p = mean / n),
+        :math:`\sum_y \hat p(y)[\psi(n+1) - \psi(n-y+1)] + \ln(1 - p)`. Each bracket is
+        a difference of digammas taken without cancellation (:func:`digamma_difference`), so
+        the slope keeps its digits where the two brackets nearly cancel (about 1/n^2 of each).
+        """
+        rest = n - y + 1.0
+        if ab is None:
+            mean = float(np.dot(prob, y))
+            return float(np.dot(prob, digamma_difference(rest, y))) + math.log1p(-mean / n)
+        a, b = ab["a"], ab["b"]
+        inner = float(np.dot(prob, digamma_difference(rest, np.full_like(rest, b - 1.0))))
+        return inner - float(digamma_difference(np.array([n + 1.0]), np.array([a + b - 1.0]))[0])
 
     @staticmethod
     def profile_rounding(y: np.ndarray, prob: np.ndarray, n: int) -> float:
@@ -510,10 +535,10 @@ class BetaBinomial(_Discrete):
             if n < 1:
                 raise FitError("betabinom: n must be at least 1 to estimate a and b")
             return self._interior(*self._fit_ab(y, prob, n), n)
-        n, note = self._search_n(y, prob)
-        return NotedEstimate(
-            {"n": float(n), **self._interior(*self._fit_ab(y, prob, float(n)), n)}, [note]
-        )
+        n, note, ab = self._search_n(y, prob)
+        if ab is None:  # searched on a subsample, or the binomial limit: (a, b) on all the data
+            ab = self._interior(*self._fit_ab(y, prob, float(n)), n)
+        return NotedEstimate({"n": float(n), **ab}, [note])
 
     @staticmethod
     def _interior(ab: dict[str, float] | None, _value: float, n: float) -> dict[str, float]:
@@ -544,6 +569,31 @@ def betabinom_logpmf(k: np.ndarray, n: float, a: float, b: float) -> np.ndarray:
     """
     combiln = -np.log(n + 1.0) - special.betaln(n - k + 1, k + 1)
     return combiln + special.betaln(k + a, n - k + b) - special.betaln(a, b)
+
+
+def digamma_difference(x: np.ndarray, d: np.ndarray) -> np.ndarray:
+    r""":math:`\psi(x + d) - \psi(x)` for x > 0 and x + d > 0, without cancellation for large x.
+
+    Where x and x + d are both at least 10^4, from the asymptotic series
+    :math:`\psi(z) = \ln z - 1/(2z) - 1/(12 z^2) + 1/(120 z^4) - \dots` with each term's
+    difference written as one product (:math:`1/(x+d) - 1/x = -d / (x(x+d))`, ...) and
+    :math:`\ln(1 + d/x)` by ``log1p``: relative accuracy about 1e-16 of the difference itself,
+    where subtracting two digammas of size ln x would keep only about 1e-16 ln x of it
+    (tested against sums of 1/(x + j) for whole d). Elsewhere scipy's digammas, subtracted.
+    """
+    x, d = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(d, dtype=np.float64))
+    out = np.empty(x.shape)
+    large = np.minimum(x, x + d) >= 1e4
+    if large.any():
+        xl, dl = x[large], d[large]
+        inner = 1.0 / (xl * (xl + dl))  # 1/(x (x+d))
+        squares = dl * (2.0 * xl + dl) * inner * inner  # 1/x^2 - 1/(x+d)^2
+        fourth = squares * (1.0 / (xl * xl) + 1.0 / ((xl + dl) * (xl + dl)))  # 1/x^4 - 1/(x+d)^4
+        out[large] = np.log1p(dl / xl) + 0.5 * dl * inner + squares / 12.0 - fourth / 120.0
+    small = ~large
+    if small.any():
+        out[small] = special.digamma(x[small] + d[small]) - special.digamma(x[small])
+    return out
 
 
 def fast_trigamma(x: Any) -> Any:
