@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import stats
 
 import klmodels as klm
@@ -258,6 +260,40 @@ def test_g_test_pooling_terminates_and_counts_exact_thresholds():
     _, e = _pooled(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0]), 1e-300)
     np.testing.assert_array_equal(e, [1.0, 2.0, 3.0])  # a threshold below rounding: one per value
     assert _pooled(np.full(30, 1 / 3), np.full(30, 1 / 3), 1.0)[1].size == 10  # thirds make 1s
+
+
+@given(
+    expected=st.lists(
+        st.one_of(st.floats(0.0, 20.0), st.sampled_from([0.0, 5.0, 1 / 3, 1e-300])),
+        min_size=1,
+        max_size=60,
+    ),
+    min_expected=st.sampled_from([5.0, 1.0, 0.0, 1e-300, 12.5]),
+)
+def test_g_test_pooling_equals_the_greedy_walk_cell_by_cell(expected, min_expected):
+    """The pooled cells (runs of cells that close at once taken whole) equal the plain greedy
+    walk written out cell by cell: a cell closes at the first end whose cumulated expected count
+    reaches the threshold; the rest joins the last cell."""
+    from klmodels.paired import _pooled
+
+    e = np.asarray(expected)
+    o = np.arange(1.0, e.size + 1)
+    cum_e = np.concatenate([[0.0], np.cumsum(e)])
+    cum_o = np.concatenate([[0.0], np.cumsum(o)])
+    ends, start = [0], 0
+    while True:  # the reference: one step per cell
+        reach = cum_e[start] + min_expected
+        reach = max(reach - 1e-12 * abs(reach), np.nextafter(cum_e[start], np.inf))
+        q = next((j for j in range(start + 1, e.size + 1) if cum_e[j] >= reach), None)
+        if q is None:
+            break
+        ends.append(q)
+        start = q
+    if cum_e[-1] != cum_e[ends[-1]] or cum_o[-1] != cum_o[ends[-1]]:
+        ends = [*ends[:-1], e.size] if len(ends) > 1 else [0, e.size]
+    pooled_o, pooled_e = _pooled(o, e, min_expected)
+    np.testing.assert_array_equal(pooled_o, np.diff(cum_o[ends]))
+    np.testing.assert_array_equal(pooled_e, np.diff(cum_e[ends]))
 
 
 def test_g_test_on_many_distinct_values_groups_them_at_the_data_quantiles(monkeypatch):
