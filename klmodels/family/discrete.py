@@ -323,12 +323,12 @@ class Binomial(_Discrete):
 class BetaBinomial(_Discrete):
     r"""Beta-binomial(n, a, b): binomial trials whose success probability varies as Beta(a, b).
 
-    (a, b) are found numerically in the coordinates :math:`\pi = a/(a+b)` and
-    :math:`\log(a+b)`, started from moment estimates. When the data's variance does not
-    exceed the binomial variance :math:`n\pi(1-\pi)` (Tarone's score for over-dispersion
-    is <= 0), the likelihood increases towards a + b -> inf (the binomial limit) and the fit
-    fails with that reason. With ``n`` free, n is searched over the
-    integers >= max y on the profile likelihood (assumed unimodal).
+    For a given n, (a, b) by Newton's method in (ln a, ln b) from moment estimates. When the
+    data's variance does not exceed the binomial variance :math:`n\pi(1-\pi)` (Tarone's score
+    for over-dispersion is <= 0), the likelihood increases towards a + b -> inf (the binomial
+    limit) and the fit fails with that reason. With ``n`` free, n is searched over the
+    integers >= max y on the profile likelihood (assumed unimodal), guided by its slope in n
+    (:meth:`profile_slope`, :func:`~klmodels.optimize.argmax_integer_by_slope`).
     """
 
     def __init__(self) -> None:
