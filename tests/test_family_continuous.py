@@ -371,6 +371,7 @@ def test_a_start_that_ends_where_an_earlier_one_did_returns_that_fit():
         ("uniform", lambda rng: rng.beta(2, 5, 300), None),
         ("gamma", lambda rng: rng.lognormal(1, 0.5, 300), None),
         ("genextreme", lambda rng: rng.gumbel(0, 1, 500), None),
+        ("genextreme", lambda rng: rng.standard_t(4, 3_000), "c"),  # the end must cover the data
         ("truncexpon", lambda rng: rng.lognormal(1, 0.5, 300), "scale"),  # generic adapter
         ("norminvgauss", lambda rng: rng.beta(2, 5, 300), "b"),
     ],
@@ -380,7 +381,8 @@ def test_holding_a_parameter_at_its_estimate_keeps_the_maximum(name, draw, only)
     free fit's log-likelihood). loggamma's start ignored a held c and began thousands of nats away
     (4,000 nats short at c = 1e7), and with loc or scale held it stopped at the bound c = 1e6
     meant for a drift to the normal, which those fits cannot reach (210-450 nats short: the bound
-    is now where the log density loses its digits, 1e8); uniform refused a scale equal to the range by one rounding;
+    is now where the log density loses its digits, 1e8); genextreme with c held found no start
+    whose support covered t(4) draws; uniform refused a scale equal to the range by one rounding;
     the generic adapter's starts ignored a held truncexpon scale or norminvgauss b and found no
     valid point (|b| < a, the data below b scale): it now starts from the fit with them free."""
     x = draw(np.random.default_rng(5))

@@ -1749,7 +1749,30 @@ class GenExtreme(_Continuous):
             moments["c"] = scale / (sample.min - margin - loc)
         with np.errstate(all="ignore"):
             inside = bool(np.all(np.isfinite(self.logpdf(sample.x, {**moments, **fixed}))))
-        return {**moments, **fixed} if inside else gumbel
+        return {**moments, **fixed} if inside else self._covering(sample, gumbel, fixed)
+
+    @staticmethod
+    def _covering(sample, start, fixed):
+        """``start`` with its support's end beyond the data where a held c put it inside them.
+
+        The end moves a tenth of the range beyond the data, by the scale (by loc where the
+        scale is held too). With c held at its free estimate on t(4) draws (c = 0.138), the Gumbel start's upper end
+        cut the data and no start gave them a positive density.
+        """
+        c, loc, scale = start["c"], start["loc"], start["scale"]
+        if "c" not in fixed or c == 0:
+            return start
+        margin = 0.1 * (sample.max - sample.min)
+        edge = (
+            sample.max + margin if c > 0 else sample.min - margin
+        )  # where the end must lie beyond
+        if (loc + scale / c - edge) * c >= 0:
+            return start
+        if "scale" not in fixed:
+            return {**start, "scale": c * (edge - loc)}
+        if "loc" not in fixed:
+            return {**start, "loc": edge - scale / c}
+        return start
 
     @staticmethod
     def _l_moment_start(sample: WeightedSample) -> dict[str, float] | None:
