@@ -28,7 +28,7 @@ from klmodels.data import NanPolicy, Observations
 from klmodels.entropy_estimators import EntropyEstimate, differential_entropy, pit_kl_nats
 from klmodels.errors import DataError, FitError, KLModelsError, NotInMemoryError, ParameterError
 from klmodels.family import Candidate, Family, check_registry, default_registry, resolve
-from klmodels.family.base import Support
+from klmodels.family.base import HeldParameters, Support
 from klmodels.frozen import FrozenMapping, kept_as_is, plain
 from klmodels.optimize import small_blas
 from klmodels.protocols import ObservationsLike
@@ -611,7 +611,7 @@ def _estimate(
     if family.kind == "continuous" and estimated and math.isfinite(mean_loglik):
         _check_not_collapsed(obs, family, params, frame)
     notes = [*estimate_notes, *family.diagnose(obs, params)]
-    notes.extend(family.check_fit(obs, params, mean_loglik))
+    notes.extend(family.check_fit(obs, HeldParameters(params, all_fixed), mean_loglik))
     return Estimated(
         family,
         estimated,

@@ -429,11 +429,17 @@ def argmax_integer_by_slope(
 
     if not finite(low):
         return by_values()
-    if at(low)[1] <= 0 or low == cap:  # falling from low on: low, unless low + 1 says otherwise
-        if low < cap and not finite(low + 1):
-            return by_values()
-        return result()
     left, distance = low, 1
+    if at(low)[1] <= 0 or low == cap:  # falling from low on: low, unless low + 1 is higher
+        if low == cap:
+            return result()
+        if not finite(low + 1):
+            return by_values()
+        if at(low + 1)[0] <= at(low)[0] or at(low + 1)[1] <= 0 or low + 1 == cap:
+            return result()
+        # higher at low + 1 and rising there: the smooth extension dips between the first two
+        # integers (seen for the beta-binomial on a few counts), so the search starts at low + 1
+        left, distance = low + 1, 2
     while True:  # bracket: left has a rising slope; stop where the slope falls or the cap
         n = min(low + distance, cap)
         if not finite(n):
@@ -621,7 +627,15 @@ def newton_polish(
     for _ in range(max_steps):
         if not np.all(np.isfinite(g)):
             return theta, value, False
-        step = np.linalg.solve(curvature, g)
+        try:
+            step = np.linalg.solve(curvature, g)
+        except np.linalg.LinAlgError:  # singular after the updates (seen once in 300 fits)
+            if refreshed or hessian_at is None:
+                return theta, value, False
+            curvature, refreshed = -hessian_at(theta), True
+            if not positive_definite(curvature):
+                return theta, value, False
+            continue
         gain = 0.5 * float(g @ step)
         if gain <= max(1e-14 * max(1.0, abs(value)), tolerance):
             return theta, value, True

@@ -339,6 +339,28 @@ def test_loggamma_with_c_held_fits_loc_and_scale_along_the_ridge():
     assert held.loglik >= free.loglik - 1e-6
 
 
+def test_loggamma_with_the_scale_held_says_no_drift_where_its_maximum_is_finite():
+    """With the scale held the normal limit is out of reach: a maximum past the drift threshold is
+    finite (found by review: "no finite maximum" was said of c = 2.3e7), and a fit that stops at
+    the bound where the log density loses its digits (c = 1e8) says that instead."""
+    rng = np.random.default_rng(301)
+    x = np.log(rng.gamma(20.0, 1.0, 300))
+    inside = klm.fit(x, "loggamma", scale=1000.0)
+    assert 1e7 < inside.params["c"] < 1e8 and inside.note == ""
+    at_bound = klm.fit(np.random.default_rng(1).normal(0.0, 2.0, 500), "loggamma", scale=1e6)
+    assert at_bound.params["c"] == pytest.approx(1e8)
+    assert "stopped at c=1e+08" in at_bound.note and "drifts" not in at_bound.note
+
+
+def test_loggamma_on_a_small_normal_sample_survives_a_singular_curvature():
+    """Found by review: the quasi-Newton polish solved with a singular curvature (after its
+    updates) and raised LinAlgError on these 50 normal draws; it now recomputes the curvature."""
+    rng = np.random.default_rng(7005)
+    rng.choice([50, 200])
+    fit = klm.fit(rng.normal(10.0, 3.0, 50), "loggamma")
+    assert np.isfinite(fit.loglik)
+
+
 def test_pareto_with_b_held_puts_its_scale_on_the_smallest_value():
     """The density b s^b / x^(b+1) rises with s up to the smallest value: the MLE of the scale with
     b held (oracle: scipy's log density there, and any smaller scale does worse). The general

@@ -308,6 +308,29 @@ def test_betabinomial_n_search_by_slope_reaches_the_search_by_values(case):
     assert value >= reference[1] - slack
 
 
+@pytest.mark.parametrize(
+    ("x", "outcome"),
+    [
+        ([42, 47, 41, 47, 39, 38, 100], "keeps rising"),
+        ([291, 286, 306, 304, 340, 319, 302, 252, 272, 300, 319, 343], -55.5368),
+        ([3, 3, 3], "binomial limit"),
+    ],
+)
+def test_betabinomial_search_past_a_dip_between_the_first_two_integers(x, outcome):
+    """Found by review: n extended to the reals, the profile can dip between the largest value
+    and the next integer (its slope negative at the largest value, the next integer higher and
+    rising), where the search by slope stopped at once: n = max + 1, 2.4 nats below n = 11,000
+    (first data) and 0.38 nats below n = 386 (second). And on constant data the binomial limit's
+    slope, at p = 1, raised ValueError from math.log1p(-1)."""
+    if isinstance(outcome, str):
+        with pytest.raises(klm.FitError, match=outcome):
+            klm.fit(x, "betabinom")
+    else:
+        fit = klm.fit(x, "betabinom")
+        assert fit.params["n"] == 386
+        assert fit.loglik == pytest.approx(outcome, abs=1e-4)
+
+
 def test_betabinomial_n_search_equals_the_exhaustive_argmax():
     """On counts whose profile peaks a few hundred above the largest value, every n from the
     largest value to past the peak is fitted: the search lands on the best of them."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -67,6 +67,17 @@ class NotedEstimate(dict):
     def __init__(self, estimate: Mapping[str, float], notes: Sequence[str] = ()) -> None:
         super().__init__(estimate)
         self.notes = tuple(note for note in notes if note)
+
+
+class HeldParameters(dict):
+    """A fit's parameter values (name to value) that also say which of them were held (``held``).
+
+    What :meth:`Family.check_fit` receives: a held shape is the caller's choice, not a drift.
+    """
+
+    def __init__(self, params: Mapping[str, float], held: Iterable[str] = ()) -> None:
+        super().__init__(params)
+        self.held = frozenset(held)
 
 
 Kind = Literal["discrete", "continuous"]

@@ -516,12 +516,28 @@ class _Continuous(ScipyFamily):
         return params
 
     def check_fit(self, obs, params, mean_loglik):
-        """Say so when the fit drifts to the family's limit (no finite maximum) or stays below it."""
+        """Say so when the fit drifts to the family's limit (no finite maximum) or stays below it.
+
+        Not for a held shape (the caller's value), nor where the limit cannot be reached with
+        what is held (loggamma with loc or scale held has a finite maximum past the drift
+        threshold, unless it stops at the bound where its log density loses its digits: then
+        that is said).
+        """
         if self.limit_shape is None or self.limit_shape not in params:
             return []
         shape = params[self.limit_shape]
-        if abs(shape) < self.drift_threshold:
+        held = getattr(params, "held", frozenset())
+        if abs(shape) < self.drift_threshold or self.limit_shape in held:
             return []
+        if not self._limit_reachable(dict.fromkeys(held, 0.0)):
+            if abs(shape) < 0.99 * self.digits_limit:
+                return []
+            return [
+                f"{self.name} stopped at {self.limit_shape}={shape:.3g}, where its log density "
+                f"loses its digits; with {', '.join(sorted(held & {'loc', 'scale'}))} held the "
+                "maximum may lie beyond. Free loc and scale, or compare the "
+                f"{self.limit_name} itself"
+            ]
         gap = ""
         limit = self._limit_fit(obs, {})
         if limit is not None and obs.n_obs is not None:

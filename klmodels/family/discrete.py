@@ -497,9 +497,10 @@ class BetaBinomial(_Discrete):
         the slope keeps its digits where the two brackets nearly cancel (about 1/n^2 of each).
         """
         rest = n - y + 1.0
-        if ab is None:
+        if ab is None:  # (at n = mean, all values at n: p = 1, and the slope is -inf)
             mean = float(np.dot(prob, y))
-            return float(np.dot(prob, digamma_difference(rest, y))) + math.log1p(-mean / n)
+            with np.errstate(divide="ignore"):
+                return float(np.dot(prob, digamma_difference(rest, y)) + np.log1p(-mean / n))
         a, b = ab["a"], ab["b"]
         inner = float(np.dot(prob, digamma_difference(rest, np.full_like(rest, b - 1.0))))
         return inner - float(digamma_difference(np.array([n + 1.0]), np.array([a + b - 1.0]))[0])
