@@ -361,6 +361,24 @@ def test_loggamma_on_a_small_normal_sample_survives_a_singular_curvature():
     assert np.isfinite(fit.loglik)
 
 
+def test_loggamma_drifting_to_c_zero_says_it_is_the_reflected_exponential():
+    """As c -> 0 with scale / c fixed, loggamma tends to loc - theta E (E exponential): on these 50
+    negated gamma(3) draws the likelihood rises towards it (scipy's own fit stops at c = 3e-6).
+    Oracle: the reflected exponential's log-likelihood in closed form, -n ln theta - n with its
+    upper end at the largest value and theta the mean distance below it. The fit said nothing."""
+    rng = np.random.default_rng(9)
+    for n in (30, 50):
+        rng.gamma(2.0, 1.0, n)
+        x = -rng.gamma(3.0, 1.0, n)
+        rng.standard_t(5, n)
+        rng.normal(0.0, 1.0, n)
+    fit = klm.fit(x, "loggamma")
+    theta = np.mean(x.max() - x)
+    assert fit.loglik == pytest.approx(-x.size * math.log(theta) - x.size, abs=1e-6)
+    assert "drifts to its limit as c -> 0" in fit.note and "reflected exponential" in fit.note
+    assert klm.fit(x, "loggamma", c=1e-3).note == ""  # a held c: no drift
+
+
 def test_pareto_with_b_held_puts_its_scale_on_the_smallest_value():
     """The density b s^b / x^(b+1) rises with s up to the smallest value: the MLE of the scale with
     b held (oracle: scipy's log density there, and any smaller scale does worse). The general
