@@ -394,6 +394,22 @@ def test_skewnorm_with_its_scale_held_tries_the_mirror_mode_on_large_data():
     assert np.sign(held.params["a"]) == np.sign(free.params["a"])
 
 
+@pytest.mark.parametrize("hold", ["loc", "scale"])
+def test_skewnorm_at_its_half_normal_limit_keeps_it_with_loc_or_scale_held(hold):
+    """Weibull(0.8) draws: the free fit is the half-normal limit (|a| ~ 1e13, loc a hair below the
+    smallest value). Holding its loc or scale there, the fit stopped at a finite a (168 on 30
+    gamma draws), up to ln 2 short: the smallest value's Phi(a z) was still about 1/2. The limit
+    is now compared with what is held too. A held loc inside the data has no such limit."""
+    x = np.random.default_rng(0).weibull(0.8, 300)
+    free = klm.fit(x, "skewnorm")
+    assert free.params["a"] >= 1e10
+    held = klm.fit(x, "skewnorm", **{hold: free.params[hold]})
+    assert held.loglik >= free.loglik - 1e-6 * abs(free.loglik)
+    assert held.params["a"] >= 1e10 and "runs to infinity" in held.note
+    inside = klm.fit(x, "skewnorm", loc=float(np.median(x)))
+    assert np.isfinite(inside.loglik) and abs(inside.params["a"]) < 1e10
+
+
 def test_pareto_with_b_held_puts_its_scale_on_the_smallest_value():
     """The density b s^b / x^(b+1) rises with s up to the smallest value: the MLE of the scale with
     b held (oracle: scipy's log density there, and any smaller scale does worse). The general
