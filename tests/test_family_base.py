@@ -177,3 +177,29 @@ def test_registry_names_by_kind_and_table():
     assert frame.loc["binom", "fixed_by_default"] == "loc=0"
     with pytest.raises(klm.ParameterError, match="kind must be"):
         klm.families.names("mixed")
+
+
+def test_held_parameters_are_a_view_not_a_copy():
+    """What check_fit receives wraps the fit's parameters without reading them: the empirical
+    family's are a lazy mapping with one entry per distinct value, and copying 255,620 of them
+    took 0.65 s of a 0.6 s comparison (a regression caught by the benchmark)."""
+    from collections.abc import Mapping
+
+    from klmodels.family.base import HeldParameters
+
+    class Counting(Mapping):
+        reads = 0
+
+        def __getitem__(self, key):
+            Counting.reads += 1
+            return 1.0
+
+        def __iter__(self):
+            return iter(["a", "b"])
+
+        def __len__(self):
+            return 2
+
+    view = HeldParameters(Counting(), held={"b"})
+    assert Counting.reads == 0 and view.held == {"b"} and len(view) == 2
+    assert view["a"] == 1.0 and dict(view) == {"a": 1.0, "b": 1.0}

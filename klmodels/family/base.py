@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -69,15 +69,26 @@ class NotedEstimate(dict):
         self.notes = tuple(note for note in notes if note)
 
 
-class HeldParameters(dict):
+class HeldParameters(Mapping[str, float]):
     """A fit's parameter values (name to value) that also say which of them were held (``held``).
 
     What :meth:`Family.check_fit` receives: a held shape is the caller's choice, not a drift.
+    A view, not a copy: the empirical family's values are a lazy mapping with one entry per
+    distinct value (copying 255,620 of them took 0.65 s).
     """
 
     def __init__(self, params: Mapping[str, float], held: Iterable[str] = ()) -> None:
-        super().__init__(params)
+        self._params = params
         self.held = frozenset(held)
+
+    def __getitem__(self, name: str) -> float:
+        return self._params[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._params)
+
+    def __len__(self) -> int:
+        return len(self._params)
 
 
 Kind = Literal["discrete", "continuous"]
