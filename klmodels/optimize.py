@@ -610,18 +610,25 @@ def newton_polish(
     def positive_definite(b: np.ndarray) -> bool:
         return bool(np.all(np.isfinite(b)) and np.all(np.linalg.eigvalsh(b) > 0))
 
-    curvature = -hessian  # B, positive definite at a maximum
     refreshed = False
+
+    def refresh(at: np.ndarray) -> np.ndarray | None:
+        """The curvature measured anew on all the data, once per run; None when not possible."""
+        nonlocal refreshed
+        if refreshed or hessian_at is None:
+            return None
+        refreshed = True
+        fresh = -hessian_at(at)
+        return fresh if positive_definite(fresh) else None
+
+    curvature = -hessian  # B, positive definite at a maximum
     if not positive_definite(curvature):
         repaired = _repaired_along_one_direction(curvature, gradient, theta)
-        if repaired is not None:
-            curvature = repaired
-        elif hessian_at is None:
-            return theta, value, False
-        else:
-            curvature, refreshed = -hessian_at(theta), True
-            if not positive_definite(curvature):
+        if repaired is None:
+            repaired = refresh(theta)
+            if repaired is None:
                 return theta, value, False
+        curvature = repaired
     if g is None:
         g = gradient(theta)
     for _ in range(max_steps):
@@ -630,11 +637,10 @@ def newton_polish(
         try:
             step = np.linalg.solve(curvature, g)
         except np.linalg.LinAlgError:  # singular after the updates (seen once in 300 fits)
-            if refreshed or hessian_at is None:
+            fresh = refresh(theta)
+            if fresh is None:
                 return theta, value, False
-            curvature, refreshed = -hessian_at(theta), True
-            if not positive_definite(curvature):
-                return theta, value, False
+            curvature = fresh
             continue
         gain = 0.5 * float(g @ step)
         if gain <= max(1e-14 * max(1.0, abs(value)), tolerance):
@@ -652,12 +658,11 @@ def newton_polish(
             if math.isfinite(new) and new >= value:
                 break
             t /= 2
-        else:
-            if refreshed or hessian_at is None:
+        else:  # no ascent along this step: measure the curvature anew, once
+            fresh = refresh(theta)
+            if fresh is None:
                 return theta, value, False
-            curvature, refreshed = -hessian_at(theta), True
-            if not positive_definite(curvature):
-                return theta, value, False
+            curvature = fresh
             continue
         if last and t == 1.0:
             return candidate, new, True
