@@ -610,8 +610,9 @@ def _estimate(
         )
     if family.kind == "continuous" and estimated and math.isfinite(mean_loglik):
         _check_not_collapsed(obs, family, params, frame)
-    notes = [*estimate_notes, *family.diagnose(obs, params)]
-    notes.extend(family.check_fit(obs, HeldParameters(params, all_fixed), mean_loglik))
+    with_held = HeldParameters(params, all_fixed)
+    notes = [*estimate_notes, *family.diagnose(obs, with_held)]
+    notes.extend(family.check_fit(obs, with_held, mean_loglik))
     return Estimated(
         family,
         estimated,

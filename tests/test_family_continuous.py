@@ -342,14 +342,17 @@ def test_loggamma_with_c_held_fits_loc_and_scale_along_the_ridge():
 def test_loggamma_with_the_scale_held_says_no_drift_where_its_maximum_is_finite():
     """With the scale held the normal limit is out of reach: a maximum past the drift threshold is
     finite (found by review: "no finite maximum" was said of c = 2.3e7), and a fit that stops at
-    the bound where the log density loses its digits (c = 1e8) says that instead."""
+    or near the bound where the log density loses its digits (c = 1e8) says that instead."""
     rng = np.random.default_rng(301)
     x = np.log(rng.gamma(20.0, 1.0, 300))
     inside = klm.fit(x, "loggamma", scale=1000.0)
     assert 1e7 < inside.params["c"] < 1e8 and inside.note == ""
     at_bound = klm.fit(np.random.default_rng(1).normal(0.0, 2.0, 500), "loggamma", scale=1e6)
     assert at_bound.params["c"] == pytest.approx(1e8)
-    assert "stopped at c=1e+08" in at_bound.note and "drifts" not in at_bound.note
+    assert "stopped at c=1e+08, near 1e+08" in at_bound.note
+    assert "drifts" not in at_bound.note
+    short = klm.fit(np.random.default_rng(1).normal(0.0, 2.0, 500), "loggamma", loc=-1e6)
+    assert 9e7 < short.params["c"] < 1e8 and "may lie beyond" in short.note  # (review)
 
 
 def test_loggamma_on_a_small_normal_sample_survives_a_singular_curvature():
@@ -408,6 +411,31 @@ def test_skewnorm_at_its_half_normal_limit_keeps_it_with_loc_or_scale_held(hold)
     assert held.params["a"] >= 1e10 and "runs to infinity" in held.note
     inside = klm.fit(x, "skewnorm", loc=float(np.median(x)))
     assert np.isfinite(inside.loglik) and abs(inside.params["a"]) < 1e10
+
+
+def test_second_review_of_held_parameters():
+    """Found by the second review of the day's diffs: loggamma with a tiny c held (1e-6) came out
+    3,300 nats below scipy's fit with fc= (its new (mean, ln sd) coordinates stalled there; they
+    are used from c = 1 on); genextreme with c = 2 held reported an arbitrary finite fit where the
+    likelihood is unbounded (now refused, as for an estimated c above 1); skewnorm with loc held
+    at its free fit's loc stopped at a = 16.5, ln 2 short, and a loc held 5e-324 below the data
+    gave a = inf."""
+    x = stats.gamma(2).rvs(300, random_state=7)
+    for c in (1e-8, 1e-6, 0.5, 3.0):
+        held = klm.fit(x, "loggamma", c=c)
+        with np.errstate(over="ignore"):  # scipy's log density overflows its exp at tiny c
+            start = {"loc": held.params["loc"], "scale": held.params["scale"]}
+            by_scipy = stats.loggamma.fit(x, fc=c, **start)
+            assert held.loglik >= stats.loggamma.logpdf(x, *by_scipy).sum() - 1e-6
+    with pytest.raises(klm.FitError, match=r"with c held at 2 .*unbounded"):
+        klm.fit(stats.norm().rvs(7, random_state=4), "genextreme", c=2.0)
+    small = np.array([0.42777, -0.570838, 2.654461, -1.608545, 0.661716])
+    free = klm.fit(small, "skewnorm")
+    held = klm.fit(small, "skewnorm", loc=free.params["loc"])
+    assert held.loglik >= free.loglik - 1e-9 and "from the held loc" in held.note
+    touching = np.abs(stats.norm().rvs(100, random_state=1))
+    touching[0] = 0.0
+    assert np.isfinite(klm.fit(touching, "skewnorm", loc=-5e-324).params["a"])
 
 
 def test_pareto_with_b_held_puts_its_scale_on_the_smallest_value():
