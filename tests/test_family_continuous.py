@@ -438,6 +438,18 @@ def test_second_review_of_held_parameters():
     assert np.isfinite(klm.fit(touching, "skewnorm", loc=-5e-324).params["a"])
 
 
+def test_genpareto_with_loc_free_and_a_shape_held_on_data_far_from_zero():
+    """1e6 + N(0, 1) draws, genpareto with loc free: holding c or the scale at its free estimate
+    raised ValueError (math domain error: the Newton finish took the log of the gap between loc
+    and the smallest value, which the general optimiser had put at or past it). Found by review."""
+    x = 1e6 + stats.norm().rvs(200, random_state=21)
+    family = klm.families["genpareto"].with_free("loc")
+    free = klm.fit(x, family)
+    for name in ("c", "scale"):
+        held = klm.fit(x, family, **{name: free.params[name]})
+        assert held.loglik >= free.loglik - 1e-6 * abs(free.loglik)
+
+
 def test_pareto_with_b_held_puts_its_scale_on_the_smallest_value():
     """The density b s^b / x^(b+1) rises with s up to the smallest value: the MLE of the scale with
     b held (oracle: scipy's log density there, and any smaller scale does worse). The general

@@ -1099,7 +1099,10 @@ class _Continuous(ScipyFamily):
         names = [p.name for p in self.free_parameters(fixed)]
         to_z, from_z, derivative = self._coordinates(full, names, {**fixed, **rough})
         theta0 = np.array([float(rough[n]) for n in names])
-        z0 = to_z(theta0)
+        try:  # a loc on (or, rounded, past) the data's edge has no log gap (review: genpareto, 1e6 + N)
+            z0 = to_z(theta0)
+        except (ValueError, OverflowError):
+            return None, False
         if not all(np.isfinite(z0)):
             return None, False
 
