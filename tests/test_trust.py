@@ -444,7 +444,8 @@ def test_the_generic_adapters_guards_leave_real_signals_alone():
     unbounded likelihood with loc free (the ceiling had turned +inf into NaN, and gengamma at
     1e6 + gamma(0.5) draws was reported at an arbitrary point); a cdf scipy cannot compute
     (mielke's overflows to NaN) is not a sign of a circular family; loggamma's held c beyond its
-    digits and a held scale of 1e-155 give FitErrors (an impossible log-likelihood, OverflowError)."""
+    digits give FitErrors (an impossible log-likelihood), and a held scale of 1e-155 (OverflowError
+    once) its c -> 0 limit."""
     from klmodels.family.generic import GenericScipyFamily
 
     shifted = stats.gamma(0.5).rvs(400, random_state=np.random.default_rng(7)) + 1e6
@@ -454,9 +455,15 @@ def test_the_generic_adapters_guards_leave_real_signals_alone():
     mielke = klm.fit(heavy, "mielke")
     assert math.isfinite(mielke.loglik) and "cdf is not defined" in mielke.note
     x = np.random.default_rng(3).normal(10, 2, 300)
-    for held in ({"scale": 1e-155}, {"c": 1e12}, {"c": 1e300}):
+    for held in ({"c": 1e12}, {"c": 1e300}):
         with pytest.raises(klm.FitError):
             klm.fit(x, "loggamma", **held)
+    # a held scale of 1e-155 (OverflowError once, then a FitError): only c ~ 1e-156 fits the data,
+    # the c -> 0 limit, the reflected exponential (its log-likelihood in closed form)
+    tiny = klm.fit(x, "loggamma", scale=1e-155)
+    theta = np.mean(x.max() - x)
+    assert tiny.loglik == pytest.approx(-x.size * (math.log(theta) + 1), rel=1e-12)
+    assert "drifts to its limit as c -> 0" in tiny.note
     with pytest.raises(klm.FitError, match="no parameters give the data a positive likelihood"):
         klm.fit(x, GenericScipyFamily("tukeylambda", time_budget=0.25), lam=1.0, scale=1.0)
 
