@@ -195,16 +195,25 @@ def _logistic_mle(
 
 
 def _maximise_profile(
-    profile: Callable[[float], float], name: str, *, precise: bool = True
+    profile: Callable[[float], float],
+    name: str,
+    *,
+    precise: bool = True,
+    hints: Sequence[float] = (),
 ) -> float:
     """The t that maximises a profile log-likelihood over loc = edge -/+ range * exp(t).
 
     A grid over t in [-25, 8] finds the best interior local maximum, which a bounded 1-D
     search refines. That local maximum is the estimate even where the likelihood is also
     unbounded at the very edge (the three-parameter lognormal); a profile that rises all the way
-    to an end of the grid has no maximum at all, and FitError says which way it runs.
+    to an end of the grid has no maximum at all, and FitError says which way it runs. ``hints``
+    (with points 0.01 to either side) join the grid where a family knows where a peak narrower
+    than its spacing lies.
     """
     grid = np.linspace(-25.0, 8.0, 67)
+    finite_hints = [h for h in hints if math.isfinite(h) and -25.0 < h < 8.0]
+    if finite_hints:
+        grid = np.unique(np.concatenate([grid, *([h - 0.01, h, h + 0.01] for h in finite_hints)]))
     values = np.array([profile(t) for t in grid])
     if not np.isfinite(values).any():
         raise FitError(f"{name}: no location gives the data a positive density")
@@ -1363,7 +1372,17 @@ class _Continuous(ScipyFamily):
         def fit_at(t: float) -> tuple[float, dict[str, float]]:
             return fit_at_loc(edge + direction * spread * math.exp(t))
 
-        return fit_at(_maximise_profile(lambda t: fit_at(t)[0], self.name, precise=precise))[1]
+        hints = []
+        for loc in self._loc_hints(sample, fixed):
+            gap = (edge - loc) * -direction
+            if gap > 0:
+                hints.append(math.log(gap / spread))
+        best = _maximise_profile(lambda t: fit_at(t)[0], self.name, precise=precise, hints=hints)
+        return fit_at(best)[1]
+
+    def _loc_hints(self, sample: WeightedSample, fixed: Mapping[str, float]) -> list[float]:
+        """Where a free loc's profile may peak too narrowly for its grid to see; none by default."""
+        return []
 
     def _profile_interval(
         self, sample: WeightedSample, fixed: Mapping[str, float], *, precise: bool = True
@@ -2417,6 +2436,17 @@ class LogNormal(_Positive):
 
     exact_free = frozenset({"s", "scale"})
 
+    def _loc_hints(self, sample, fixed):
+        """With the scale held, loc = mean - scale (the median is loc + scale whatever s).
+
+        Where s is small the profile over loc peaks there, narrower than its grid: on 300 t(3)
+        draws, holding the scale at its free estimate (25.1, s = 0.058) missed the peak by 500
+        nats (review).
+        """
+        if "scale" in fixed and "loc" not in fixed:
+            return [sample.mean - fixed["scale"]]
+        return []
+
     def __init__(self) -> None:
         super().__init__(
             "lognorm", (_shape("s"),), summary="the log is normal (multiplicative effects)"
@@ -2446,7 +2476,28 @@ class LogNormal(_Positive):
         }
 
     def _exact(self, y, fixed):
-        return {"s": math.sqrt(y.var_log), "scale": math.exp(y.mean_log)}
+        """Closed forms: scale = e^(mean ln y); s^2 = the mean of (ln y - ln scale)^2 (either held)."""
+        scale = fixed.get("scale", math.exp(y.mean_log))
+        out = {} if "scale" in fixed else {"scale": scale}
+        if "s" not in fixed:
+            out["s"] = math.sqrt(y.var_log + (y.mean_log - math.log(scale)) ** 2)
+        return out
+
+    def estimate(self, obs, fixed):
+        """With loc free and s or the scale held, the profile over loc of the closed forms.
+
+        The general optimiser missed the narrow peak there: on 300 t(3) draws, with the scale
+        held at its free estimate (25.1, s = 0.058), 500 nats short (review).
+        """
+        free = {p.name for p in self.free_parameters(fixed)}
+        if (
+            "loc" in free
+            and len(free) == 2
+            and obs.in_memory
+            and (obs.sample.w is not None or obs.size <= LARGE_SAMPLE)
+        ):
+            return self._profile_loc(obs.sample, fixed)
+        return super().estimate(obs, fixed)
 
     def mean_loglik_from_moments(self, sample, params):
         r"""From the mean and variance of :math:`\ln x` (loc = 0)."""
