@@ -357,12 +357,15 @@ class GenericScipyFamily(ScipyFamily):
                 seen["soft"] = math.inf  # scipy failed: the full optimiser, under the hard budget
             attempt({n: start[n] for n in names}, polish=scipy_params is None)
             held = {k: v for k, v in fixed.items() if self.default_fixed.get(k) != v}
-            if seen["best"] is None and held:
-                # the starts ignored what is held (truncexpon's b = 1 with its scale held is below
-                # the data's largest value / scale): from the fit with those parameters free
+            if held:
+                # the starts know little of what is held: no valid start at all (truncexpon's
+                # b = 1 with its scale held is below the data's largest value / scale), or a
+                # poorer local maximum (johnsonsu with its scale held at its free estimate, 623
+                # nats short; truncnorm's a, 31-50): also from the fit with those parameters free
+                polish = seen["best"] is None
                 seen["soft"] = math.inf
                 with contextlib.suppress(_OutOfTimeError):  # then the plain reason below
-                    attempt(self._start_from_free_fit(obs, fixed, held, names), polish=True)
+                    attempt(self._start_from_free_fit(obs, fixed, held, names), polish=polish)
             best = seen["best"]
         except _OutOfTimeError:
             raise FitError(
