@@ -2472,9 +2472,11 @@ class LogNormal(_Positive):
     def _exact(self, y, fixed):
         """Closed forms: scale = e^(mean ln y); s^2 = the mean of (ln y - ln scale)^2 (either held)."""
         scale = fixed.get("scale", math.exp(y.mean_log))
-        out = {} if "scale" in fixed else {"scale": scale}
+        out = {}  # s first, then scale: the order of the parameters everywhere
         if "s" not in fixed:
             out["s"] = math.sqrt(y.var_log + (y.mean_log - math.log(scale)) ** 2)
+        if "scale" not in fixed:
+            out["scale"] = scale
         return out
 
     def estimate(self, obs, fixed):
