@@ -479,6 +479,10 @@ def test_lognormal_with_loc_free_and_s_or_scale_held_profiles_loc():
     x = stats.t(3).rvs(300, random_state=12)
     free = klm.fit(x, family)
     assert_holding_keeps_the_maximum(x, family, free, ["s", "scale"])
+    # normal draws: s = 0.005, a peak in loc narrower than the profile's grid, which now also
+    # looks at loc = mean - scale e^(s^2/2) (7,752 nats short without it; the holding sweep)
+    normal = np.random.default_rng(3001).normal(5.0, 2.0, 3_000)
+    assert_holding_keeps_the_maximum(normal, family, klm.fit(normal, family), ["scale"])
     held = klm.fit(x, family, s=0.5)
     start = {"loc": held.params["loc"], "scale": held.params["scale"]}
     with np.errstate(invalid="ignore"):  # scipy's fit tries a loc above the data

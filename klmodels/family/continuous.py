@@ -195,16 +195,25 @@ def _logistic_mle(
 
 
 def _maximise_profile(
-    profile: Callable[[float], float], name: str, *, precise: bool = True
+    profile: Callable[[float], float],
+    name: str,
+    *,
+    precise: bool = True,
+    hints: Sequence[float] = (),
 ) -> float:
     """The t that maximises a profile log-likelihood over loc = edge -/+ range * exp(t).
 
     A grid over t in [-25, 8] finds the best interior local maximum, which a bounded 1-D
     search refines. That local maximum is the estimate even where the likelihood is also
     unbounded at the very edge (the three-parameter lognormal); a profile that rises all the way
-    to an end of the grid has no maximum at all, and FitError says which way it runs.
+    to an end of the grid has no maximum at all, and FitError says which way it runs. ``hints``
+    (with points 0.001 to either side) join the grid where a family knows where a peak
+    narrower than its spacing lies.
     """
     grid = np.linspace(-25.0, 8.0, 67)
+    finite_hints = [h for h in hints if math.isfinite(h) and -25.0 < h < 8.0]
+    if finite_hints:
+        grid = np.unique(np.concatenate([grid, *([h - 1e-3, h, h + 1e-3] for h in finite_hints)]))
     values = np.array([profile(t) for t in grid])
     if not np.isfinite(values).any():
         raise FitError(f"{name}: no location gives the data a positive density")
@@ -1387,7 +1396,17 @@ class _Continuous(ScipyFamily):
         def fit_at(t: float) -> tuple[float, dict[str, float]]:
             return fit_at_loc(edge + direction * spread * math.exp(t))
 
-        return fit_at(_maximise_profile(lambda t: fit_at(t)[0], self.name, precise=precise))[1]
+        hints = []
+        for loc in self._loc_hints(sample, fixed):
+            gap = (edge - loc) * -direction
+            if gap > 0:
+                hints.append(math.log(gap / spread))
+        best = _maximise_profile(lambda t: fit_at(t)[0], self.name, precise=precise, hints=hints)
+        return fit_at(best)[1]
+
+    def _loc_hints(self, sample: WeightedSample, fixed: Mapping[str, float]) -> list[float]:
+        """Where a free loc's profile may peak too narrowly for its grid to see; none by default."""
+        return []
 
     def _profile_interval(
         self, sample: WeightedSample, fixed: Mapping[str, float], *, precise: bool = True
@@ -2468,6 +2487,19 @@ class LogNormal(_Positive):
             "loc": 1 / y + r / (s_ * s_ * y),
             "scale": r / (s_ * s_ * scale),
         }
+
+    def _loc_hints(self, sample, fixed):
+        """With the scale held, loc = mean - scale e^(s^2/2), s from the data's spread.
+
+        Where s is small the profile over loc peaks there, narrower than its grid: on 3,000
+        normal draws, with the scale held at its free estimate (369, s = 0.005) the grid missed
+        the peak by 7,752 nats (the holding sweep).
+        """
+        if "scale" not in fixed or "loc" in fixed:
+            return []
+        scale = fixed["scale"]
+        s_ = fixed.get("s", math.sqrt(sample.var) / scale)  # sd ~ scale s for small s
+        return [sample.mean - scale * math.exp(0.5 * s_ * s_)]
 
     def _exact(self, y, fixed):
         """Closed forms: scale = e^(mean ln y); s^2 = the mean of (ln y - ln scale)^2 (either held)."""
