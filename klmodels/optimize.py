@@ -377,12 +377,14 @@ def argmax_integer_by_slope(
     the reals: by the envelope theorem its slope is the partial derivative at the inner
     maximum, one more pass over the data). The slope's sign says on which side the maximum
     lies, so no pair of values has to be compared (a comparison that rounding decides on a
-    flat profile), and a secant of the slope closes in on its zero.
+    flat profile), and values and slopes together place the next probe.
 
     The maximum is bracketed by probing at distances 1, ``growth``, ``growth``\ :sup:`2`, ...
-    above ``low`` until the slope turns negative; the bracket [L, R] (slope > 0 at L, <= 0
-    at R) then shrinks by the secant of the slope in :math:`u = \ln(n - low + 1)`, a
-    bisection in u instead whenever the previous secant step kept the same end. The search
+    above ``low`` until the slope turns negative (from low + 1 where f dips between low and
+    low + 1 but is higher and rising at low + 1); the bracket [L, R] (slope > 0 at L, <= 0
+    at R) then shrinks to the peak of the cubic Hermite interpolant of the values and slopes
+    in :math:`u = \ln(n - low + 1)` (:func:`_hermite_maximum`), a bisection in u instead
+    whenever the same end moved twice in a row. The search
     stops when R = L + 1, or when the two tangents at L and R (which bound a concave
     function from above) leave no more than the flatness and rounding to gain over the
     better end; while still rising it stops where the tangent leaves no more than that to

@@ -364,6 +364,26 @@ class Family(ABC):
         """Checks of a finished fit that may refuse it (FitError) or add notes; none by default."""
         return []
 
+    def _held_by_caller(self, fixed: Mapping[str, float]) -> dict[str, float]:
+        """The parameters of ``fixed`` that the caller holds: those not at the family's defaults."""
+        return {k: v for k, v in fixed.items() if self.default_fixed.get(k) != v}
+
+    def _estimate_with_held_freed(
+        self, obs: ObservationsLike, fixed: Mapping[str, float]
+    ) -> dict[str, float] | None:
+        """The estimate with the caller's held parameters free (the defaults kept), as a start.
+
+        None when the caller holds nothing or that fit fails. A family's own starts know little
+        of a held value; where it equals its free estimate, the free fit is where it peaks.
+        """
+        held = self._held_by_caller(fixed)
+        if not held:
+            return None
+        try:
+            return self.estimate(obs, {k: v for k, v in fixed.items() if k not in held})
+        except FitError:
+            return None
+
     def with_free(self, *names: str) -> Family:
         """The same family with ``names`` estimated instead of held at their defaults (e.g. ``"loc"``)."""
         import copy

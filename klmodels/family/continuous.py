@@ -50,7 +50,7 @@ fit fails with that reason instead of reporting an arbitrary point.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
@@ -538,7 +538,7 @@ class _Continuous(ScipyFamily):
         held = getattr(params, "held", frozenset())
         if abs(shape) < self.drift_threshold or self.limit_shape in held:
             return []
-        if not self._limit_reachable(dict.fromkeys(held, 0.0)):
+        if not self._limit_reachable(held):
             # near the bound where the log density loses its digits: loggamma with loc held at
             # -1e6 stopped at c = 9.7e7, 7 nats below c = 1e8 (review); maxima inside were found
             # at c = 1.9e7-3e7 (the scale held). The score in c cannot tell the two apart: on
@@ -927,9 +927,9 @@ class _Continuous(ScipyFamily):
 
         return value_and_gradient
 
-    def _limit_reachable(self, fixed: Mapping[str, float]) -> bool:
-        """Whether the limit family can be reached with these parameters held (loggamma's needs loc and scale free)."""
-        return self.limit_holds_loc_and_scale or not {"loc", "scale"} & fixed.keys()
+    def _limit_reachable(self, held: Iterable[str]) -> bool:
+        """Whether the limit family can be reached with ``held`` held (loggamma's needs loc and scale free)."""
+        return self.limit_holds_loc_and_scale or not {"loc", "scale"}.intersection(held)
 
     def _z_bounds(
         self,
@@ -971,9 +971,9 @@ class _Continuous(ScipyFamily):
         limit shape past its drift threshold where the limit can be reached (the fit drifts to
         the limit, and what follows treats it so wherever it stops: t on normal draws crawled
         on from df = 10^7 to the bound 10^8 for 30 more passes; loggamma with loc or scale
-        held has no limit to go to, and goes on), and arrival where one of the ``earlier`` fits (from
-        other starts) ended: every parameter within 1e-4 of it (:func:`_same_point`) and the
-        value within 1e-10 relative, which returns that fit.
+        held has no limit to go to, and goes on), and arrival where one of the ``earlier`` fits
+        (from other starts) ended: every parameter within 1e-4 of it (:func:`_same_point`) and
+        the value within 1e-10 relative, which returns that fit.
 
         Returns the parameters, the mean log-likelihood and whether the optimiser stopped on its
         gradient test (:class:`SmoothFit`), or None when the start gives the data zero density
@@ -1263,19 +1263,8 @@ class _Continuous(ScipyFamily):
         the scale held 22-558 (the holding sweep with loc free). The free fit with the held
         values put back is where a held value equal to its free estimate peaks.
         """
-        held = {
-            k: v
-            for k, v in fixed.items()
-            if k not in self.default_fixed or self.default_fixed[k] != v
-        }
-        if not held:
-            return []
-        defaults = {k: v for k, v in fixed.items() if k not in held}
-        try:
-            free_fit = self.estimate(obs, defaults)
-        except FitError:
-            return []
-        return [{**free_fit, **fixed}]
+        free_fit = self._estimate_with_held_freed(obs, fixed)
+        return [] if free_fit is None else [{**free_fit, **fixed}]
 
     def _best_of(
         self,
@@ -1307,7 +1296,6 @@ class _Continuous(ScipyFamily):
                 continue  # this start ended where an earlier one did
             if fitted is not None:
                 earlier.append(fitted)
-            if fitted is not None:
                 candidate = fitted[:2]
             drifting = (
                 fitted is not None
@@ -1834,16 +1822,14 @@ class GenExtreme(_Continuous):
         """``start`` with its support's end beyond the data where a held c put it inside them.
 
         The end moves a tenth of the range beyond the data, by the scale (by loc where the
-        scale is held too). With c held at its free estimate on t(4) draws (c = 0.138), the Gumbel start's upper end
-        cut the data and no start gave them a positive density.
+        scale is held too). With c held at its free estimate on t(4) draws (c = 0.138), the
+        Gumbel start's upper end cut the data and no start gave them a positive density.
         """
         c, loc, scale = start["c"], start["loc"], start["scale"]
         if "c" not in fixed or c == 0:
             return start
         margin = 0.1 * (sample.max - sample.min)
-        edge = (
-            sample.max + margin if c > 0 else sample.min - margin
-        )  # where the end must lie beyond
+        edge = sample.max + margin if c > 0 else sample.min - margin  # the end must lie beyond
         if (loc + scale / c - edge) * c >= 0:
             return start
         if "scale" not in fixed:
@@ -2268,9 +2254,9 @@ class LogGamma(_Continuous):
         Its likelihood is the limit's to about 1e-10 per value; None where the limit cannot be
         reached with what is held. The limit loc - theta E (E standard exponential) is fitted by
         its upper end at the largest value (or the held loc above it) and theta = the mean
-        distance below it; scale = c theta
-        with c = 1e-12 (or the held scale / theta, if below 1e-6), and a free loc lies 40 scales
-        (at least 4 ulps) above the largest value, so that its :math:`e^y` is negligible there.
+        distance below it; scale = c theta with c = 1e-12 (or the held scale / theta, if below
+        1e-6), and a free loc lies 40 scales (at least 4 ulps) above the largest value, so that
+        its :math:`e^y` is negligible there.
         The optimisers can stop at a lower local maximum on left-skewed data with a hard upper
         end: -17.86 at c = 0.72 where the limit gives -16.39 on 20 negated Weibull(1.2) draws
         (review), so the limit is compared on data skewed to the left; and holding the limit

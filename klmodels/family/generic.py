@@ -356,8 +356,7 @@ class GenericScipyFamily(ScipyFamily):
             if scipy_params is None:
                 seen["soft"] = math.inf  # scipy failed: the full optimiser, under the hard budget
             attempt({n: start[n] for n in names}, polish=scipy_params is None)
-            held = {k: v for k, v in fixed.items() if self.default_fixed.get(k) != v}
-            if held:
+            if self._held_by_caller(fixed):
                 # the starts know little of what is held: no valid start at all (truncexpon's
                 # b = 1 with its scale held is below the data's largest value / scale), or a
                 # poorer local maximum (johnsonsu with its scale held at its free estimate, 623
@@ -365,7 +364,7 @@ class GenericScipyFamily(ScipyFamily):
                 polish = seen["best"] is None
                 seen["soft"] = math.inf
                 with contextlib.suppress(_OutOfTimeError):  # then the plain reason below
-                    attempt(self._start_from_free_fit(obs, fixed, held, names), polish=polish)
+                    attempt(self._start_from_free_fit(obs, fixed, names), polish=polish)
             best = seen["best"]
         except _OutOfTimeError:
             raise FitError(
@@ -379,17 +378,10 @@ class GenericScipyFamily(ScipyFamily):
         return best[0]
 
     def _start_from_free_fit(
-        self,
-        obs: ObservationsLike,
-        fixed: Mapping[str, float],
-        held: Mapping[str, float],
-        names: list[str],
+        self, obs: ObservationsLike, fixed: Mapping[str, float], names: list[str]
     ) -> dict[str, float]:
-        """The estimate with the ``held`` parameters free, as a start for the others (else 1s)."""
-        try:
-            free_fit = self.estimate(obs, {k: v for k, v in fixed.items() if k not in held})
-        except FitError:
-            return dict.fromkeys(names, 1.0)
+        """The estimate with the held parameters free, as a start for the others (else 1s)."""
+        free_fit = self._estimate_with_held_freed(obs, fixed) or {}
         return {n: free_fit.get(n, 1.0) for n in names}
 
     def _check_normalised(self, obs: ObservationsLike, params: Mapping[str, float]) -> None:
